@@ -1,0 +1,93 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { KompliantEvent } from './event.js';
+import { nodeRequestBody, nodeRequestHead, type NodeRequest } from './http-body.js';
+import { createHttpHandler, errorAnswer, type HttpHandlerOptions } from './http-handler.js';
+import { writeNodeAnswer } from './http-response.js';
+import { WebhookError } from './errors.js';
+
+declare global {
+  // Declaration merging into the global `Express` namespace that @types/express 4 and 5 both
+  // read, so `req.kompliantEvent` is typed without this package depending on either.
+  namespace Express {
+    interface Request {
+      /** The verified, decrypted event, set by `kompliantWebhook()` in pass-through mode. */
+      kompliantEvent?: KompliantEvent;
+    }
+  }
+}
+
+/** A request as the middleware sees it, with the event attached on success. */
+export type WebhookRequest = IncomingMessage & { body?: unknown; kompliantEvent?: KompliantEvent };
+
+/**
+ * Options of {@link kompliantWebhook}: `keyStore` (required), `aad`, `maxBodyBytes`,
+ * `readTimeoutMs`, `onEvent`, `onError`. Hooks receive the request.
+ */
+export type KompliantWebhookOptions<TRequest extends IncomingMessage = WebhookRequest> = HttpHandlerOptions<TRequest>;
+
+/**
+ * The middleware's shape: works with Express 4 and 5, Connect, and plain node:http (where
+ * `next` may be omitted when `onEvent` is set). Typed structurally so no Express major is forced.
+ */
+export type KompliantWebhookMiddleware<TRequest extends IncomingMessage = WebhookRequest> = (
+  req: TRequest,
+  res: ServerResponse,
+  next?: (error?: unknown) => void,
+) => Promise<void>;
+
+/**
+ * Express/Connect middleware that receives Kompliant webhooks: checks method and content type,
+ * takes the body however it arrives (parsed by `express.json()`, a Buffer or string from
+ * `express.raw()` / `express.text()`, or the unread stream, read with `maxBodyBytes` and
+ * `readTimeoutMs`), validates the envelope, resolves the key, decrypts, and hands off:
+ * with `onEvent`, awaits it and answers `200 {"received":true}`; without, sets
+ * `req.kompliantEvent` and calls `next()`.
+ *
+ * Failures answer the spec's status with `{"error":{"code","message"}}` and never call
+ * `next()`. Options are checked here, once: a bad option throws a `TypeError` naming it.
+ *
+ * @example
+ * ```ts
+ * app.post('/webhooks/kompliant', kompliantWebhook({
+ *   keyStore: memoryKeyStore({ whk_20251121_01: process.env.KOMPLIANT_WEBHOOK_SECRET! }),
+ *   async onEvent(event) {
+ *     await jobs.enqueue(event.event_type, event.data);
+ *   },
+ * }));
+ * ```
+ */
+export function kompliantWebhook<TRequest extends IncomingMessage = WebhookRequest>(
+  options: KompliantWebhookOptions<TRequest>,
+): KompliantWebhookMiddleware<TRequest> {
+  const handler = createHttpHandler<TRequest>(options, 'kompliantWebhook');
+
+  return async function kompliantWebhookMiddleware(req, res, next): Promise<void> {
+    let result;
+    try {
+      result = await handler.handle(nodeRequestHead(req), (limits) => nodeRequestBody(req as NodeRequest, limits), req);
+    } catch (error) {
+      // Not a WebhookError: a bug or a throwing custom `aad` function. Express and Connect
+      // do not catch rejections, so forward it explicitly.
+      if (next) next(error);
+      else writeNodeAnswer(res, errorAnswer(new WebhookError('HANDLER_FAILED', { message: 'Internal error' })));
+      return;
+    }
+    if (result.kind === 'answer') {
+      writeNodeAnswer(res, result.answer);
+      return;
+    }
+    if (next === undefined) {
+      // Plain node:http without onEvent: nothing can take the event, so the sender must retry.
+      result.settle(500);
+      writeNodeAnswer(res, errorAnswer(new WebhookError('HANDLER_FAILED', { message: 'No onEvent handler and no next()' })));
+      return;
+    }
+    (req as WebhookRequest).kompliantEvent = result.event;
+    const { settle } = result;
+    res.once('finish', () => settle(res.statusCode));
+    res.once('close', () => {
+      if (!res.writableFinished) settle(500);
+    });
+    next();
+  };
+}

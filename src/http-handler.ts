@@ -1,0 +1,198 @@
+import { WebhookError, isWebhookError } from './errors.js';
+import type { KompliantEvent, PayloadV1 } from './event.js';
+import {
+  checkFunction,
+  checkOptionNames,
+  checkPositiveInteger,
+  resolveReceiverOptions,
+  type ReceiverOptions,
+  type ResolvedReceiverOptions,
+} from './options.js';
+import { notifyError, runPipeline } from './receive.js';
+
+/** Default deadline for the whole body to arrive: 10 s. */
+export const DEFAULT_READ_TIMEOUT_MS = 10_000;
+
+/** Limits for reading a request body. */
+export interface BodyLimits {
+  /** Largest body accepted, in bytes. */
+  maxBodyBytes: number;
+  /** Deadline for the whole body, in milliseconds. */
+  readTimeoutMs: number;
+}
+
+/**
+ * Options shared by every HTTP adapter (Express, and the other adapters' subpaths).
+ * `TContext` is what the adapter passes to hooks: the Express request, a Fetch `Request`, ...
+ */
+export interface HttpHandlerOptions<TContext> extends Omit<ReceiverOptions, 'onError'> {
+  /**
+   * Handles the event; the adapter answers `200 {"received":true}` once it resolves. A throw or
+   * rejection answers 500 HANDLER_FAILED, so the sender retries. Without it, adapters that can
+   * pass the event on (Express `next()`) do so.
+   */
+  onEvent?: (event: KompliantEvent, context: TContext) => unknown;
+  /**
+   * Sees every `WebhookError` (rejections and handler failures) with the adapter's request, for
+   * logs and metrics. Its message and code never hold secrets; `error.cause` may hold the
+   * underlying store or handler error. Errors thrown by the hook are ignored.
+   */
+  onError?: (error: WebhookError, context: TContext) => void;
+  /** Deadline for the whole body to arrive when the adapter reads the stream. Default 10 000 ms. */
+  readTimeoutMs?: number;
+}
+
+/** Option names every HTTP adapter accepts; adapters add their own to this list. */
+export const HTTP_HANDLER_OPTION_NAMES: readonly string[] = [
+  'keyStore',
+  'aad',
+  'maxBodyBytes',
+  'onError',
+  'onEvent',
+  'readTimeoutMs',
+];
+
+/** What an adapter knows about the request before reading the body. */
+export interface HttpRequestHead {
+  method: string | undefined;
+  /** A header by lower-case name; repeated headers joined with `,`. */
+  header(name: string): string | undefined;
+}
+
+/** An answer for the adapter to write: status, extra headers and a JSON body. */
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+/** The outcome of one request. */
+export type HttpHandlerResult =
+  | { kind: 'answer'; answer: HttpAnswer; event?: KompliantEvent }
+  | {
+      /** No `onEvent`: the adapter hands the event to application code (Express `next()`). */
+      kind: 'pass';
+      event: KompliantEvent;
+      /** Call with the final HTTP status once the application answered. */
+      settle(status: number): void;
+    };
+
+/** The framework-free HTTP semantics every adapter wraps. */
+export interface HttpHandler<TContext> {
+  /** Body limits for adapters that read the body themselves. */
+  readonly limits: BodyLimits;
+  /** Whether an `onEvent` handler was configured. */
+  readonly handlesEvents: boolean;
+  /**
+   * Runs one request: head checks, body (via `readBody`), the receiver pipeline, then
+   * `onEvent` or pass-through. Never rejects for a `WebhookError`: those become answers.
+   */
+  handle(head: HttpRequestHead, readBody: (limits: BodyLimits) => Promise<unknown>, context: TContext): Promise<HttpHandlerResult>;
+}
+
+/**
+ * True for `application/json` and `application/*+json`, with any parameters, as long as a
+ * `charset` parameter (if any) is UTF-8: the envelope is UTF-8 JSON.
+ */
+export function isJsonContentType(contentType: string | undefined): boolean {
+  if (contentType === undefined) return false;
+  const [type = '', ...params] = contentType.toLowerCase().split(';');
+  const mediaType = type.trim();
+  if (mediaType !== 'application/json' && !/^application\/[a-z0-9.!#$&^_-]+\+json$/.test(mediaType)) return false;
+  for (const param of params) {
+    const [name = '', value = ''] = param.split('=');
+    if (name.trim() === 'charset' && !['utf-8', 'utf8', '"utf-8"'].includes(value.trim())) return false;
+  }
+  return true;
+}
+
+/** True when the request announces a body (a non-zero Content-Length or any Transfer-Encoding). */
+export function announcesBody(head: HttpRequestHead): boolean {
+  if (head.header('transfer-encoding') !== undefined) return true;
+  const length = head.header('content-length');
+  return length !== undefined && length.trim() !== '0';
+}
+
+/**
+ * Checks method, content encoding and content type before any byte is read.
+ * Throws METHOD_NOT_ALLOWED or UNSUPPORTED_MEDIA_TYPE.
+ */
+export function checkRequestHead(head: HttpRequestHead): void {
+  if (head.method !== 'POST') throw new WebhookError('METHOD_NOT_ALLOWED');
+  const encoding = head.header('content-encoding');
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+    throw new WebhookError('UNSUPPORTED_MEDIA_TYPE', { message: 'Content-Encoding is not supported' });
+  }
+  if (announcesBody(head) && !isJsonContentType(head.header('content-type'))) {
+    throw new WebhookError('UNSUPPORTED_MEDIA_TYPE');
+  }
+}
+
+/**
+ * The answer for a `WebhookError`: its status and `{"error":{"code","message"}}`. 405 carries
+ * `Allow: POST`; 413 and 408 ask to close the connection, since the body was not fully read.
+ */
+export function errorAnswer(error: WebhookError): HttpAnswer {
+  const headers: Record<string, string> = {};
+  if (error.code === 'METHOD_NOT_ALLOWED') headers.allow = 'POST';
+  if (error.code === 'PAYLOAD_TOO_LARGE' || error.code === 'REQUEST_TIMEOUT') headers.connection = 'close';
+  return { status: error.status, headers, body: error.toJSON() };
+}
+
+/** The answer to a handled event. */
+export const RECEIVED_ANSWER: HttpAnswer = Object.freeze({ status: 200, headers: {}, body: { received: true } });
+
+/** Checks the shared adapter options once and returns the resolved configuration. */
+function resolveHttpOptions<TContext>(options: HttpHandlerOptions<TContext>, optionNames: readonly string[], where: string) {
+  const config: ResolvedReceiverOptions = resolveReceiverOptions(options);
+  checkOptionNames(options, optionNames, where);
+  return {
+    config,
+    onEvent: checkFunction<HttpHandlerOptions<TContext>['onEvent']>(options.onEvent, 'onEvent'),
+    onError: checkFunction<(error: WebhookError, context: TContext) => void>(options.onError, 'onError'),
+    limits: {
+      maxBodyBytes: config.maxBodyBytes,
+      readTimeoutMs: checkPositiveInteger(options.readTimeoutMs, 'readTimeoutMs', DEFAULT_READ_TIMEOUT_MS),
+    },
+  };
+}
+
+/**
+ * Builds the framework-free HTTP handler from adapter options. Options are checked here, once:
+ * a bad or unknown option throws a `TypeError` naming it. `where` names the adapter in those
+ * messages; `optionNames` lists every option the adapter accepts.
+ */
+export function createHttpHandler<TContext>(
+  options: HttpHandlerOptions<TContext>,
+  where: string,
+  optionNames: readonly string[] = HTTP_HANDLER_OPTION_NAMES,
+): HttpHandler<TContext> {
+  const { config, onEvent, onError, limits } = resolveHttpOptions(options, optionNames, where);
+
+  const fail = (error: WebhookError, context: TContext): HttpHandlerResult => {
+    notifyError(onError, error, context);
+    return { kind: 'answer', answer: errorAnswer(error) };
+  };
+
+  return {
+    limits,
+    handlesEvents: onEvent !== undefined,
+    async handle(head, readBody, context) {
+      let event: KompliantEvent<PayloadV1>;
+      try {
+        checkRequestHead(head);
+        event = await runPipeline<PayloadV1>(config, await readBody(limits));
+      } catch (error) {
+        if (isWebhookError(error)) return fail(error, context);
+        throw error;
+      }
+      if (onEvent === undefined) return { kind: 'pass', event, settle: () => {} };
+      try {
+        await onEvent(event, context);
+      } catch (cause) {
+        return fail(new WebhookError('HANDLER_FAILED', { cause }), context);
+      }
+      return { kind: 'answer', answer: RECEIVED_ANSWER, event };
+    },
+  };
+}

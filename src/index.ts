@@ -1,0 +1,35 @@
+/**
+ * kompliant-webhooks: receive Kompliant's AES-256-GCM encrypted webhooks safely.
+ * This entry point has no runtime dependency beyond node:crypto and never loads an optional
+ * peer; integrations live behind their own subpaths.
+ *
+ * @packageDocumentation
+ */
+export { kompliantWebhook } from './express.js';
+export type { KompliantWebhookMiddleware, KompliantWebhookOptions, WebhookRequest } from './express.js';
+export { createWebhookReceiver } from './receive.js';
+export type { WebhookReceiver } from './receive.js';
+export type { ReceiverOptions } from './options.js';
+export { DEFAULT_MAX_BODY_BYTES } from './options.js';
+export { DEFAULT_READ_TIMEOUT_MS } from './http-handler.js';
+export type { HttpHandlerOptions } from './http-handler.js';
+export { openEnvelope } from './open-envelope.js';
+export type { OpenEnvelopeOptions } from './open-envelope.js';
+export { decryptData, NONCE_BYTES, TAG_BYTES } from './aes-gcm.js';
+export { WebhookError, isWebhookError, WEBHOOK_ERROR_STATUS } from './errors.js';
+export type { WebhookErrorCode, WebhookErrorOptions } from './errors.js';
+export { defaultAad, isValidKeyId, KEY_ID_PATTERN } from './envelope.js';
+export type { AadOption } from './envelope.js';
+export { isValidSharedSecret } from './secret.js';
+export type { SharedSecret } from './secret.js';
+export type { KeyStore } from './key-store.js';
+export { memoryKeyStore } from './key-stores/memory.js';
+export type {
+  EnvelopeMetadata,
+  EventType,
+  KnownEventType,
+  KompliantEnvelope,
+  KompliantEvent,
+  PayloadV1,
+  UserContext,
+} from './event.js';

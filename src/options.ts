@@ -1,0 +1,66 @@
+import { checkAadOption, type AadOption } from './envelope.js';
+import type { WebhookError } from './errors.js';
+import { checkKeyStore, type KeyStore } from './key-store.js';
+
+/** Default cap on the request body: 1 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+/** Options of {@link createWebhookReceiver}; the middleware takes the same ones and more. */
+export interface ReceiverOptions {
+  /** Where secrets come from, by `key_id`. Required. */
+  keyStore: KeyStore;
+  /**
+   * How the AAD is built: `'default'` (spec section 2), `'none'`, or a function of the
+   * envelope metadata returning bytes or a UTF-8 string. Default `'default'`.
+   */
+  aad?: AadOption;
+  /** Largest body accepted, in bytes, for bodies given as text or bytes. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /**
+   * Sees every `WebhookError` before it is thrown (or answered), for logs and metrics.
+   * Errors thrown by the hook itself are ignored.
+   */
+  onError?: (error: WebhookError) => void;
+}
+
+/** The options every entry point shares, checked once. */
+export interface ResolvedReceiverOptions {
+  keyStore: KeyStore;
+  aad: AadOption;
+  maxBodyBytes: number;
+}
+
+/** Throws a TypeError naming any option not in `known`: a typo must not silently fall back. */
+export function checkOptionNames(options: object, known: readonly string[], where: string): void {
+  for (const name of Object.keys(options)) {
+    if (!known.includes(name)) throw new TypeError(`${where}: unknown option ${JSON.stringify(name)}`);
+  }
+}
+
+/** Checks a positive integer option; returns the default when undefined. */
+export function checkPositiveInteger(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new TypeError(`${name} must be a positive integer`);
+  }
+  return value;
+}
+
+/** Checks an optional function option. */
+export function checkFunction<T>(value: unknown, name: string): T | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') throw new TypeError(`${name} must be a function`);
+  return value as T;
+}
+
+/** Checks the options shared by the receiver and every adapter. */
+export function resolveReceiverOptions(options: unknown): ResolvedReceiverOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  const o = options as Partial<ReceiverOptions>;
+  return {
+    keyStore: checkKeyStore(o.keyStore),
+    aad: checkAadOption(o.aad),
+    maxBodyBytes: checkPositiveInteger(o.maxBodyBytes, 'maxBodyBytes', DEFAULT_MAX_BODY_BYTES),
+  };
+}
+

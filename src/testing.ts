@@ -1,0 +1,108 @@
+/**
+ * Test helpers: make secrets and encrypted envelopes exactly as Kompliant does, to unit-test
+ * your handlers (with supertest or the receiver) without a sender.
+ *
+ * @packageDocumentation
+ */
+import { randomBytes } from 'node:crypto';
+import { NONCE_BYTES, sealData } from './aes-gcm.js';
+import { buildAad, checkAadOption, isValidKeyId, type AadOption } from './envelope.js';
+import type { EnvelopeMetadata, EventType, KompliantEnvelope, PayloadV1 } from './event.js';
+import type { SharedSecret } from './secret.js';
+
+const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/**
+ * A fresh shared secret as `webhook.key.create` returns it: base64 of 32 random bytes.
+ *
+ * @example
+ * ```ts
+ * const secret = generateSharedSecret();
+ * const keyStore = memoryKeyStore({ whk_20251121_01: secret });
+ * ```
+ */
+export function generateSharedSecret(): string {
+  return randomBytes(32).toString('base64');
+}
+
+/** A random id with a prefix, like Kompliant's `wh_2K9mPxR7N4jL8hS6TdWfY3` (22 characters after it). */
+export function randomId(prefix: string): string {
+  const bytes = randomBytes(22);
+  let id = prefix;
+  for (const byte of bytes) id += ID_ALPHABET[byte % ID_ALPHABET.length];
+  return id;
+}
+
+/** Today's first key id, `whk_<UTC YYYYMMDD>_01`. */
+function todaysKeyId(): string {
+  return `whk_${new Date().toISOString().slice(0, 10).replaceAll('-', '')}_01`;
+}
+
+/** Options of {@link createTestWebhook}. Every envelope field can be overridden. */
+export interface CreateTestWebhookOptions<TData = PayloadV1> {
+  /** The shared secret to encrypt with (base64 or 32 bytes). Required. */
+  secret: SharedSecret;
+  /** Default: `whk_<today UTC>_01`. */
+  keyId?: string;
+  /** Default `'WORKFLOW_COMPLETED'`. */
+  eventType?: EventType;
+  /** The payload to encrypt. Default: a minimal payload 1.0. */
+  data?: TData;
+  /** Default: a fresh random `wh_...` id on each call. */
+  id?: string;
+  /** Default: the current time, ISO 8601 with milliseconds and `Z`. */
+  timestamp?: string;
+  /** Default: a fresh random `sb_...` id. */
+  account_id?: string;
+  /** Default `'2025-11-21'`. */
+  schema_version?: string;
+  /** Default 0. */
+  retry_count?: number;
+  /** The AAD construction; default as the spec says. */
+  aad?: AadOption;
+  /** A fixed 12-byte nonce, for reproducible fixtures only. Default: random per call. */
+  nonce?: Uint8Array;
+}
+
+/** The default test payload: a minimal valid payload 1.0. */
+export function samplePayload(): PayloadV1 {
+  return {
+    version: '1.0',
+    subject_record_id: randomId('sr_'),
+    workflow_id: randomId('w_'),
+    workflow_type: 'BUSINESS_APPLICATION',
+    user_context: { user_id: 'SYSTEM', user_type: 'SYSTEM' },
+  };
+}
+
+/**
+ * Builds an envelope encrypted exactly as the spec says (AES-256-GCM, a fresh random nonce,
+ * the default AAD over the metadata), ready to POST as JSON or pass to `receive()`.
+ *
+ * @example
+ * ```ts
+ * const secret = generateSharedSecret();
+ * const app = createApp(memoryKeyStore({ whk_20251121_01: secret }));
+ * const envelope = createTestWebhook({ secret, keyId: 'whk_20251121_01', data: { ... } });
+ * await request(app).post('/webhooks/kompliant').send(envelope).expect(200);
+ * ```
+ */
+export function createTestWebhook<TData = PayloadV1>(options: CreateTestWebhookOptions<TData>): KompliantEnvelope {
+  const keyId = options.keyId ?? todaysKeyId();
+  if (!isValidKeyId(keyId)) throw new TypeError('keyId must be of the form whk_YYYYMMDD_NN');
+  const metadata: EnvelopeMetadata = {
+    id: options.id ?? randomId('wh_'),
+    event_type: options.eventType ?? 'WORKFLOW_COMPLETED',
+    timestamp: options.timestamp ?? new Date().toISOString(),
+    account_id: options.account_id ?? randomId('sb_'),
+    schema_version: options.schema_version ?? '2025-11-21',
+    key_id: keyId,
+  };
+  const payload = options.data === undefined ? samplePayload() : options.data;
+  const plaintext = Buffer.from(JSON.stringify(payload), 'utf8');
+  const aad = buildAad(checkAadOption(options.aad), metadata);
+  const data = sealData(options.secret, plaintext, aad, options.nonce ?? randomBytes(NONCE_BYTES));
+  return { ...metadata, data: data.toString('base64'), retry_count: options.retry_count ?? 0 };
+}
+
+export { sealData };
