@@ -64,7 +64,9 @@ export function kompliantWebhook<TRequest extends IncomingMessage = WebhookReque
   return async function kompliantWebhookMiddleware(req, res, next): Promise<void> {
     let result;
     try {
-      result = await handler.handle(nodeRequestHead(req), (limits) => nodeRequestBody(req as NodeRequest, limits), req);
+      result = await handler.handle(
+        { ...nodeRequestHead(req), ip: (req as { ip?: string }).ip ?? req.socket?.remoteAddress },
+        (limits) => nodeRequestBody(req as NodeRequest, limits), req);
     } catch (error) {
       // Not a WebhookError: a bug or a throwing custom `aad` function. Express and Connect
       // do not catch rejections, so forward it explicitly.

@@ -57,6 +57,8 @@ export interface HttpRequestHead {
   method: string | undefined;
   /** A header by lower-case name; repeated headers joined with `,`. */
   header(name: string): string | undefined;
+  /** The client address as the framework sees it (Express `req.ip`, so `trust proxy` decides). */
+  ip?: string | undefined;
 }
 
 /** An answer for the adapter to write: status, extra headers and a JSON body. */
