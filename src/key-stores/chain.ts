@@ -5,10 +5,10 @@ import type { SharedSecret } from '../secret.js';
 /**
  * A key store that asks several stores in order; the first that holds the key id wins.
  * A store that fails (rejects) does not hide a later one that holds the id. When none holds
- * it, the chain resolves `undefined` (401 UNKNOWN_KEY) if every store answered, and rejects
- * with an `AggregateError` of the failures (503 KEY_STORE_UNAVAILABLE, so the sender retries)
- * if any failed, since the failed store might have held it. A store that holds an invalid
- * secret (`WebhookError` INVALID_KEY) stops the chain: that is a configuration error.
+ * it, the chain resolves `undefined` (401 UNKNOWN_KEY) if at least one store answered, and
+ * rejects with an `AggregateError` of the failures (503 KEY_STORE_UNAVAILABLE) only if every
+ * store failed. Either way the sender retries. A store that holds an invalid secret
+ * (`WebhookError` INVALID_KEY) stops the chain: that is a configuration error.
  *
  * @example
  * ```ts
@@ -35,8 +35,8 @@ export function chainKeyStores(...stores: KeyStore[]): KeyStore {
         }
         if (secret !== undefined && secret !== null) return secret;
       }
-      if (failures.length > 0) {
-        throw new AggregateError(failures, `chainKeyStores: ${failures.length} of ${chain.length} key stores failed and no other held the key id`);
+      if (failures.length === chain.length) {
+        throw new AggregateError(failures, `chainKeyStores: all ${chain.length} key stores failed`);
       }
       return undefined;
     },
