@@ -1,9 +1,11 @@
+import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { awsSecretsManagerKeyStore } from '../../src/aws.js';
 import {
   cachedKeyStore,
   createWebhookReceiver,
   envKeyStore,
+  isValidKeyId,
   memoryKeyStore,
   type CachedKeyStoreOptions,
   type KompliantEnvelope,
@@ -179,6 +181,22 @@ describe('cachedKeyStore: call counts against the real SDK and a local Secrets M
     );
     await expect(cachedKeyStore(awsSecretsManagerKeyStore({ client: sm.client() })).getSecret(keyId)).resolves.toBeUndefined();
     await expect(awsSecretsManagerKeyStore({ client: sm.client() }).getSecret(keyId)).resolves.toBeUndefined();
+    expect(sm.calls).toHaveLength(0);
+  });
+
+  it('property: any key_id string that is not whk_YYYYMMDD_NN makes no store call, through the receiver or the store', async () => {
+    const r = receiver();
+    const store = cachedKeyStore(awsSecretsManagerKeyStore({ client: sm.client() }));
+    const secret = generateSharedSecret();
+    const base = createTestWebhook({ secret, keyId: KEY_A });
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.string(), fc.string().map((tail) => `whk_20251121_0${tail}`)), async (keyId) => {
+        fc.pre(!isValidKeyId(keyId));
+        expect(await outcome(r.receive({ ...base, key_id: keyId }))).toBe('INVALID_ENVELOPE');
+        expect(await store.getSecret(keyId)).toBeUndefined();
+      }),
+      { numRuns: 300 },
+    );
     expect(sm.calls).toHaveLength(0);
   });
 

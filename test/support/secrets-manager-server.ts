@@ -57,6 +57,7 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+/** Starts the fake on a free loopback port; `close()` it after the tests. */
 export async function startFakeSecretsManager(): Promise<FakeSecretsManager> {
   const hung: ServerResponse[] = [];
   const fake = {
