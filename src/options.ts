@@ -72,7 +72,6 @@ export function resolveReceiverOptions(options: unknown): ResolvedReceiverOption
   };
 }
 
-
 /** Puts the default (or configured) cache in front of a key store, unless told not to. */
 function withCache(keyStore: KeyStore, cache: unknown): KeyStore {
   if (cache === false) return keyStore;
