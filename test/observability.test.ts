@@ -50,6 +50,8 @@ describe('logger: one structured line per delivery, nothing secret across every 
       },
     };
     let handlerMode: 'ok' | 'throw' | 'slow' = 'ok';
+    let openGate = () => {};
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
     const options: KompliantWebhookOptions = {
       keyStore,
       logger,
@@ -58,7 +60,7 @@ describe('logger: one structured line per delivery, nothing secret across every 
       maxBodyBytes: 16 * 1024,
       async onEvent(event) {
         if (handlerMode === 'throw') throw new Error(`cannot store ${JSON.stringify(event.data)}`);
-        if (handlerMode === 'slow') await new Promise((r) => setTimeout(r, 80));
+        if (handlerMode === 'slow') await gate; // held open until the test has seen 503 and 409
       },
     };
     const app = express();
@@ -102,7 +104,10 @@ describe('logger: one structured line per delivery, nothing secret across every 
     const slow = make();
     await expectStatus(503, post(slow));
     await expectStatus(409, post(slow));
-    await new Promise((r) => setTimeout(r, 120));
+    openGate();
+    const logged = lines.length;
+    await vi.waitFor(async () => expect((await post(slow)).body).toEqual({ received: true, duplicate: true }));
+    lines.length = logged; // drop the lines of the wait above
 
     expect(new Set(seen.keys())).toEqual(new Set([200, 400, 401, 403, 405, 409, 413, 415, 500, 503]));
     expect(lines).toHaveLength(18); // one line per request
