@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -9,6 +10,21 @@ import { DEFAULT_REDIS_KEY_PREFIX, redisIdempotencyStore } from '../src/redis.js
 import { createTestWebhook } from '../src/testing.js';
 import { KEY_ID, PATH, SECRET } from './support/app.js';
 import { redisSkipReason, startRedisServer, type RedisServer } from './support/redis-server.js';
+
+describe('the kompliant-webhooks/redis subpath (built package)', () => {
+  it('loads without ioredis: the client is passed in, never imported', () => {
+    const code = `
+      const before = new Set(Object.keys(require.cache));
+      const { redisIdempotencyStore } = require('kompliant-webhooks/redis');
+      const loaded = Object.keys(require.cache).filter((f) => !before.has(f) && f.includes('node_modules'));
+      console.log(JSON.stringify({ loaded, type: typeof redisIdempotencyStore }));`;
+    const out = execFileSync(process.execPath, ['--input-type=commonjs', '-e', code], {
+      cwd: new URL('..', import.meta.url),
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(out)).toEqual({ loaded: [], type: 'function' });
+  });
+});
 
 const skip = redisSkipReason();
 if (skip !== undefined) console.warn(`\n!!! test/redis.test.ts ${skip}\n`);
