@@ -7,9 +7,11 @@ import {
   type IdempotencyStore,
 } from './idempotency.js';
 import { memoryIdempotencyStore } from './idempotency/memory.js';
-import { checkLogger, type WebhookLogger } from './logger.js';
+import type { KompliantEvent } from './event.js';
+import type { KeyStore } from './key-store.js';
+import { checkLogger, eventLogFields, writeLog, type WebhookLogger, type WebhookOutcome } from './logger.js';
 import { checkPositiveInteger } from './options.js';
-import { checkStats, type WebhookStatsSink } from './stats.js';
+import { checkStats, countStat, type WebhookStatsSink } from './stats.js';
 
 /** Default time a handler may run before the answer is 503 HANDLER_TIMEOUT: 25 s. */
 export const DEFAULT_HANDLER_TIMEOUT_MS = 25_000;
@@ -156,4 +158,40 @@ export async function runClaimed(plan: DeliveryPlan, claim: HeldClaim, handler: 
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Wraps a key store so each lookup is counted (unchanged when no `stats` sink is set). */
+export function countingKeyStore(keyStore: KeyStore, plan: DeliveryPlan): KeyStore {
+  if (plan.stats === undefined) return keyStore;
+  return {
+    getSecret(keyId) {
+      countStat(plan.stats, 'key_store_lookup');
+      return keyStore.getSecret(keyId);
+    },
+  };
+}
+
+const elapsed = (started: number): number => Math.round(performance.now() - started);
+
+/** Counts and logs (at info) a delivery that ended well. `started` is a `performance.now()`. */
+export function reportDelivered(
+  plan: DeliveryPlan,
+  started: number,
+  outcome: 'handled' | 'passed' | 'duplicate',
+  event: KompliantEvent<unknown>,
+): void {
+  countStat(plan.stats, outcome === 'duplicate' ? 'duplicate' : 'handled');
+  writeLog(plan.logger, 'info', { ...eventLogFields(event), duration: elapsed(started), outcome }, `kompliant webhook ${outcome}`);
+}
+
+/**
+ * Counts and logs a delivery that ended in `error`: warn for 4xx, error for 5xx. `event` is
+ * given once the envelope decrypted; before that only the code is logged.
+ */
+export function reportRejected(plan: DeliveryPlan, started: number, error: WebhookError, event?: KompliantEvent<unknown>): void {
+  countStat(plan.stats, 'rejected', error.code);
+  const outcome: WebhookOutcome =
+    error.code === 'HANDLER_TIMEOUT' ? 'timeout' : error.code === 'HANDLER_FAILED' ? 'failed' : 'rejected';
+  const fields = { ...(event === undefined ? {} : eventLogFields(event)), code: error.code, duration: elapsed(started), outcome };
+  writeLog(plan.logger, error.status >= 500 ? 'error' : 'warn', fields, `kompliant webhook ${outcome}: ${error.code}`);
 }

@@ -13,17 +13,17 @@ import { checkContentEncoding, inflateBody, SUPPORTED_CONTENT_ENCODINGS } from '
 import {
   checkEventAge,
   claimDelivery,
+  countingKeyStore,
   DELIVERY_OPTION_NAMES,
+  reportDelivered,
+  reportRejected,
   resolveDeliveryOptions,
   runClaimed,
   type DeliveryOptions,
-  type DeliveryPlan,
   type HeldClaim,
 } from './delivery.js';
 import { createIpAllowList } from './ip-allow-list.js';
-import { eventLogFields, writeLog, type WebhookOutcome } from './logger.js';
 import { countStat } from './stats.js';
-import type { KeyStore } from './key-store.js';
 
 /** Default deadline for the whole body to arrive: 10 s. */
 export const DEFAULT_READ_TIMEOUT_MS = 10_000;
@@ -174,16 +174,6 @@ export const RECEIVED_ANSWER: HttpAnswer = Object.freeze({ status: 200, headers:
 /** The answer to a delivery of an id already handled: 200, handler not called. */
 export const DUPLICATE_ANSWER: HttpAnswer = Object.freeze({ status: 200, headers: {}, body: { received: true, duplicate: true } });
 
-/** Wraps a key store so each lookup is counted. */
-export function countingKeyStore(keyStore: KeyStore, plan: DeliveryPlan): KeyStore {
-  if (plan.stats === undefined) return keyStore;
-  return {
-    getSecret(keyId) {
-      countStat(plan.stats, 'key_store_lookup');
-      return keyStore.getSecret(keyId);
-    },
-  };
-}
 
 /** Checks the shared adapter options once and returns the resolved configuration. */
 function resolveHttpOptions<TContext>(options: HttpHandlerOptions<TContext>, optionNames: readonly string[], where: string) {
@@ -218,23 +208,8 @@ export function createHttpHandler<TContext>(
 ): HttpHandler<TContext> {
   const { config, plan, allowIp, allowedEncodings, onEvent, onError, limits } = resolveHttpOptions(options, optionNames, where);
 
-  const finish = (started: number, outcome: WebhookOutcome, event: KompliantEvent<unknown>): void => {
-    countStat(plan.stats, outcome === 'duplicate' ? 'duplicate' : 'handled');
-    const fields = { ...eventLogFields(event), duration: Math.round(performance.now() - started), outcome };
-    writeLog(plan.logger, 'info', fields, `kompliant webhook ${outcome}`);
-  };
-
   const fail = (started: number, error: WebhookError, context: TContext, event?: KompliantEvent<unknown>): HttpHandlerResult => {
-    countStat(plan.stats, 'rejected', error.code);
-    const outcome: WebhookOutcome =
-      error.code === 'HANDLER_TIMEOUT' ? 'timeout' : error.code === 'HANDLER_FAILED' ? 'failed' : 'rejected';
-    const fields = {
-      ...(event === undefined ? {} : eventLogFields(event)),
-      code: error.code,
-      duration: Math.round(performance.now() - started),
-      outcome,
-    };
-    writeLog(plan.logger, error.status >= 500 ? 'error' : 'warn', fields, `kompliant webhook ${outcome}: ${error.code}`);
+    reportRejected(plan, started, error, event);
     notifyError(onError, error, context);
     return { kind: 'answer', answer: errorAnswer(error) };
   };
@@ -261,7 +236,7 @@ export function createHttpHandler<TContext>(
       }
       const verified = event;
       if (claim === 'duplicate') {
-        finish(started, 'duplicate', verified);
+        reportDelivered(plan, started, 'duplicate', verified);
         return { kind: 'answer', answer: DUPLICATE_ANSWER, event: verified };
       }
       const held = claim;
@@ -272,7 +247,7 @@ export function createHttpHandler<TContext>(
           settled = true;
           const success = status >= 200 && status < 300;
           void held.settle(success);
-          if (success) finish(started, 'passed', verified);
+          if (success) reportDelivered(plan, started, 'passed', verified);
           else fail(started, new WebhookError('HANDLER_FAILED', { message: `Application answered ${status}` }), context, verified);
         };
         return { kind: 'pass', event: verified, settle };
@@ -283,7 +258,7 @@ export function createHttpHandler<TContext>(
         if (isWebhookError(error)) return fail(started, error, context, verified);
         throw error;
       }
-      finish(started, 'handled', verified);
+      reportDelivered(plan, started, 'handled', verified);
       return { kind: 'answer', answer: RECEIVED_ANSWER, event: verified };
     },
   };

@@ -14,12 +14,14 @@ import type { SharedSecret } from './secret.js';
 import {
   checkEventAge,
   claimDelivery,
+  countingKeyStore,
   DELIVERY_OPTION_NAMES,
+  reportDelivered,
+  reportRejected,
   resolveDeliveryOptions,
   runClaimed,
   type DeliveryOptions,
 } from './delivery.js';
-import { eventLogFields, writeLog } from './logger.js';
 import { countStat } from './stats.js';
 
 const RECEIVER_OPTION_NAMES = ['keyStore', 'aad', 'maxBodyBytes', 'onError', ...DELIVERY_OPTION_NAMES];
@@ -119,11 +121,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
   checkOptionNames(options, RECEIVER_OPTION_NAMES, 'createWebhookReceiver');
   const onError = checkFunction<(error: WebhookError) => void>(options.onError, 'onError');
   const plan = resolveDeliveryOptions(options);
-  const inner = resolved.keyStore;
-  const config: ResolvedReceiverOptions =
-    plan.stats === undefined
-      ? resolved
-      : { ...resolved, keyStore: { getSecret: (keyId) => (countStat(plan.stats, 'key_store_lookup'), inner.getSecret(keyId)) } };
+  const config: ResolvedReceiverOptions = { ...resolved, keyStore: countingKeyStore(resolved.keyStore, plan) };
   return {
     async handle<TData = PayloadV1>(body: unknown, handler: (event: KompliantEvent<TData>) => unknown): Promise<HandleResult<TData>> {
       if (typeof handler !== 'function') throw new TypeError('handle: handler must be a function');
@@ -136,16 +134,11 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
         checkEventAge(plan, verified.timestamp);
         const claim = await claimDelivery(plan, verified.id);
         if (claim !== 'duplicate') await runClaimed(plan, claim, () => handler(verified));
-        const outcome = claim === 'duplicate' ? 'duplicate' : 'handled';
-        countStat(plan.stats, outcome);
-        writeLog(plan.logger, 'info', { ...eventLogFields(verified), duration: Math.round(performance.now() - started), outcome }, `kompliant webhook ${outcome}`);
+        reportDelivered(plan, started, claim === 'duplicate' ? 'duplicate' : 'handled', verified);
         return { event: verified, duplicate: claim === 'duplicate' };
       } catch (error) {
         if (isWebhookError(error)) {
-          countStat(plan.stats, 'rejected', error.code);
-          const outcome = error.code === 'HANDLER_TIMEOUT' ? 'timeout' : error.code === 'HANDLER_FAILED' ? 'failed' : 'rejected';
-          const fields = { ...(event === undefined ? {} : eventLogFields(event)), code: error.code, duration: Math.round(performance.now() - started), outcome } as const;
-          writeLog(plan.logger, error.status >= 500 ? 'error' : 'warn', fields, `kompliant webhook ${outcome}: ${error.code}`);
+          reportRejected(plan, started, error, event);
           notifyError(onError, error);
         }
         throw error;
