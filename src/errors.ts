@@ -18,6 +18,9 @@ export const WEBHOOK_ERROR_STATUS = {
   KEY_STORE_UNAVAILABLE: 503,
   DUPLICATE_IN_PROGRESS: 409,
   HANDLER_FAILED: 500,
+  // Not in the spec's table: the handler outlived `handlerTimeoutMs`. 503 tells the sender to
+  // retry later; the id stays claimed until the handler really settles.
+  HANDLER_TIMEOUT: 503,
 } as const;
 
 /**
@@ -45,6 +48,7 @@ const DEFAULT_MESSAGES: Record<WebhookErrorCode, string> = {
   KEY_STORE_UNAVAILABLE: 'Key store unavailable',
   DUPLICATE_IN_PROGRESS: 'This event is already being handled',
   HANDLER_FAILED: 'Webhook handler failed',
+  HANDLER_TIMEOUT: 'Webhook handler did not finish in time',
 };
 
 /** Options for constructing a {@link WebhookError}. */

@@ -9,6 +9,21 @@ import {
   type ResolvedReceiverOptions,
 } from './options.js';
 import { notifyError, runPipeline } from './receive.js';
+import { checkContentEncoding, inflateBody, SUPPORTED_CONTENT_ENCODINGS } from './content-encoding.js';
+import {
+  checkEventAge,
+  claimDelivery,
+  countingKeyStore,
+  DELIVERY_OPTION_NAMES,
+  reportDelivered,
+  reportRejected,
+  resolveDeliveryOptions,
+  runClaimed,
+  type DeliveryOptions,
+  type HeldClaim,
+} from './delivery.js';
+import { createIpAllowList } from './ip-allow-list.js';
+import { countStat } from './stats.js';
 
 /** Default deadline for the whole body to arrive: 10 s. */
 export const DEFAULT_READ_TIMEOUT_MS = 10_000;
@@ -25,7 +40,7 @@ export interface BodyLimits {
  * Options shared by every HTTP adapter (Express, and the other adapters' subpaths).
  * `TContext` is what the adapter passes to hooks: the Express request, a Fetch `Request`, ...
  */
-export interface HttpHandlerOptions<TContext> extends Omit<ReceiverOptions, 'onError'> {
+export interface HttpHandlerOptions<TContext> extends Omit<ReceiverOptions, 'onError'>, DeliveryOptions {
   /**
    * Handles the event; the adapter answers `200 {"received":true}` once it resolves. A throw or
    * rejection answers 500 HANDLER_FAILED, so the sender retries. Without it, adapters that can
@@ -40,6 +55,18 @@ export interface HttpHandlerOptions<TContext> extends Omit<ReceiverOptions, 'onE
   onError?: (error: WebhookError, context: TContext) => void;
   /** Deadline for the whole body to arrive when the adapter reads the stream. Default 10 000 ms. */
   readTimeoutMs?: number;
+  /**
+   * Client addresses and CIDR ranges (IPv4, IPv6, IPv4-mapped IPv6) allowed to deliver; anyone
+   * else gets 403 FORBIDDEN_IP before the body is read. The address is the adapter's
+   * (`req.ip` in Express, so its `trust proxy` setting decides). Default: no check.
+   */
+  allowedIps?: readonly string[];
+  /**
+   * `'inflate'` (default): a `Content-Encoding` of gzip or deflate is inflated, with
+   * `maxBodyBytes` applied to the inflated size (a zip bomb ends as 413). `'reject'`: any
+   * content coding is 415 UNSUPPORTED_MEDIA_TYPE.
+   */
+  contentEncoding?: 'inflate' | 'reject';
 }
 
 /** Option names every HTTP adapter accepts; adapters add their own to this list. */
@@ -51,6 +78,9 @@ export const HTTP_HANDLER_OPTION_NAMES: readonly string[] = [
   'onEvent',
   'readTimeoutMs',
   'cache',
+  ...DELIVERY_OPTION_NAMES,
+  'allowedIps',
+  'contentEncoding',
 ];
 
 /** What an adapter knows about the request before reading the body. */
@@ -117,15 +147,12 @@ export function announcesBody(head: HttpRequestHead): boolean {
 }
 
 /**
- * Checks method, content encoding and content type before any byte is read.
- * Throws METHOD_NOT_ALLOWED or UNSUPPORTED_MEDIA_TYPE.
+ * Checks method, content encoding (none, or one of `allowedEncodings`) and content type before
+ * any byte is read. Throws METHOD_NOT_ALLOWED or UNSUPPORTED_MEDIA_TYPE.
  */
-export function checkRequestHead(head: HttpRequestHead): void {
+export function checkRequestHead(head: HttpRequestHead, allowedEncodings: readonly string[] = []): void {
   if (head.method !== 'POST') throw new WebhookError('METHOD_NOT_ALLOWED');
-  const encoding = head.header('content-encoding');
-  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-    throw new WebhookError('UNSUPPORTED_MEDIA_TYPE', { message: 'Content-Encoding is not supported' });
-  }
+  checkContentEncoding(head.header('content-encoding'), allowedEncodings);
   if (announcesBody(head) && !isJsonContentType(head.header('content-type'))) {
     throw new WebhookError('UNSUPPORTED_MEDIA_TYPE');
   }
@@ -145,16 +172,26 @@ export function errorAnswer(error: WebhookError): HttpAnswer {
 /** The answer to a handled event. */
 export const RECEIVED_ANSWER: HttpAnswer = Object.freeze({ status: 200, headers: {}, body: { received: true } });
 
+/** The answer to a delivery of an id already handled: 200, handler not called. */
+export const DUPLICATE_ANSWER: HttpAnswer = Object.freeze({ status: 200, headers: {}, body: { received: true, duplicate: true } });
+
+
 /** Checks the shared adapter options once and returns the resolved configuration. */
 function resolveHttpOptions<TContext>(options: HttpHandlerOptions<TContext>, optionNames: readonly string[], where: string) {
-  const config: ResolvedReceiverOptions = resolveReceiverOptions(options);
+  const plan = resolveDeliveryOptions(options);
+  const resolved: ResolvedReceiverOptions = resolveReceiverOptions(options, (store) => countingKeyStore(store, plan));
   checkOptionNames(options, optionNames, where);
+  const encoding = options.contentEncoding ?? 'inflate';
+  if (encoding !== 'inflate' && encoding !== 'reject') throw new TypeError("contentEncoding must be 'inflate' or 'reject'");
   return {
-    config,
+    config: resolved,
+    plan,
+    allowIp: options.allowedIps === undefined ? undefined : createIpAllowList(options.allowedIps),
+    allowedEncodings: encoding === 'inflate' ? SUPPORTED_CONTENT_ENCODINGS : [],
     onEvent: checkFunction<HttpHandlerOptions<TContext>['onEvent']>(options.onEvent, 'onEvent'),
     onError: checkFunction<(error: WebhookError, context: TContext) => void>(options.onError, 'onError'),
     limits: {
-      maxBodyBytes: config.maxBodyBytes,
+      maxBodyBytes: resolved.maxBodyBytes,
       readTimeoutMs: checkPositiveInteger(options.readTimeoutMs, 'readTimeoutMs', DEFAULT_READ_TIMEOUT_MS),
     },
   };
@@ -170,9 +207,10 @@ export function createHttpHandler<TContext>(
   where: string,
   optionNames: readonly string[] = HTTP_HANDLER_OPTION_NAMES,
 ): HttpHandler<TContext> {
-  const { config, onEvent, onError, limits } = resolveHttpOptions(options, optionNames, where);
+  const { config, plan, allowIp, allowedEncodings, onEvent, onError, limits } = resolveHttpOptions(options, optionNames, where);
 
-  const fail = (error: WebhookError, context: TContext): HttpHandlerResult => {
+  const fail = (started: number, error: WebhookError, context: TContext, event?: KompliantEvent<unknown>): HttpHandlerResult => {
+    reportRejected(plan, started, error, event);
     notifyError(onError, error, context);
     return { kind: 'answer', answer: errorAnswer(error) };
   };
@@ -181,21 +219,48 @@ export function createHttpHandler<TContext>(
     limits,
     handlesEvents: onEvent !== undefined,
     async handle(head, readBody, context) {
-      let event: KompliantEvent<PayloadV1>;
+      const started = performance.now();
+      countStat(plan.stats, 'received');
+      let event: KompliantEvent<PayloadV1> | undefined;
+      let claim: HeldClaim | 'duplicate';
       try {
-        checkRequestHead(head);
-        event = await runPipeline<PayloadV1>(config, await readBody(limits));
+        if (allowIp !== undefined && !allowIp(head.ip)) throw new WebhookError('FORBIDDEN_IP');
+        checkRequestHead(head, allowedEncodings);
+        const coding = checkContentEncoding(head.header('content-encoding'), allowedEncodings);
+        const body = await inflateBody(await readBody(limits), coding, limits.maxBodyBytes);
+        event = await runPipeline<PayloadV1>(config, body);
+        checkEventAge(plan, event.timestamp);
+        claim = await claimDelivery(plan, event.id);
       } catch (error) {
-        if (isWebhookError(error)) return fail(error, context);
+        if (isWebhookError(error)) return fail(started, error, context, event);
         throw error;
       }
-      if (onEvent === undefined) return { kind: 'pass', event, settle: () => {} };
-      try {
-        await onEvent(event, context);
-      } catch (cause) {
-        return fail(new WebhookError('HANDLER_FAILED', { cause }), context);
+      const verified = event;
+      if (claim === 'duplicate') {
+        reportDelivered(plan, started, 'duplicate', verified);
+        return { kind: 'answer', answer: DUPLICATE_ANSWER, event: verified };
       }
-      return { kind: 'answer', answer: RECEIVED_ANSWER, event };
+      const held = claim;
+      if (onEvent === undefined) {
+        let settled = false;
+        const settle = (status: number): void => {
+          if (settled) return;
+          settled = true;
+          const success = status >= 200 && status < 300;
+          void held.settle(success);
+          if (success) reportDelivered(plan, started, 'passed', verified);
+          else fail(started, new WebhookError('HANDLER_FAILED', { message: `Application answered ${status}` }), context, verified);
+        };
+        return { kind: 'pass', event: verified, settle };
+      }
+      try {
+        await runClaimed(plan, held, () => onEvent(verified, context));
+      } catch (error) {
+        if (isWebhookError(error)) return fail(started, error, context, verified);
+        throw error;
+      }
+      reportDelivered(plan, started, 'handled', verified);
+      return { kind: 'answer', answer: RECEIVED_ANSWER, event: verified };
     },
   };
 }

@@ -45,3 +45,17 @@ export {
 export type { CachedKeyStoreOptions } from './key-stores/cache.js';
 export { chainKeyStores } from './key-stores/chain.js';
 export { requireValidSharedSecret } from './secret.js';
+export type { HandleResult, WebhookReceiverOptions } from './receive.js';
+export { DEFAULT_HANDLER_TIMEOUT_MS } from './delivery.js';
+export type { DeliveryOptions } from './delivery.js';
+export { DEFAULT_IDEMPOTENCY_LEASE_MS, DEFAULT_IDEMPOTENCY_TTL_MS } from './idempotency.js';
+export type { ClaimResult, IdempotencyStore } from './idempotency.js';
+export { DEFAULT_MEMORY_IDEMPOTENCY_MAX, memoryIdempotencyStore } from './idempotency/memory.js';
+export type { MemoryIdempotencyStoreOptions } from './idempotency/memory.js';
+export { createEventRouter } from './router.js';
+export type { EventRouter, KompliantEventDataMap, RoutedEvent, RouteHandler } from './router.js';
+export { createIpAllowList, KOMPLIANT_SENDER_IPS } from './ip-allow-list.js';
+export { SUPPORTED_CONTENT_ENCODINGS } from './content-encoding.js';
+export type { WebhookLogFields, WebhookLogger, WebhookOutcome } from './logger.js';
+export { createWebhookStats } from './stats.js';
+export type { WebhookCounter, WebhookStats, WebhookStatsSink, WebhookStatsSnapshot } from './stats.js';

@@ -62,19 +62,26 @@ export function checkFunction<T>(value: unknown, name: string): T | undefined {
 }
 
 /** Checks the options shared by the receiver and every adapter. */
-export function resolveReceiverOptions(options: unknown): ResolvedReceiverOptions {
+export function resolveReceiverOptions(
+  options: unknown,
+  instrument: (keyStore: KeyStore) => KeyStore = (keyStore) => keyStore,
+): ResolvedReceiverOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
   const o = options as Partial<ReceiverOptions>;
   return {
-    keyStore: withCache(checkKeyStore(o.keyStore), o.cache),
+    keyStore: withCache(checkKeyStore(o.keyStore), o.cache, instrument),
     aad: checkAadOption(o.aad),
     maxBodyBytes: checkPositiveInteger(o.maxBodyBytes, 'maxBodyBytes', DEFAULT_MAX_BODY_BYTES),
   };
 }
 
-/** Puts the default (or configured) cache in front of a key store, unless told not to. */
-function withCache(keyStore: KeyStore, cache: unknown): KeyStore {
-  if (cache === false) return keyStore;
+/**
+ * Puts the default (or configured) cache in front of a key store, unless told not to.
+ * `instrument` wraps the user's own store beneath the cache, so what it sees (and counts) are
+ * real store calls; a store the user already built with `cachedKeyStore` is used as it is.
+ */
+function withCache(keyStore: KeyStore, cache: unknown, instrument: (keyStore: KeyStore) => KeyStore): KeyStore {
+  if (cache === false) return instrument(keyStore);
   if (cache !== undefined && cache !== true && (typeof cache !== 'object' || cache === null)) {
     throw new TypeError('cache must be false, true or an object of cache options');
   }
@@ -82,5 +89,5 @@ function withCache(keyStore: KeyStore, cache: unknown): KeyStore {
     if (typeof cache === 'object') throw new TypeError('cache options given, but keyStore is already a cachedKeyStore');
     return keyStore;
   }
-  return createCachedKeyStore(keyStore, typeof cache === 'object' ? (cache as CachedKeyStoreOptions) : {}, 'cache');
+  return createCachedKeyStore(instrument(keyStore), typeof cache === 'object' ? (cache as CachedKeyStoreOptions) : {}, 'cache');
 }

@@ -12,8 +12,31 @@ import {
   type ResolvedReceiverOptions,
 } from './options.js';
 import type { SharedSecret } from './secret.js';
+import {
+  checkEventAge,
+  claimDelivery,
+  countingKeyStore,
+  DELIVERY_OPTION_NAMES,
+  reportDelivered,
+  reportRejected,
+  resolveDeliveryOptions,
+  runClaimed,
+  type DeliveryOptions,
+} from './delivery.js';
+import { countStat } from './stats.js';
 
-const RECEIVER_OPTION_NAMES = ['keyStore', 'aad', 'maxBodyBytes', 'onError', 'cache'] as const;
+const RECEIVER_OPTION_NAMES = ['keyStore', 'aad', 'maxBodyBytes', 'onError', 'cache', ...DELIVERY_OPTION_NAMES];
+
+/** Options of {@link createWebhookReceiver}: the core options plus deduplication, timeouts, logs and counters. */
+export interface WebhookReceiverOptions extends ReceiverOptions, DeliveryOptions {}
+
+/** What {@link WebhookReceiver.handle} did with a delivery. */
+export interface HandleResult<TData = PayloadV1> {
+  /** The verified event. */
+  event: KompliantEvent<TData>;
+  /** True when the id was already handled: the handler was not called. Answer 200 anyway. */
+  duplicate: boolean;
+}
 
 /** The framework-free pipeline. */
 export interface WebhookReceiver {
@@ -22,6 +45,18 @@ export interface WebhookReceiver {
    * as a JSON string, UTF-8 bytes, or an already parsed object. Rejects with `WebhookError`.
    */
   receive<TData = PayloadV1>(body: unknown): Promise<KompliantEvent<TData>>;
+  /**
+   * Receives `body` and runs `handler` on the event at most once per `id` (the `idempotency`
+   * store, a memory store by default), within `handlerTimeoutMs`. Resolves when the handler
+   * finished (answer 200) or the id was already done (`duplicate: true`, answer 200). Rejects
+   * with a `WebhookError`: the pipeline's codes, 409 DUPLICATE_IN_PROGRESS, 500 HANDLER_FAILED
+   * (claim released, the retry runs again), 503 HANDLER_TIMEOUT (claim kept until the handler
+   * settles). Answer with `error.status`.
+   */
+  handle<TData = PayloadV1>(
+    body: unknown,
+    handler: (event: KompliantEvent<TData>) => unknown,
+  ): Promise<HandleResult<TData>>;
 }
 
 async function resolveSecret(keyStore: KeyStore, keyId: string): Promise<SharedSecret> {
@@ -87,13 +122,38 @@ export function notifyError<A extends unknown[]>(hook: ((...args: A) => void) | 
  * ```ts
  * const receiver = createWebhookReceiver({ keyStore: memoryKeyStore({ whk_20251121_01: secret }) });
  * const event = await receiver.receive(message.body); // rejects with WebhookError
+ *
+ * // Or with deduplication by id and the handler timeout:
+ * const { duplicate } = await receiver.handle(message.body, async (event) => save(event));
  * ```
  */
-export function createWebhookReceiver(options: ReceiverOptions): WebhookReceiver {
-  const config = resolveReceiverOptions(options);
+export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookReceiver {
+  const plan = resolveDeliveryOptions(options);
+  const config: ResolvedReceiverOptions = resolveReceiverOptions(options, (store) => countingKeyStore(store, plan));
   checkOptionNames(options, RECEIVER_OPTION_NAMES, 'createWebhookReceiver');
   const onError = checkFunction<(error: WebhookError) => void>(options.onError, 'onError');
   return {
+    async handle<TData = PayloadV1>(body: unknown, handler: (event: KompliantEvent<TData>) => unknown): Promise<HandleResult<TData>> {
+      if (typeof handler !== 'function') throw new TypeError('handle: handler must be a function');
+      const started = performance.now();
+      countStat(plan.stats, 'received');
+      let event: KompliantEvent<TData> | undefined;
+      try {
+        event = await runPipeline<TData>(config, body);
+        const verified = event;
+        checkEventAge(plan, verified.timestamp);
+        const claim = await claimDelivery(plan, verified.id);
+        if (claim !== 'duplicate') await runClaimed(plan, claim, () => handler(verified));
+        reportDelivered(plan, started, claim === 'duplicate' ? 'duplicate' : 'handled', verified);
+        return { event: verified, duplicate: claim === 'duplicate' };
+      } catch (error) {
+        if (isWebhookError(error)) {
+          reportRejected(plan, started, error, event);
+          notifyError(onError, error);
+        }
+        throw error;
+      }
+    },
     async receive<TData = PayloadV1>(body: unknown): Promise<KompliantEvent<TData>> {
       try {
         return await runPipeline<TData>(config, body);

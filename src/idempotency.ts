@@ -1,0 +1,50 @@
+/**
+ * What an {@link IdempotencyStore} knows about an event id when a delivery tries to claim it.
+ * - `claimed`: the id was free (or its lease expired) and now belongs to this delivery;
+ * - `in_progress`: another delivery holds an unexpired lease on it;
+ * - `done`: a delivery finished it successfully.
+ */
+export type ClaimResult = 'claimed' | 'in_progress' | 'done';
+
+/**
+ * Remembers which event ids are being handled and which are done, so that Kompliant's
+ * at-least-once delivery (every non-200 is retried, up to 95 times) becomes exactly-once
+ * handling. Every method is keyed by the envelope `id` (already authenticated: ids are only
+ * claimed after decryption succeeded) and a random `token` naming the delivery, so a delivery
+ * whose lease expired cannot complete or release a claim that another delivery took over.
+ *
+ * @example
+ * ```ts
+ * const store: IdempotencyStore = memoryIdempotencyStore({ max: 50_000 });
+ * app.post('/webhooks/kompliant', kompliantWebhook({ keyStore, idempotency: store, onEvent }));
+ * ```
+ */
+export interface IdempotencyStore {
+  /** Atomically claims `id` for `leaseMs` unless it is in progress or done. */
+  claim(id: string, token: string, leaseMs: number): Promise<ClaimResult>;
+  /** Marks `id` done for `ttlMs`, if `token` still holds the claim. */
+  complete(id: string, token: string, ttlMs: number): Promise<void>;
+  /** Frees `id` so a retry can run it again, if `token` still holds the claim. */
+  release(id: string, token: string): Promise<void>;
+}
+
+/** Default lease of a claim: 60 s, longer than the sender's 30 s timeout. */
+export const DEFAULT_IDEMPOTENCY_LEASE_MS = 60_000;
+
+/** Default time a done id is remembered: 7 days, covering the sender's retry horizon. */
+export const DEFAULT_IDEMPOTENCY_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** Throws a TypeError naming `optionName` unless `value` has claim/complete/release functions. */
+export function checkIdempotencyStore(value: unknown, optionName = 'idempotency'): IdempotencyStore {
+  const store = value as Partial<IdempotencyStore> | null;
+  if (
+    typeof store !== 'object' ||
+    store === null ||
+    typeof store.claim !== 'function' ||
+    typeof store.complete !== 'function' ||
+    typeof store.release !== 'function'
+  ) {
+    throw new TypeError(`${optionName} must be false or an object with claim, complete and release methods`);
+  }
+  return store as IdempotencyStore;
+}

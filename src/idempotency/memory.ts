@@ -1,0 +1,86 @@
+import { checkPositiveInteger } from '../options.js';
+import type { ClaimResult, IdempotencyStore } from '../idempotency.js';
+
+/** Default number of ids {@link memoryIdempotencyStore} remembers: 10 000. */
+export const DEFAULT_MEMORY_IDEMPOTENCY_MAX = 10_000;
+
+/** Options of {@link memoryIdempotencyStore}. */
+export interface MemoryIdempotencyStoreOptions {
+  /**
+   * Most ids held at once. When full, expired entries go first, then the oldest entry, so
+   * memory stays bounded under any traffic. Default 10 000.
+   */
+  max?: number;
+  /** Clock in milliseconds, for tests. Default `Date.now`. */
+  now?: () => number;
+}
+
+interface Entry {
+  done: boolean;
+  token: string;
+  expiresAt: number;
+}
+
+/**
+ * An in-process {@link IdempotencyStore}: the default of every receiver, since deduplication in
+ * one process is always better than none. It does not help across instances (use
+ * `redisIdempotencyStore` from `kompliant-webhooks/redis` there) and forgets on restart.
+ *
+ * @example
+ * ```ts
+ * const idempotency = memoryIdempotencyStore({ max: 50_000 });
+ * app.post('/webhooks/kompliant', kompliantWebhook({ keyStore, idempotency, onEvent }));
+ * ```
+ */
+export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = {}): IdempotencyStore {
+  if (typeof options !== 'object' || options === null) throw new TypeError('memoryIdempotencyStore options must be an object');
+  const max = checkPositiveInteger(options.max, 'max', DEFAULT_MEMORY_IDEMPOTENCY_MAX);
+  const now = options.now ?? Date.now;
+  if (typeof now !== 'function') throw new TypeError('now must be a function');
+  const entries = new Map<string, Entry>();
+
+  const live = (id: string): Entry | undefined => {
+    const entry = entries.get(id);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= now()) {
+      entries.delete(id);
+      return undefined;
+    }
+    return entry;
+  };
+
+  const makeRoom = (): void => {
+    if (entries.size < max) return;
+    const time = now();
+    for (const [id, entry] of entries) if (entry.expiresAt <= time) entries.delete(id);
+    // Map iterates in insertion order: the first key is the oldest.
+    while (entries.size >= max) {
+      const oldest = entries.keys().next();
+      if (oldest.done === true) break;
+      entries.delete(oldest.value);
+    }
+  };
+
+  return {
+    claim(id, token, leaseMs): Promise<ClaimResult> {
+      const entry = live(id);
+      if (entry !== undefined) return Promise.resolve(entry.done ? 'done' : 'in_progress');
+      makeRoom();
+      entries.set(id, { done: false, token, expiresAt: now() + leaseMs });
+      return Promise.resolve('claimed');
+    },
+    complete(id, token, ttlMs): Promise<void> {
+      const entry = live(id);
+      if (entry !== undefined && !entry.done && entry.token === token) {
+        entries.delete(id);
+        entries.set(id, { done: true, token, expiresAt: now() + ttlMs });
+      }
+      return Promise.resolve();
+    },
+    release(id, token): Promise<void> {
+      const entry = live(id);
+      if (entry !== undefined && !entry.done && entry.token === token) entries.delete(id);
+      return Promise.resolve();
+    },
+  };
+}

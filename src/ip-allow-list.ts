@@ -1,0 +1,64 @@
+import { BlockList, isIP } from 'node:net';
+
+/**
+ * Kompliant's published webhook sender addresses. Kompliant's documentation (as collected in
+ * the wire-format spec) publishes none, so this list is EMPTY: using it alone as `allowedIps`
+ * would refuse every request, and the library refuses that configuration at start-up. Put the
+ * addresses Kompliant gives you (support, contract, dashboard) in your own `allowedIps`.
+ */
+export const KOMPLIANT_SENDER_IPS: readonly string[] = Object.freeze([]);
+
+const MAPPED_V4 = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
+
+/** `::ffff:1.2.3.4` -> `1.2.3.4`; anything else unchanged (zone ids dropped). */
+function normalise(address: string): string {
+  const bare = address.trim().replace(/%.*$/, '');
+  const mapped = MAPPED_V4.exec(bare);
+  return mapped?.[1] ?? bare;
+}
+
+/**
+ * Compiles an allow-list of addresses and CIDR ranges (IPv4 and IPv6, e.g. `203.0.113.7`,
+ * `198.51.100.0/24`, `2001:db8::/32`; IPv4-mapped IPv6 such as `::ffff:203.0.113.7` matches
+ * its IPv4 form both in the list and in requests). Throws a TypeError naming `optionName` for
+ * an entry that is not an address or CIDR, or an empty list.
+ *
+ * @example
+ * ```ts
+ * const allowed = createIpAllowList(['203.0.113.0/24', '2001:db8::1']);
+ * allowed('::ffff:203.0.113.9'); // true
+ * ```
+ */
+export function createIpAllowList(entries: readonly string[], optionName = 'allowedIps'): (ip: string | undefined) => boolean {
+  if (!Array.isArray(entries) || entries.length === 0) {
+    throw new TypeError(`${optionName} must be a non-empty array of IP addresses or CIDR ranges`);
+  }
+  const list = new BlockList();
+  for (const entry of entries) {
+    const bad = new TypeError(`${optionName}: ${JSON.stringify(String(entry).slice(0, 64))} is not an IP address or CIDR range`);
+    if (typeof entry !== 'string') throw bad;
+    const [rawAddress = '', prefix, extra] = entry.split('/');
+    if (extra !== undefined) throw bad;
+    const address = normalise(rawAddress);
+    const family = isIP(address);
+    if (family === 0) throw bad;
+    const type = family === 4 ? 'ipv4' : 'ipv6';
+    if (prefix === undefined) {
+      list.addAddress(address, type);
+      continue;
+    }
+    if (!/^\d{1,3}$/.test(prefix)) throw bad;
+    let bits = Number(prefix);
+    // A mapped IPv4 CIDR (::ffff:10.0.0.0/104) covers the IPv4 range 10.0.0.0/8.
+    if (family === 4 && address !== rawAddress.trim()) bits -= 96;
+    if (bits < 0 || bits > (family === 4 ? 32 : 128)) throw bad;
+    list.addSubnet(address, bits, type);
+  }
+  return (ip) => {
+    if (typeof ip !== 'string') return false;
+    const address = normalise(ip);
+    const family = isIP(address);
+    if (family === 0) return false;
+    return list.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  };
+}

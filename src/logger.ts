@@ -1,0 +1,73 @@
+import type { WebhookErrorCode } from './errors.js';
+import type { KompliantEvent } from './event.js';
+
+/**
+ * A pino- or console-like logger. Each call gets one structured object and a short message,
+ * `logger.info({ id, event_type, outcome }, 'kompliant webhook handled')`, which pino, bunyan-style
+ * loggers and `console` all accept.
+ *
+ * @example
+ * ```ts
+ * kompliantWebhook({ keyStore, onEvent, logger: pino() });
+ * kompliantWebhook({ keyStore, onEvent, logger: console });
+ * ```
+ */
+export interface WebhookLogger {
+  debug(fields: WebhookLogFields, message: string): void;
+  info(fields: WebhookLogFields, message: string): void;
+  warn(fields: WebhookLogFields, message: string): void;
+  error(fields: WebhookLogFields, message: string): void;
+}
+
+/** How a delivery ended, as logged and counted. */
+export type WebhookOutcome = 'handled' | 'passed' | 'duplicate' | 'rejected' | 'failed' | 'timeout';
+
+/**
+ * The fields of a log line. Identifiers are present once the envelope passed validation (and
+ * `id` / `event_type` only count as authenticated when `outcome` is not `rejected`). Never a
+ * secret, never plaintext, never ciphertext: only identifiers, counts, codes and durations.
+ */
+export interface WebhookLogFields {
+  id?: string;
+  event_type?: string;
+  key_id?: string;
+  retry_count?: number;
+  code?: WebhookErrorCode;
+  /** Milliseconds since the request reached the handler. */
+  duration?: number;
+  outcome?: WebhookOutcome;
+}
+
+const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+/** Checks the `logger` option: undefined, or an object with debug/info/warn/error functions. */
+export function checkLogger(value: unknown, name = 'logger'): WebhookLogger | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null) throw new TypeError(`${name} must have debug, info, warn and error methods`);
+  for (const level of LEVELS) {
+    if (typeof (value as Record<string, unknown>)[level] !== 'function') {
+      throw new TypeError(`${name} must have debug, info, warn and error methods`);
+    }
+  }
+  return value as WebhookLogger;
+}
+
+/** Writes one line, ignoring a logger that throws: logging must never change an answer. */
+export function writeLog(
+  logger: WebhookLogger | undefined,
+  level: (typeof LEVELS)[number],
+  fields: WebhookLogFields,
+  message: string,
+): void {
+  if (logger === undefined) return;
+  try {
+    logger[level](fields, message);
+  } catch {
+    // A broken logger must not turn a delivery into a failure.
+  }
+}
+
+/** The log fields of a verified event: identifiers only, never `data`. */
+export function eventLogFields(event: KompliantEvent<unknown>): WebhookLogFields {
+  return { id: event.id, event_type: event.event_type, key_id: event.key_id, retry_count: event.retry_count };
+}

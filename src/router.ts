@@ -1,0 +1,103 @@
+import { EVENT_TYPE_PATTERN } from './envelope.js';
+import type { EventType, KompliantEvent, PayloadV1 } from './event.js';
+
+/**
+ * The decrypted `data` type of each event type. An interface, so you can describe your own
+ * payloads by declaration merging:
+ *
+ * @example
+ * ```ts
+ * declare module 'kompliant-webhooks' {
+ *   interface KompliantEventDataMap {
+ *     DOCUMENT_UPLOADED: PayloadV1 & { document_id: string };
+ *   }
+ * }
+ * ```
+ */
+export interface KompliantEventDataMap {
+  WORKFLOW_COMPLETED: PayloadV1;
+  DOCUMENT_UPLOADED: PayloadV1;
+}
+
+/** The event a handler registered with `on(eventType, ...)` receives: narrowed by its type. */
+export type RoutedEvent<T extends string> = KompliantEvent<T extends keyof KompliantEventDataMap ? KompliantEventDataMap[T] : PayloadV1> & {
+  event_type: T;
+};
+
+/** A handler for routed events; `context` is what the adapter passes (the Express request, ...). */
+export type RouteHandler<TEvent, TContext> = (event: TEvent, context: TContext) => unknown;
+
+/**
+ * Routes verified events to handlers by `event_type`. Use its `handle` as the `onEvent` option.
+ * For one event, in registration order: every `onAny` handler, then the `on` handlers of its
+ * type, or, when its type has none, the `onUnknown` handlers. They run one after the other;
+ * the first throw or rejection fails the whole delivery (500 HANDLER_FAILED, so Kompliant
+ * retries and every handler runs again: keep them idempotent or split work into a queue).
+ */
+export interface EventRouter<TContext = unknown> {
+  /** Adds a handler for one event type (or several); `event` is narrowed to that type. */
+  on<T extends EventType>(eventType: T | readonly T[], handler: RouteHandler<RoutedEvent<T>, TContext>): this;
+  /** Adds a handler for every event. */
+  onAny(handler: RouteHandler<KompliantEvent, TContext>): this;
+  /** Adds a fallback for event types no `on` handler names (new types Kompliant adds later). */
+  onUnknown(handler: RouteHandler<KompliantEvent, TContext>): this;
+  /** Runs the handlers for one event; bound, so `onEvent: router.handle` works. */
+  readonly handle: (event: KompliantEvent, context: TContext) => Promise<void>;
+}
+
+function checkHandler(handler: unknown, method: string): void {
+  if (typeof handler !== 'function') throw new TypeError(`${method}: handler must be a function`);
+}
+
+/**
+ * Creates an {@link EventRouter}. Handlers live in a `Map` keyed by event type, so an
+ * `event_type` such as `__proto__` or `constructor` only ever finds handlers registered under
+ * exactly that name.
+ *
+ * @example
+ * ```ts
+ * const router = createEventRouter<express.Request>()
+ *   .on('WORKFLOW_COMPLETED', async (event) => { await approve(event.data.subject_record_id); })
+ *   .on('DOCUMENT_UPLOADED', (event) => scanQueue.push(event.data))
+ *   .onUnknown((event) => log.info({ type: event.event_type }, 'unhandled kompliant event'));
+ * app.post('/webhooks/kompliant', kompliantWebhook({ keyStore, onEvent: router.handle }));
+ * ```
+ */
+export function createEventRouter<TContext = unknown>(): EventRouter<TContext> {
+  type AnyHandler = RouteHandler<KompliantEvent, TContext>;
+  const byType = new Map<string, AnyHandler[]>();
+  const anyHandlers: AnyHandler[] = [];
+  const unknownHandlers: AnyHandler[] = [];
+
+  const router: EventRouter<TContext> = {
+    on(eventType, handler) {
+      checkHandler(handler, 'on');
+      const types: readonly unknown[] = Array.isArray(eventType) ? eventType : [eventType];
+      if (types.length === 0) throw new TypeError('on: at least one event type is required');
+      for (const type of types) {
+        if (typeof type !== 'string' || !EVENT_TYPE_PATTERN.test(type)) {
+          throw new TypeError(`on: ${JSON.stringify(String(type).slice(0, 64))} is not a valid event type`);
+        }
+        const list = byType.get(type) ?? [];
+        list.push(handler as AnyHandler);
+        byType.set(type, list);
+      }
+      return router;
+    },
+    onAny(handler) {
+      checkHandler(handler, 'onAny');
+      anyHandlers.push(handler);
+      return router;
+    },
+    onUnknown(handler) {
+      checkHandler(handler, 'onUnknown');
+      unknownHandlers.push(handler);
+      return router;
+    },
+    handle: async (event, context) => {
+      const typed = byType.get(event.event_type);
+      for (const handler of [...anyHandlers, ...(typed ?? unknownHandlers)]) await handler(event, context);
+    },
+  };
+  return router;
+}

@@ -1,0 +1,91 @@
+import type { WebhookErrorCode } from './errors.js';
+
+/**
+ * The counters a receiver reports:
+ * - `received`: requests (or `handle()` calls) that reached the receiver;
+ * - `handled`: events the handler finished (or, in pass-through mode, answered with a 2xx);
+ * - `duplicate`: deliveries of an id already done (answered 200, handler not called);
+ * - `rejected`: every error answer, with its `code`;
+ * - `key_store_lookup`: calls to the key store's `getSecret`.
+ */
+export type WebhookCounter = 'received' | 'handled' | 'duplicate' | 'rejected' | 'key_store_lookup';
+
+/**
+ * A sink for counters: pass your own to feed Prometheus/StatsD, or use
+ * {@link createWebhookStats} for a small in-memory one.
+ *
+ * @example
+ * ```ts
+ * const stats: WebhookStatsSink = {
+ *   increment(counter, code) { promCounter.inc({ counter, code: code ?? '' }); },
+ * };
+ * ```
+ */
+export interface WebhookStatsSink {
+  increment(counter: WebhookCounter, code?: WebhookErrorCode): void;
+}
+
+/** A point-in-time copy of {@link WebhookStats}. */
+export interface WebhookStatsSnapshot {
+  received: number;
+  handled: number;
+  duplicate: number;
+  /** Rejections by error code (only codes that occurred). */
+  rejected: Partial<Record<WebhookErrorCode, number>>;
+  keyStoreLookups: number;
+}
+
+/** In-memory counters; hand it to the `stats` option and read {@link WebhookStats.snapshot}. */
+export interface WebhookStats extends WebhookStatsSink {
+  snapshot(): WebhookStatsSnapshot;
+}
+
+/**
+ * Creates in-memory counters for the `stats` option.
+ *
+ * @example
+ * ```ts
+ * const stats = createWebhookStats();
+ * app.post('/webhooks/kompliant', kompliantWebhook({ keyStore, onEvent, stats }));
+ * app.get('/metrics/kompliant', (_req, res) => res.json(stats.snapshot()));
+ * ```
+ */
+export function createWebhookStats(): WebhookStats {
+  let received = 0;
+  let handled = 0;
+  let duplicate = 0;
+  let keyStoreLookups = 0;
+  const rejected = new Map<WebhookErrorCode, number>();
+  return {
+    increment(counter, code) {
+      if (counter === 'received') received++;
+      else if (counter === 'handled') handled++;
+      else if (counter === 'duplicate') duplicate++;
+      else if (counter === 'key_store_lookup') keyStoreLookups++;
+      else if (counter === 'rejected' && code !== undefined) rejected.set(code, (rejected.get(code) ?? 0) + 1);
+    },
+    snapshot() {
+      return { received, handled, duplicate, rejected: Object.fromEntries(rejected), keyStoreLookups };
+    },
+  };
+}
+
+/** Checks the `stats` option: undefined or an object with an `increment` function. */
+export function checkStats(value: unknown, name = 'stats'): WebhookStatsSink | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || typeof (value as WebhookStatsSink).increment !== 'function') {
+    throw new TypeError(`${name} must be an object with an increment(counter, code) method`);
+  }
+  return value as WebhookStatsSink;
+}
+
+/** Calls the sink, ignoring anything it throws. */
+export function countStat(stats: WebhookStatsSink | undefined, counter: WebhookCounter, code?: WebhookErrorCode): void {
+  if (stats === undefined) return;
+  try {
+    if (code === undefined) stats.increment(counter);
+    else stats.increment(counter, code);
+  } catch {
+    // Metrics must never change an answer.
+  }
+}
