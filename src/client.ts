@@ -258,3 +258,10 @@ export { ksig1Headers, ksig1Signature, verifyKsig1, KSIG1_SCHEME } from './ksig.
 export type { KompliantCredentials, Ksig1Headers } from './ksig.js';
 export { DEFAULT_KOMPLIANT_BASE_URL, KEY_API_VERSION } from './key-api.js';
 export type { ActivatedWebhookKey, CreatedWebhookConfig, CreatedWebhookKey, WebhookKeyInfo, WebhookKeyStatus } from './key-api.js';
+export { rotateWebhookKey, RotationError } from './rotation.js';
+export type { RotateWebhookKeyOptions, RotationResult, RotationStep } from './rotation.js';
+export type { SecretSink } from './secret-sink.js';
+export { envFileSink, DEFAULT_ENV_FILE_PREFIX } from './secret-sinks/env-file.js';
+export type { EnvFileSinkOptions } from './secret-sinks/env-file.js';
+export { stdoutSink } from './secret-sinks/stdout.js';
+export type { StdoutSinkOptions } from './secret-sinks/stdout.js';
