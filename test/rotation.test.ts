@@ -130,3 +130,48 @@ describe('rotateWebhookKey', () => {
     expect(emulator.activeKeyId(account.accountId)).toBe(result.keyId);
   });
 });
+
+/** Stands in for the user's Secrets Manager: CreateSecret semantics (refuses an existing name). */
+function secretsManager() {
+  const secrets = new Map<string, string>();
+  const inputs: unknown[] = [];
+  return {
+    secrets,
+    inputs,
+    createSecret: (input: { Name: string; SecretString: string }) => {
+      inputs.push({ ...input, SecretString: '<redacted>' });
+      if (secrets.has(input.Name)) return Promise.reject(Object.assign(new Error('exists'), { name: 'ResourceExistsException' }));
+      secrets.set(input.Name, input.SecretString);
+      return Promise.resolve({});
+    },
+    keyStore: { getSecret: (keyId: string) => Promise.resolve(secrets.get(`kompliant/webhook/${keyId}`)) },
+  };
+}
+
+describe('awsSecretsManagerSink', () => {
+  it('creates kompliant/webhook/<key_id> and rotates after reading it back', async () => {
+    const { client, account, emulator } = await withActiveKey();
+    const sm = secretsManager();
+    const { awsSecretsManagerSink } = await import('../src/client.js');
+    const result = await rotateWebhookKey({ client, accountId: account.accountId, sink: awsSecretsManagerSink(sm) });
+    expect(sm.inputs).toEqual([{ Name: `kompliant/webhook/${result.keyId}`, SecretString: '<redacted>', Description: expect.stringContaining(result.keyId) }]);
+    expect(emulator.activeKeyId(account.accountId)).toBe(result.keyId);
+  });
+
+  it('a failing CreateSecret stops at store; a key store that does not see the secret stops at verify', async () => {
+    const { client, account, emulator, activeKeyId } = await withActiveKey();
+    const { awsSecretsManagerSink } = await import('../src/client.js');
+    const denied = awsSecretsManagerSink({
+      createSecret: () => Promise.reject(Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' })),
+      keyStore: secretsManager().keyStore,
+    });
+    const store = await rotationError(rotateWebhookKey({ client, accountId: account.accountId, sink: denied }));
+    expect(store.step).toBe('store');
+    expect(store.message).toContain('AccessDeniedException');
+    const sm = secretsManager();
+    const elsewhere = awsSecretsManagerSink({ createSecret: sm.createSecret, keyStore: secretsManager().keyStore });
+    expect((await rotationError(rotateWebhookKey({ client, accountId: account.accountId, sink: elsewhere }))).step).toBe('verify');
+    expect(emulator.activeKeyId(account.accountId)).toBe(activeKeyId);
+    expect(() => awsSecretsManagerSink({ createSecret: sm.createSecret } as never)).toThrow(/keyStore/);
+  });
+});
