@@ -50,6 +50,7 @@ export const HTTP_HANDLER_OPTION_NAMES: readonly string[] = [
   'onError',
   'onEvent',
   'readTimeoutMs',
+  'cache',
 ];
 
 /** What an adapter knows about the request before reading the body. */

@@ -33,3 +33,15 @@ export type {
   PayloadV1,
   UserContext,
 } from './event.js';
+export { envKeyStore, DEFAULT_ENV_PREFIX, DEFAULT_ENV_JSON_VARIABLE } from './key-stores/env.js';
+export type { EnvKeyStoreOptions } from './key-stores/env.js';
+export {
+  cachedKeyStore,
+  DEFAULT_CACHE_TTL_MS,
+  DEFAULT_CACHE_MAX_ENTRIES,
+  DEFAULT_NEGATIVE_TTL_MS,
+  DEFAULT_LOOKUPS_PER_SECOND,
+} from './key-stores/cache.js';
+export type { CachedKeyStoreOptions } from './key-stores/cache.js';
+export { chainKeyStores } from './key-stores/chain.js';
+export { requireValidSharedSecret } from './secret.js';

@@ -2,6 +2,7 @@ import { validateEnvelope } from './envelope.js';
 import { WebhookError, isWebhookError } from './errors.js';
 import type { KompliantEvent, PayloadV1 } from './event.js';
 import type { KeyStore } from './key-store.js';
+import { refetchAfterDecryptionFailure } from './key-stores/cache.js';
 import { decryptEnvelope, toEnvelopeObject } from './open-envelope.js';
 import {
   checkFunction,
@@ -12,7 +13,7 @@ import {
 } from './options.js';
 import type { SharedSecret } from './secret.js';
 
-const RECEIVER_OPTION_NAMES = ['keyStore', 'aad', 'maxBodyBytes', 'onError'] as const;
+const RECEIVER_OPTION_NAMES = ['keyStore', 'aad', 'maxBodyBytes', 'onError', 'cache'] as const;
 
 /** The framework-free pipeline. */
 export interface WebhookReceiver {
@@ -53,8 +54,18 @@ export async function runPipeline<TData>(
 ): Promise<KompliantEvent<TData>> {
   if (bodyBytes(body) > config.maxBodyBytes) throw new WebhookError('PAYLOAD_TOO_LARGE');
   const envelope = validateEnvelope(toEnvelopeObject(body));
-  const secret = await resolveSecret(config.keyStore, envelope.metadata.key_id);
-  return decryptEnvelope<TData>(envelope, secret, config.aad);
+  const keyId = envelope.metadata.key_id;
+  const secret = await resolveSecret(config.keyStore, keyId);
+  try {
+    return decryptEnvelope<TData>(envelope, secret, config.aad);
+  } catch (error) {
+    if (!isWebhookError(error) || error.code !== 'DECRYPTION_FAILED') throw error;
+    // The secret may have been corrected in the store since it was cached: one rate-limited
+    // refetch (a no-op without the cache), then one more try only if the secret changed.
+    const fresh = await refetchAfterDecryptionFailure(config.keyStore, keyId, secret);
+    if (fresh === undefined) throw error;
+    return decryptEnvelope<TData>(envelope, fresh, config.aad);
+  }
 }
 
 /** Calls a user's error hook, ignoring anything it throws. */

@@ -1,4 +1,4 @@
-import { createSecretKey, type KeyObject } from 'node:crypto';
+import { createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { decodeBase64Strict } from './base64.js';
 import { WebhookError } from './errors.js';
 
@@ -65,4 +65,36 @@ export function toKeyObject(secret: SharedSecret): KeyObject {
 function bytesToKey(bytes: Uint8Array | undefined): KeyObject {
   if (bytes === undefined || bytes.length !== SECRET_BYTES) throw new WebhookError('INVALID_KEY');
   return createSecretKey(bytes);
+}
+
+/**
+ * Returns `secret` when it is a valid shared secret (a 32-byte `Uint8Array` is copied, so the
+ * caller's buffer can be reused), otherwise throws `WebhookError('INVALID_KEY')` (status 500).
+ * The message never contains the value. For key stores that read secrets from outside.
+ *
+ * @example
+ * ```ts
+ * const secret = requireValidSharedSecret(row.shared_secret); // throws INVALID_KEY if malformed
+ * ```
+ */
+export function requireValidSharedSecret(secret: unknown): SharedSecret {
+  if (!isValidSharedSecret(secret)) throw new WebhookError('INVALID_KEY');
+  return typeof secret === 'string' ? secret : Uint8Array.from(secret);
+}
+
+/**
+ * True when two valid shared secrets hold the same 32 key bytes, compared in constant time
+ * (`timingSafeEqual`), whatever their form (base64 text or bytes). False when either is invalid.
+ */
+export function isSameSharedSecret(a: SharedSecret, b: SharedSecret): boolean {
+  const left = typeof a === 'string' ? decodeBase64Strict(a) : Buffer.from(a);
+  const right = typeof b === 'string' ? decodeBase64Strict(b) : Buffer.from(b);
+  try {
+    if (left === undefined || right === undefined) return false;
+    if (left.length !== SECRET_BYTES || right.length !== SECRET_BYTES) return false;
+    return timingSafeEqual(left, right);
+  } finally {
+    left?.fill(0);
+    right?.fill(0);
+  }
 }

@@ -1,0 +1,19 @@
+/**
+ * AWS integrations of kompliant-webhooks, from `kompliant-webhooks/aws`. Needs the optional
+ * peer dependency `@aws-sdk/client-secrets-manager`; the main entry never loads it.
+ *
+ * @packageDocumentation
+ */
+export {
+  awsSecretsManagerKeyStore,
+  defaultAwsSecretId,
+  DEFAULT_AWS_SECRET_FIELD,
+  DEFAULT_AWS_TIMEOUT_MS,
+} from './key-stores/aws-secrets-manager.js';
+export type {
+  AwsBundleSecret,
+  AwsClientChoice,
+  AwsCommonOptions,
+  AwsPerKeySecrets,
+  AwsSecretsManagerKeyStoreOptions,
+} from './key-stores/aws-secrets-manager.js';
