@@ -265,5 +265,3 @@ export { envFileSink, DEFAULT_ENV_FILE_PREFIX } from './secret-sinks/env-file.js
 export type { EnvFileSinkOptions } from './secret-sinks/env-file.js';
 export { stdoutSink } from './secret-sinks/stdout.js';
 export type { StdoutSinkOptions } from './secret-sinks/stdout.js';
-export { awsSecretsManagerSink } from './secret-sinks/aws-secrets-manager.js';
-export type { AwsCreateSecretInput, AwsSecretsManagerSinkOptions } from './secret-sinks/aws-secrets-manager.js';

@@ -9,6 +9,7 @@ import { createTestWebhook, generateSharedSecret } from '../src/testing.js';
 import { runCli, startCli } from './support/cli.js';
 import { credentialsOf, startEmulatorWithClient } from './support/emulator.js';
 import { startTestReceiver } from './support/receiver.js';
+import { startFakeSecretsManager } from './support/secrets-manager-server.js';
 
 const running: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
@@ -158,6 +159,30 @@ describe('CLI (dist/cli.js run as a process)', { timeout: 30_000 }, () => {
 
     const noCredentials = await runCli(['rotate', '--account-id', account.accountId, '--dotenv-path', envFile], { env: { KOMPLIANT_BASE_URL: emulator.url } });
     expect(noCredentials.code).toBe(2);
+  });
+
+  it('rotate with the aws-secrets-manager sink: CreateSecret through the real SDK, read back, activated', async () => {
+    const { emulator, account, client } = await startEmulatorWithClient();
+    running.push(emulator);
+    const fake = await startFakeSecretsManager();
+    running.push(fake);
+    const { apiKey, secretKey, authToken } = credentialsOf(account);
+    const result = await runCli(['rotate', '--account-id', account.accountId, '--sink', 'aws-secrets-manager', '--aws-region', 'us-east-1'], {
+      env: {
+        KOMPLIANT_API_KEY: apiKey,
+        KOMPLIANT_SECRET_KEY: secretKey,
+        KOMPLIANT_AUTH_TOKEN: authToken,
+        KOMPLIANT_BASE_URL: emulator.url,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
+        AWS_ACCESS_KEY_ID: 'AKIDFAKE',
+        AWS_SECRET_ACCESS_KEY: 'fake-secret-access-key',
+        AWS_MAX_ATTEMPTS: '1',
+      },
+    });
+    expect(result.code).toBe(0);
+    const keyId = emulator.activeKeyId(account.accountId)!;
+    expect(fake.creates).toEqual([{ name: `kompliant/webhook/${keyId}`, authorized: true }]);
+    expect((await client.getKey({ keyId })).status).toBe('ACTIVE');
   });
 
   it('rotate with the stdout sink waits for the human, then verifies and activates', async () => {

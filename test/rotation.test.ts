@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { envFileSink, rotateWebhookKey, RotationError, stdoutSink, type SecretSink } from '../src/client.js';
 import { MAX_KEYS_PER_DAY } from '../src/emulator.js';
+import { awsSecretsManagerKeyStore, awsSecretsManagerSink } from '../src/aws.js';
 import { generateSharedSecret } from '../src/testing.js';
 import { startEmulatorWithClient, type EmulatorFixture } from './support/emulator.js';
+import { startFakeSecretsManager } from './support/secrets-manager-server.js';
 
 const running: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
@@ -131,47 +133,40 @@ describe('rotateWebhookKey', () => {
   });
 });
 
-/** Stands in for the user's Secrets Manager: CreateSecret semantics (refuses an existing name). */
-function secretsManager() {
-  const secrets = new Map<string, string>();
-  const inputs: unknown[] = [];
-  return {
-    secrets,
-    inputs,
-    createSecret: (input: { Name: string; SecretString: string }) => {
-      inputs.push({ ...input, SecretString: '<redacted>' });
-      if (secrets.has(input.Name)) return Promise.reject(Object.assign(new Error('exists'), { name: 'ResourceExistsException' }));
-      secrets.set(input.Name, input.SecretString);
-      return Promise.resolve({});
-    },
-    keyStore: { getSecret: (keyId: string) => Promise.resolve(secrets.get(`kompliant/webhook/${keyId}`)) },
-  };
-}
-
-describe('awsSecretsManagerSink', () => {
-  it('creates kompliant/webhook/<key_id> and rotates after reading it back', async () => {
-    const { client, account, emulator } = await withActiveKey();
-    const sm = secretsManager();
-    const { awsSecretsManagerSink } = await import('../src/client.js');
-    const result = await rotateWebhookKey({ client, accountId: account.accountId, sink: awsSecretsManagerSink(sm) });
-    expect(sm.inputs).toEqual([{ Name: `kompliant/webhook/${result.keyId}`, SecretString: '<redacted>', Description: expect.stringContaining(result.keyId) }]);
+describe('awsSecretsManagerSink (real AWS SDK against a local Secrets Manager endpoint)', () => {
+  it('creates kompliant/webhook/<key_id>, reads it back through awsSecretsManagerKeyStore, then activates', async () => {
+    const { client, account, emulator, activeKeyId } = await withActiveKey();
+    const fake = await startFakeSecretsManager();
+    running.push(fake);
+    const result = await rotateWebhookKey({ client, accountId: account.accountId, sink: awsSecretsManagerSink({ client: fake.client() }), previousKeyId: activeKeyId });
+    expect(fake.creates).toEqual([{ name: `kompliant/webhook/${result.keyId}`, authorized: true }]);
+    expect(fake.calls.map((c) => c.secretId)).toEqual([`kompliant/webhook/${result.keyId}`]);
     expect(emulator.activeKeyId(account.accountId)).toBe(result.keyId);
+    // The receiver's store, configured as in production, resolves the new key.
+    expect(await awsSecretsManagerKeyStore({ client: fake.client() }).getSecret(result.keyId)).toEqual(expect.any(String));
   });
 
-  it('a failing CreateSecret stops at store; a key store that does not see the secret stops at verify', async () => {
+  it.each([
+    ['AccessDeniedException', 'store'],
+    ['ResourceExistsException', 'store'],
+  ])('CreateSecret failing with %s stops at %s; the active key is unchanged', async (type, step) => {
     const { client, account, emulator, activeKeyId } = await withActiveKey();
-    const { awsSecretsManagerSink } = await import('../src/client.js');
-    const denied = awsSecretsManagerSink({
-      createSecret: () => Promise.reject(Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' })),
-      keyStore: secretsManager().keyStore,
-    });
-    const store = await rotationError(rotateWebhookKey({ client, accountId: account.accountId, sink: denied }));
-    expect(store.step).toBe('store');
-    expect(store.message).toContain('AccessDeniedException');
-    const sm = secretsManager();
-    const elsewhere = awsSecretsManagerSink({ createSecret: sm.createSecret, keyStore: secretsManager().keyStore });
-    expect((await rotationError(rotateWebhookKey({ client, accountId: account.accountId, sink: elsewhere }))).step).toBe('verify');
+    const fake = await startFakeSecretsManager();
+    running.push(fake);
+    fake.failAll = { type, message: 'no' };
+    const error = await rotationError(rotateWebhookKey({ client, accountId: account.accountId, sink: awsSecretsManagerSink({ client: fake.client() }) }));
+    expect(error.step).toBe(step);
+    expect(error.message).toContain(type);
     expect(emulator.activeKeyId(account.accountId)).toBe(activeKeyId);
-    expect(() => awsSecretsManagerSink({ createSecret: sm.createSecret } as never)).toThrow(/keyStore/);
+  });
+
+  it('a receiver store that reads elsewhere stops at verify; the active key is unchanged', async () => {
+    const { client, account, emulator, activeKeyId } = await withActiveKey();
+    const fake = await startFakeSecretsManager();
+    running.push(fake);
+    const sink = awsSecretsManagerSink({ client: fake.client(), keyStore: awsSecretsManagerKeyStore({ client: fake.client(), secretId: (k) => `other/${k}` }) });
+    expect((await rotationError(rotateWebhookKey({ client, accountId: account.accountId, sink }))).step).toBe('verify');
+    expect(emulator.activeKeyId(account.accountId)).toBe(activeKeyId);
+    expect(() => awsSecretsManagerSink({ client: fake.client(), clientConfig: {} } as never)).toThrow(/not both/);
   });
 });

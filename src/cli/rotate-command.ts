@@ -32,16 +32,20 @@ export const rotateCommand: CliCommand = {
   summary: 'rotate the webhook key: create, store, verify, activate',
   help: `Usage: kompliant-webhooks rotate --account-id ID --sink env-file --dotenv-path PATH [options]
        kompliant-webhooks rotate --account-id ID --sink stdout --verify-dotenv-path PATH [options]
+       kompliant-webhooks rotate --account-id ID --sink aws-secrets-manager [--aws-region R] [options]
 
 Creates a key, stores its secret through the sink, reads it back the way the receiver will and
 opens a self-made test envelope with it, and only then activates it. A failure at any step
 leaves the active key unchanged and says which step failed and what to do (exit 1).
 
   --account-id ID         the account (or env KOMPLIANT_ACCOUNT_ID)
-  --sink env-file|stdout  where the secret goes (default env-file)
+  --sink NAME             where the secret goes: env-file (default), stdout, aws-secrets-manager
   --dotenv-path PATH      env-file sink: the dotenv file the receiver loads (created 0600)
   --verify-dotenv-path P  stdout sink: after printing the secret, waits for Enter on stdin, then
                           verifies through this dotenv file (where you stored it)
+  --aws-region R          aws-secrets-manager sink: CreateSecret kompliant/webhook/<key_id>, read
+                          back with GetSecretValue (region and credentials otherwise from the
+                          AWS environment; needs @aws-sdk/client-secrets-manager installed)
   --previous-key-id ID    the key ACTIVE now: checked first and reported (keep it until retries drain)
   --base-url URL          API base URL (or env KOMPLIANT_BASE_URL; default https://api.kompliant.com)
 
@@ -54,6 +58,7 @@ API credentials come from env KOMPLIANT_API_KEY, KOMPLIANT_SECRET_KEY, KOMPLIANT
       'verify-dotenv-path': { type: 'string' },
       'previous-key-id': { type: 'string' },
       'base-url': { type: 'string' },
+      'aws-region': { type: 'string' },
     });
     const accountId = values['account-id'] ?? io.env.KOMPLIANT_ACCOUNT_ID;
     if (accountId === undefined) throw new UsageError('--account-id (or KOMPLIANT_ACCOUNT_ID) is required');
@@ -72,8 +77,17 @@ API credentials come from env KOMPLIANT_API_KEY, KOMPLIANT_SECRET_KEY, KOMPLIANT
         io.stderr(`Store the secret of ${keyId} printed above where your receiver reads keys (and in ${values['verify-dotenv-path']}), then press Enter.\n`);
         await waitForEnter(io);
       };
+    } else if (sinkName === 'aws-secrets-manager') {
+      let aws: typeof import('../aws.js');
+      try {
+        // Loaded only for this sink: the AWS SDK is an optional peer dependency.
+        aws = await import('../aws.js');
+      } catch {
+        throw new UsageError('--sink aws-secrets-manager needs the package @aws-sdk/client-secrets-manager: npm install @aws-sdk/client-secrets-manager');
+      }
+      sink = aws.awsSecretsManagerSink(values['aws-region'] === undefined ? {} : { clientConfig: { region: values['aws-region'] } });
     } else {
-      throw new UsageError('--sink must be env-file or stdout');
+      throw new UsageError('--sink must be env-file, stdout or aws-secrets-manager');
     }
     let client;
     try {
