@@ -240,11 +240,11 @@ export function createKompliantClient(options: KompliantClientOptions = {}): Kom
 
   return {
     baseUrl,
-    createKey: (input) =>
-      call('webhook.key.create', { account_id: requireString(input?.accountId, 'accountId', 'createKey') }),
-    activateKey: (input) => call('webhook.key.activate', { key_id: requireString(input?.keyId, 'keyId', 'activateKey') }),
-    getKey: (input) => call('webhook.key.get', { key_id: requireString(input?.keyId, 'keyId', 'getKey') }),
-    createConfig: (input) =>
+    // async: a bad argument rejects like every other failure instead of throwing synchronously.
+    createKey: async (input) => call('webhook.key.create', { account_id: requireString(input?.accountId, 'accountId', 'createKey') }),
+    activateKey: async (input) => call('webhook.key.activate', { key_id: requireString(input?.keyId, 'keyId', 'activateKey') }),
+    getKey: async (input) => call('webhook.key.get', { key_id: requireString(input?.keyId, 'keyId', 'getKey') }),
+    createConfig: async (input) =>
       call('webhook.config.create', {
         account_id: requireString(input?.accountId, 'accountId', 'createConfig'),
         config: { url: requireString(input?.url, 'url', 'createConfig') },

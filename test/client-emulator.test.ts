@@ -320,6 +320,12 @@ describe('client: authentication, retries, timeouts', () => {
     expect(await apiError(client.getKey({ keyId: 'whk_20200101_01' }))).toMatchObject({ code: 'TIMEOUT' });
   });
 
+  it('rejects (never throws synchronously) on a bad argument', async () => {
+    const client = createKompliantClient({ apiKey: 'sb_x', secretKey: Buffer.alloc(33).toString('base64'), authToken: 't', env: {} });
+    await expect(client.createKey({ accountId: '' })).rejects.toThrow(/accountId/);
+    await expect(client.getKey({} as never)).rejects.toThrow(/keyId/);
+  });
+
   it('refuses bad options at construction', () => {
     const ok = { apiKey: 'sb_x', secretKey: Buffer.alloc(33).toString('base64'), authToken: 't', env: {} };
     expect(() => createKompliantClient({ ...ok, baseUrl: 'nope' })).toThrow(/baseUrl/);
