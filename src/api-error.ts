@@ -53,11 +53,13 @@ export function normaliseSubCode(subCode: string | undefined): string | undefine
  * ```
  */
 export class KompliantApiError extends Error {
+  /** Kompliant's error code, or the client's own (see {@link KompliantApiErrorCode}). */
   readonly code: KompliantApiErrorCode;
   /** Normalised sub code (see {@link normaliseSubCode}). */
   readonly subCode: string | undefined;
   /** The sub code exactly as received. */
   readonly rawSubCode: string | undefined;
+  /** Kompliant's `entity_type`, e.g. `Webhook Key`, `Webhook Config`. */
   readonly entityType: string | undefined;
   /** HTTP status of the last answer; undefined when no answer arrived. */
   readonly httpStatus: number | undefined;
