@@ -16,7 +16,7 @@ import {
   type WebhookKeyInfo,
 } from './key-api.js';
 import { checkCredentials, ksig1Headers, type KompliantCredentials } from './ksig.js';
-import { checkFunction, checkOptionNames, checkPositiveInteger } from './options.js';
+import { checkFunction, checkNonNegativeInteger, checkOptionNames, checkPositiveInteger } from './options.js';
 
 /** Default per-attempt timeout of the client: 10 s. */
 export const DEFAULT_CLIENT_TIMEOUT_MS = 10_000;
@@ -80,14 +80,6 @@ function checkBaseUrl(value: unknown): string {
     throw new TypeError('createKompliantClient: baseUrl must be http(s)');
   }
   return url.href.replace(/\/+$/, '');
-}
-
-function checkRetries(value: unknown): number {
-  if (value === undefined) return DEFAULT_CLIENT_RETRIES;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new TypeError('retries must be a non-negative integer');
-  }
-  return value;
 }
 
 interface ParsedAnswer {
@@ -180,7 +172,7 @@ export function createKompliantClient(options: KompliantClientOptions = {}): Kom
   );
   const baseUrl = checkBaseUrl(options.baseUrl);
   const timeoutMs = checkPositiveInteger(options.timeoutMs, 'timeoutMs', DEFAULT_CLIENT_TIMEOUT_MS);
-  const retries = checkRetries(options.retries);
+  const retries = checkNonNegativeInteger(options.retries, 'retries', DEFAULT_CLIENT_RETRIES);
   const retryDelayMs = checkPositiveInteger(options.retryDelayMs, 'retryDelayMs', DEFAULT_CLIENT_RETRY_DELAY_MS);
   const doFetch = checkFunction<typeof fetch>(options.fetch, 'fetch') ?? globalThis.fetch;
   // Signed once: the signature of the minimum form depends only on the credentials.

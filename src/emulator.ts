@@ -10,7 +10,7 @@ import { DAILY_KEY_LIMIT_ALIAS, DAILY_LIMIT_EXCEEDED } from './api-error.js';
 import { ID_PATTERN } from './envelope.js';
 import type { WebhookKeyStatus } from './key-api.js';
 import { checkCredentials } from './ksig.js';
-import { checkFunction, checkOptionNames, checkPositiveInteger } from './options.js';
+import { checkFunction, checkNonNegativeInteger, checkOptionNames, checkPositiveInteger } from './options.js';
 import { randomId } from './testing.js';
 import { ApiState, generateSecretKey } from './emulator/api-state.js';
 import { createApiServer, type EmulatorCredential, type InjectedFault } from './emulator/api-server.js';
@@ -85,12 +85,6 @@ const OPTION_NAMES = [
   'host', 'port', 'accounts', 'seedFile', 'allowHttpLocalhost', 'timeScale', 'attemptTimeoutMs',
   'maxRetries', 'retryBaseDelayMs', 'retryMaxDelayMs', 'now', 'dailyLimitSubCode',
 ];
-
-function checkNonNegativeInteger(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new TypeError(`${name} must be a non-negative integer`);
-  return value;
-}
 
 function readSeedFile(path: string): EmulatorAccount[] {
   let parsed: unknown;

@@ -1,4 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { readNodeBody, nodeHeader } from '../http-body.js';
+import { writeNodeAnswer } from '../http-response.js';
+import { parseJsonObject } from '../json.js';
 import { KEY_API_METHODS, KEY_API_VERSION, type KeyApiErrorEntry, type KeyApiMethod } from '../key-api.js';
 import { verifyKsig1, type KompliantCredentials } from '../ksig.js';
 import { randomId } from '../testing.js';
@@ -20,35 +23,22 @@ export interface InjectedFault {
   times?: number;
 }
 
-const MAX_BODY_BYTES = 1024 * 1024;
+const BODY_LIMITS = { maxBodyBytes: 1024 * 1024, readTimeoutMs: 10_000 };
 /** Compared against when the API key is unknown, so an unknown key costs the same work. */
 const DUMMY: KompliantCredentials = { apiKey: 'sb_unknown', secretKey: Buffer.alloc(33).toString('base64'), authToken: 'unknown' };
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
 function sendError(res: ServerResponse, status: number, entry: KeyApiErrorEntry): void {
-  send(res, status, { meta: { status: 'ERROR', version: KEY_API_VERSION }, errors: [entry] });
+  writeNodeAnswer(res, { status, headers: {}, body: { meta: { status: 'ERROR', version: KEY_API_VERSION }, errors: [entry] } });
 }
 
 function sendSuccess(res: ServerResponse, data: unknown): void {
-  send(res, 200, { meta: { status: 'SUCCESS', trace_id: randomId('trc_'), version: KEY_API_VERSION }, data });
+  writeNodeAnswer(res, { status: 200, headers: {}, body: { meta: { status: 'SUCCESS', trace_id: randomId('trc_'), version: KEY_API_VERSION }, data } });
 }
 
+/** The request body as a JSON object, or undefined when it is too large, late, or not an object. */
 async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
-  }
   try {
-    const value: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return parseJsonObject(await readNodeBody(req, BODY_LIMITS), 'INVALID_JSON');
   } catch {
     return undefined;
   }
@@ -64,10 +54,7 @@ export function createApiServer(state: ApiState, queue: DeliveryQueue, credentia
   const methods = new Set<string>(KEY_API_METHODS);
 
   function authenticate(req: IncomingMessage): ReadonlySet<string> | undefined {
-    const header = (name: string): string | undefined => {
-      const value = req.headers[name];
-      return Array.isArray(value) ? value.join(',') : value;
-    };
+    const header = (name: string): string | undefined => nodeHeader(req, name);
     const apiKey = header('x-api-key');
     const known = apiKey === undefined ? undefined : byApiKey.get(apiKey);
     const ok = verifyKsig1(header, known ?? DUMMY);
