@@ -1,55 +1,124 @@
 /**
- * `npm start`: a self-contained demo on embedded defaults. It starts an Express receiver with
- * an in-memory key store, then plays Kompliant: encrypts a few events exactly as the spec says
- * and POSTs them over HTTP, one of them tampered with, and prints what the receiver decrypted
- * and what it rejected. Exits 0 by itself.
+ * The whole loop on embedded defaults, in a few seconds (`npm start`):
+ * a local Kompliant emulator, a key created and activated through the API client, a local
+ * Express receiver registered as the webhook URL, events emitted and decrypted, a zero-downtime
+ * key rotation while events keep flowing, and a retry after a deliberately failing handler.
  */
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { kompliantWebhook, memoryKeyStore } from 'kompliant-webhooks';
-import { createTestWebhook, generateSharedSecret } from 'kompliant-webhooks/testing';
+import { kompliantWebhook, type KeyStore, type KompliantEvent } from 'kompliant-webhooks';
+import { createKompliantClient, rotateWebhookKey, type SecretSink } from 'kompliant-webhooks/client';
+import { startEmulator } from 'kompliant-webhooks/emulator';
 
-const keyId = 'whk_20251121_01';
-const secret = generateSharedSecret(); // what webhook.key.create would have returned
+const log = (line: string): void => console.log(line);
 
+// 1. A local Kompliant. timeScale 0.01: the sender's 1 s, 2 s, 4 s... backoff becomes 10 ms, 20 ms, 40 ms...
+const emulator = await startEmulator({ allowHttpLocalhost: true, timeScale: 0.01, attemptTimeoutMs: 5_000 });
+const [account] = emulator.accounts;
+if (account === undefined) throw new Error('the emulator seeds one account');
+log(`emulator      ${emulator.url}  account ${account.accountId}`);
+
+// 2. The application's key store: where the receiver resolves secrets by key_id.
+const secrets = new Map<string, string>();
+const keyStore: KeyStore = { getSecret: (keyId) => Promise.resolve(secrets.get(keyId)) };
+const sink: SecretSink = {
+  name: 'in-memory secret store',
+  keyStore,
+  store: (keyId, secret) => {
+    secrets.set(keyId, secret);
+    return Promise.resolve();
+  },
+};
+
+// 3. The receiver, exactly as an application deploys it.
+let failNextHandler = false;
+const received: KompliantEvent[] = [];
 const app = express();
 app.post(
   '/webhooks/kompliant',
   kompliantWebhook({
-    keyStore: memoryKeyStore({ [keyId]: secret }),
+    keyStore,
     onEvent(event) {
-      console.log(`  receiver: decrypted ${event.event_type} ${event.id} -> subject ${event.data.subject_record_id}`);
+      if (failNextHandler) {
+        failNextHandler = false;
+        log(`receiver      handler FAILS on ${event.id} (retry_count ${event.retry_count}) -> 500, Kompliant will retry`);
+        throw new Error('deliberate failure');
+      }
+      received.push(event);
+      log(`receiver      ${event.event_type.padEnd(18)} ${event.id}  key ${event.key_id}  retry_count ${event.retry_count}`);
     },
     onError(error) {
-      console.log(`  receiver: rejected with ${error.code} (${error.status})`);
+      if (error.code !== 'HANDLER_FAILED') log(`receiver      rejected: ${error.code}`);
     },
   }),
 );
+const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
+  const s = app.listen(0, '127.0.0.1', () => resolve(s));
+});
+const receiverUrl = `http://localhost:${(server.address() as AddressInfo).port}/webhooks/kompliant`;
+log(`receiver      ${receiverUrl}`);
 
-const server = app.listen(0, '127.0.0.1');
-await new Promise((resolve) => server.once('listening', resolve));
-const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/kompliant`;
-console.log(`Receiver listening on ${url}\n`);
+// 4. The key API client, signed with KSig1, and the first key: create -> store -> activate.
+const client = createKompliantClient({
+  baseUrl: emulator.url,
+  apiKey: account.apiKey,
+  secretKey: account.secretKey,
+  authToken: account.authToken,
+});
+const first = await client.createKey({ accountId: account.accountId });
+await sink.store(first.key_id, first.shared_secret);
+await client.activateKey({ keyId: first.key_id });
+await client.createConfig({ accountId: account.accountId, url: receiverUrl });
+log(`client        created and activated ${first.key_id}; registered the receiver URL`);
 
-async function post(label: string, body: unknown): Promise<number> {
-  console.log(`sender: ${label}`);
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  console.log(`  sender: HTTP ${res.status} ${await res.text()}\n`);
-  return res.status;
-}
+const emit = (eventType: string): string =>
+  emulator.emit({
+    accountId: account.accountId,
+    eventType,
+    data: {
+      version: '1.0',
+      subject_record_id: `sr_demo${received.length}`,
+      user_context: { user_id: 'u_demo', user_type: 'USER' },
+    },
+  }).eventId;
 
-const completed = createTestWebhook({ secret, keyId, eventType: 'WORKFLOW_COMPLETED' });
-const uploaded = createTestWebhook({ secret, keyId, eventType: 'DOCUMENT_UPLOADED' });
-const statuses = [
-  await post('WORKFLOW_COMPLETED', completed),
-  await post('DOCUMENT_UPLOADED', uploaded),
-  await post('a retry of the first event (new retry_count, same ciphertext)', { ...completed, retry_count: 1 }),
-  await post('the same event with event_type changed in transit (AAD tampering)', { ...completed, event_type: 'WORKFLOW_CANCELLED' }),
-  await post('an event encrypted with a key the receiver does not hold', createTestWebhook({ secret: generateSharedSecret(), keyId: 'whk_20251122_01' })),
-];
+// 5. Events flow continuously while the key rotates.
+emit('WORKFLOW_COMPLETED');
+await emulator.idle();
+const flow = setInterval(() => emit('DOCUMENT_UPLOADED'), 40);
+await new Promise((r) => setTimeout(r, 150));
+const rotation = await rotateWebhookKey({
+  client,
+  accountId: account.accountId,
+  sink,
+  previousKeyId: first.key_id,
+  onStep: (step, keyId) => log(`rotation      ${step}${keyId === undefined ? '' : ` ${keyId}`}`),
+});
+log(`rotation      ${rotation.keyId} ACTIVE; keeping ${rotation.previousKeyId} until retries drain`);
+await new Promise((r) => setTimeout(r, 150));
+clearInterval(flow);
+await emulator.idle();
 
-server.close();
-const expected = [200, 200, 200, 401, 401];
-const ok = statuses.every((status, i) => status === expected[i]);
-console.log(ok ? 'Demo finished: 3 events delivered, 2 rejected, as expected.' : `Unexpected statuses: ${statuses.join(', ')}`);
+// 6. A handler failure: the receiver answers 500, the emulator retries with the same id and ciphertext.
+failNextHandler = true;
+const retried = emit('WORKFLOW_COMPLETED');
+await emulator.idle();
+const [delivery] = emulator.deliveries({ eventId: retried });
+log(`delivery log  ${retried}: ${delivery?.attempts.map((a) => `attempt ${a.attempt} -> ${a.status ?? a.error}`).join(', ')}`);
+
+// 7. Summary: zero downtime means every event delivered, none rejected.
+const all = emulator.deliveries();
+const failedAttempts = all.flatMap((d) => d.attempts).filter((a) => a.status !== 200).length;
+const byKey = new Map<string, number>();
+for (const event of received) byKey.set(event.key_id, (byKey.get(event.key_id) ?? 0) + 1);
+log(
+  `summary       ${received.length} events decrypted (${[...byKey].map(([k, n]) => `${n} with ${k}`).join(', ')}); ` +
+    `${all.filter((d) => d.state === 'delivered').length}/${all.length} deliveries delivered; ` +
+    `${failedAttempts} failed attempt(s), all from the deliberate handler failure`,
+);
+
+await emulator.close();
+server.closeAllConnections();
+await new Promise<void>((resolve) => server.close(() => resolve()));
+const ok = all.every((d) => d.state === 'delivered') && failedAttempts === 1 && byKey.size === 2;
 process.exitCode = ok ? 0 : 1;

@@ -17,3 +17,5 @@ export type {
   AwsPerKeySecrets,
   AwsSecretsManagerKeyStoreOptions,
 } from './key-stores/aws-secrets-manager.js';
+export { awsSecretsManagerSink } from './secret-sinks/aws-secrets-manager.js';
+export type { AwsSecretsManagerSinkOptions } from './secret-sinks/aws-secrets-manager.js';

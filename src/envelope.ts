@@ -4,8 +4,9 @@ import type { EnvelopeMetadata } from './event.js';
 
 /** `^whk_[0-9]{8}_[0-9]{2}$`: the only key ids that may reach a key store. */
 export const KEY_ID_PATTERN = /^whk_[0-9]{8}_[0-9]{2}$/;
-const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
-/** `^[A-Za-z0-9_.-]{1,128}$`: the event types the envelope accepts. */
+/** `[A-Za-z0-9_-]{1,128}`: the form of `id` and `account_id`. */
+export const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+/** `[A-Za-z0-9_.-]{1,128}`: the form of `event_type`. */
 export const EVENT_TYPE_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
 const TIMESTAMP_PATTERN =
   /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:Z|[+-](\d{2}):(\d{2}))$/;

@@ -54,6 +54,15 @@ export function checkPositiveInteger(value: unknown, name: string, fallback: num
   return value;
 }
 
+/** Checks a non-negative integer option; returns the default when undefined. */
+export function checkNonNegativeInteger(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new TypeError(`${name} must be a non-negative integer`);
+  }
+  return value;
+}
+
 /** Checks an optional function option. */
 export function checkFunction<T>(value: unknown, name: string): T | undefined {
   if (value === undefined) return undefined;

@@ -30,6 +30,8 @@ export interface FakeSecretsManager {
   /** Secrets by SecretId (name), for the AWSCURRENT stage; `stages` holds other labels. */
   readonly secrets: Map<string, FakeSecret>;
   readonly stages: Map<string, Map<string, FakeSecret>>;
+  /** Every CreateSecret call: the name, and whether it was SigV4-signed for the fake's key. */
+  readonly creates: Array<{ name: string; authorized: boolean }>;
   /** When set, every call answers this error (a secret-specific one in `errors` wins). */
   failAll: FakeAwsError | undefined;
   readonly errors: Map<string, FakeAwsError>;
@@ -63,6 +65,7 @@ export async function startFakeSecretsManager(): Promise<FakeSecretsManager> {
   const fake = {
     url: '',
     calls: [] as FakeCall[],
+    creates: [] as Array<{ name: string; authorized: boolean }>,
     secrets: new Map<string, FakeSecret>(),
     stages: new Map<string, Map<string, FakeSecret>>(),
     failAll: undefined as FakeAwsError | undefined,
@@ -71,10 +74,32 @@ export async function startFakeSecretsManager(): Promise<FakeSecretsManager> {
     gate: undefined as Promise<void> | undefined,
   };
 
+  /** CreateSecret: refuses an existing name (ResourceExistsException), like the real service. */
+  const createSecret = (raw: string, req: IncomingMessage, res: ServerResponse): void => {
+    const input = JSON.parse(raw) as { Name: string; SecretString?: string };
+    const authorized = String(req.headers.authorization).startsWith('AWS4-HMAC-SHA256 Credential=AKIDFAKE/');
+    fake.creates.push({ name: input.Name, authorized });
+    const error = fake.errors.get(input.Name) ?? fake.failAll;
+    if (error !== undefined) {
+      send(res, error.status ?? 400, { __type: error.type, message: error.message });
+      return;
+    }
+    if (fake.secrets.has(input.Name)) {
+      send(res, 400, { __type: 'ResourceExistsException', message: 'The operation failed because the secret already exists.' });
+      return;
+    }
+    fake.secrets.set(input.Name, { SecretString: input.SecretString ?? '' });
+    send(res, 200, { ARN: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${input.Name}-AbCdEf`, Name: input.Name, VersionId: '11111111-89ab-cdef-0123-456789abcdef' });
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const raw = await readBody(req);
+    if (req.method === 'POST' && req.headers['x-amz-target'] === 'secretsmanager.CreateSecret') {
+      createSecret(raw, req, res);
+      return;
+    }
     if (req.method !== 'POST' || req.headers['x-amz-target'] !== 'secretsmanager.GetSecretValue') {
-      send(res, 400, { __type: 'UnknownOperationException', message: 'Only GetSecretValue is faked' });
+      send(res, 400, { __type: 'UnknownOperationException', message: 'Only GetSecretValue and CreateSecret are faked' });
       return;
     }
     if (!String(req.headers['content-type']).startsWith('application/x-amz-json-1.1')) {

@@ -1,0 +1,35 @@
+import { isWebhookError } from '../errors.js';
+import { openEnvelope } from '../open-envelope.js';
+import { readJsonInput, readSecret, SECRET_HELP, SECRET_OPTIONS } from './cli-input.js';
+import type { CliCommand } from './command.js';
+import { EXIT, parseOptions, UsageError } from './usage-error.js';
+
+/** `open`: decrypt a captured envelope. */
+export const openCommand: CliCommand = {
+  name: 'open',
+  summary: 'decrypt a captured envelope and print the event',
+  help: `Usage: kompliant-webhooks open [--envelope-file PATH] [--aad default|none] [secret option]
+
+Validates and decrypts one envelope (a captured webhook body) and prints the event JSON. Exit 1
+with the error code (DECRYPTION_FAILED, INVALID_ENVELOPE, ...) when it does not open.
+
+  --envelope-file PATH the envelope JSON (default: stdin)
+  --aad default|none   AAD construction (default: default)
+
+${SECRET_HELP}`,
+  async run(args, io) {
+    const values = parseOptions(args, { ...SECRET_OPTIONS, 'envelope-file': { type: 'string' }, aad: { type: 'string' } });
+    const aad = values.aad ?? 'default';
+    if (aad !== 'default' && aad !== 'none') throw new UsageError('--aad must be default or none');
+    const secret = await readSecret(values, io);
+    const envelope = await readJsonInput(values['envelope-file'], 'envelope', io, values['secret-stdin'] === true);
+    try {
+      io.stdout(`${JSON.stringify(openEnvelope(envelope, secret, { aad }), null, 2)}\n`);
+      return EXIT.OK;
+    } catch (error) {
+      if (!isWebhookError(error)) throw error;
+      io.stderr(`${error.code}: ${error.message}\n`);
+      return EXIT.FAILED;
+    }
+  },
+};
