@@ -8,6 +8,7 @@
 import { WebhookError } from './errors.js';
 import { createHttpHandler, errorAnswer, HTTP_HANDLER_OPTION_NAMES, type HttpAnswer, type HttpHandlerOptions, type HttpRequestHead } from './http-handler.js';
 import { checkFunction } from './options.js';
+import { notifyError } from './receive.js';
 import { readWebBody } from './web-body.js';
 
 /** Options of {@link createFetchHandler}: the shared adapter options plus `getClientIp`. */
@@ -81,6 +82,7 @@ export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
   }
   const handler = createHttpHandler<Request>(options, 'createFetchHandler', FETCH_OPTION_NAMES);
   const getClientIp = checkFunction<(request: Request) => string | undefined>(options.getClientIp, 'getClientIp');
+  const onError = checkFunction<(error: WebhookError, request: Request) => void>(options.onError, 'onError');
 
   return async function kompliantFetchHandler(request: Request): Promise<Response> {
     let result;
@@ -91,9 +93,11 @@ export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
         (limits) => readWebBody(request.body, request.headers.get('content-length'), limits),
         request,
       );
-    } catch {
+    } catch (cause) {
       // Not a WebhookError (a bug, a throwing `aad` or `getClientIp`): answer 500, never a pass.
-      return answerToResponse(errorAnswer(new WebhookError('HANDLER_FAILED', { message: 'Internal error' })));
+      const failure = new WebhookError('HANDLER_FAILED', { message: 'Internal error', cause });
+      notifyError(onError, failure, request);
+      return answerToResponse(errorAnswer(failure));
     }
     if (result.kind === 'answer') return answerToResponse(result.answer);
     // Unreachable with onEvent required; kept so a pass can never be answered 200.

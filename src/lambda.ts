@@ -13,6 +13,8 @@ import {
   type HttpHandlerOptions,
   type HttpRequestHead,
 } from './http-handler.js';
+import { checkFunction } from './options.js';
+import { notifyError } from './receive.js';
 
 /**
  * The fields of an API Gateway REST API (v1) proxy event this adapter reads. Structural, so
@@ -153,13 +155,17 @@ export function createLambdaHandler<TEvent extends LambdaHttpEvent = LambdaHttpE
     throw new TypeError('createLambdaHandler: onEvent is required (a Lambda handler must return a result)');
   }
   const handler = createHttpHandler<TEvent>(options, 'createLambdaHandler', LAMBDA_OPTION_NAMES);
+  const onError = checkFunction<(error: WebhookError, event: TEvent) => void>(options.onError, 'onError');
 
   return async function kompliantLambdaHandler(event: TEvent): Promise<LambdaHttpResult> {
     let result;
     try {
       result = await handler.handle(lambdaRequestHead(event), async () => lambdaBody(event), event);
-    } catch {
-      return toResult(errorAnswer(new WebhookError('HANDLER_FAILED', { message: 'Internal error' })));
+    } catch (cause) {
+      // Not a WebhookError (a bug, a throwing custom `aad`): answer 500 so the sender retries.
+      const failure = new WebhookError('HANDLER_FAILED', { message: 'Internal error', cause });
+      notifyError(onError, failure, event);
+      return toResult(errorAnswer(failure));
     }
     if (result.kind === 'answer') return toResult(result.answer);
     result.settle(500);

@@ -94,10 +94,13 @@ describe('createFetchHandler', () => {
 
   it('answers 500 HANDLER_FAILED, not a pass, when getClientIp throws', async () => {
     const onEvent = vi.fn();
-    const handler = createFetchHandler({ keyStore, onEvent, getClientIp: () => { throw new Error('boom'); } });
+    const onError = vi.fn();
+    const handler = createFetchHandler({ keyStore, onEvent, onError, getClientIp: () => { throw new Error('boom'); } });
     const res = await handler(post(JSON.stringify(createTestWebhook({ secret, keyId: 'whk_20251121_01' }))));
     expect(res.status).toBe(500);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('HANDLER_FAILED');
     expect(onEvent).not.toHaveBeenCalled();
+    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ code: 'HANDLER_FAILED' }), expect.any(Request));
   });
 
   it.each([

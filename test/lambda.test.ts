@@ -56,6 +56,18 @@ describe('createLambdaHandler', () => {
     expect((await handler(event)).statusCode).toBe(200);
   });
 
+  it('answers 500 HANDLER_FAILED and tells onError when a custom aad function throws', async () => {
+    const onError = vi.fn();
+    const onEvent = vi.fn();
+    const handler = createLambdaHandler({ keyStore, onEvent, onError, aad: () => { throw new Error('bug'); } });
+    const event = httpApiEvent({ method: 'POST', headers: { 'content-type': 'application/json' }, body: body() });
+    const result = await handler(event);
+    expect(result.statusCode).toBe(500);
+    expect(JSON.parse(result.body).error.code).toBe('HANDLER_FAILED');
+    expect(onEvent).not.toHaveBeenCalled();
+    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ code: 'HANDLER_FAILED' }), event);
+  });
+
   it.each([
     ['no onEvent', { keyStore }, /onEvent is required/],
     ['readTimeoutMs (the body arrives whole)', { keyStore, onEvent() {}, readTimeoutMs: 1000 }, /unknown option "readTimeoutMs"/],
