@@ -68,6 +68,19 @@ describe('kompliantFastify plugin', () => {
     expect(res.json().error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
   });
 
+  it('respects Fastify\'s onProtoPoisoning: a __proto__ key is 400 INVALID_JSON (Express ignores it)', async () => {
+    const app = Fastify();
+    const onEvent = vi.fn();
+    await app.register(kompliantFastify, { prefix: '/hooks', keyStore, onEvent });
+    const text = JSON.stringify(envelope());
+    const payload = `${text.slice(0, -1)},"__proto__":{"polluted":true}}`;
+    const res = await app.inject({ method: 'POST', url: '/hooks', payload, headers: { 'content-type': 'application/json' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('INVALID_JSON');
+    expect(onEvent).not.toHaveBeenCalled();
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it.each([
     ['both onEvent and handler', { keyStore, onEvent() {}, handler() {} }, /exactly one of onEvent and handler/],
     ['neither onEvent nor handler', { keyStore }, /exactly one of onEvent and handler/],
