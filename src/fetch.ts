@@ -45,7 +45,7 @@ function fetchRequestHead(request: Request, ip: string | undefined): HttpRequest
 }
 
 /** Turns an answer into a `Response`; hop-by-hop headers are left to the runtime. */
-export function answerToResponse(answer: HttpAnswer): Response {
+function answerToResponse(answer: HttpAnswer): Response {
   const headers = new Headers();
   for (const [name, value] of Object.entries(answer.headers)) {
     if (name.toLowerCase() !== 'connection') headers.set(name, value);
