@@ -175,7 +175,8 @@ export async function kompliantFastify(fastify: FastifyInstance, registerOptions
       if (result.kind === 'answer') return sendAnswer(reply, result.answer);
     }
     const failure = new WebhookError('HANDLER_FAILED', { cause: error });
-    notifyError(onError, failure, request);
+    // A passed request is settled by its final status, which reports the failure; report the rest here.
+    if (request.kompliantEvent === undefined) notifyError(onError, failure, request);
     return sendAnswer(reply, errorAnswer(failure));
   });
   fastify.all(

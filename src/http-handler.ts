@@ -195,7 +195,18 @@ export function createHttpHandler<TContext>(
         if (isWebhookError(error)) return fail(error, context);
         throw error;
       }
-      if (onEvent === undefined) return { kind: 'pass', event, settle: () => {} };
+      if (onEvent === undefined) {
+        let settled = false;
+        const settle = (status: number): void => {
+          if (settled) return;
+          settled = true;
+          // The application answered a failure after the pass: the sender retries, so report it.
+          if (status < 200 || status >= 300) {
+            notifyError(onError, new WebhookError('HANDLER_FAILED', { message: `Application answered ${status}` }), context);
+          }
+        };
+        return { kind: 'pass', event, settle };
+      }
       try {
         await onEvent(event, context);
       } catch (cause) {
