@@ -12,6 +12,7 @@ import { nodeRequestHead } from './http-body.js';
 import {
   createHttpHandler,
   errorAnswer,
+  HTTP_HANDLER_OPTION_NAMES,
   type HttpAnswer,
   type HttpHandler,
   type HttpHandlerOptions,
@@ -51,7 +52,8 @@ export interface KompliantFastifyOptions extends KompliantPreHandlerOptions {
 /** A Fastify `preHandler` hook. */
 export type KompliantPreHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
-const PRE_HANDLER_OPTION_NAMES: readonly string[] = ['keyStore', 'aad', 'maxBodyBytes', 'onError', 'onEvent'];
+// Every shared adapter option except the read deadline: Fastify reads the body.
+const PRE_HANDLER_OPTION_NAMES: readonly string[] = HTTP_HANDLER_OPTION_NAMES.filter((name) => name !== 'readTimeoutMs');
 const PLUGIN_OPTION_NAMES: readonly string[] = [...PRE_HANDLER_OPTION_NAMES, 'path', 'handler'];
 /** Options Fastify's `register` itself reads and leaves in the plugin's options. */
 const REGISTER_OPTION_NAMES: readonly string[] = ['prefix', 'logLevel', 'logSerializers'];

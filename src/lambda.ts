@@ -9,6 +9,7 @@ import { WebhookError } from './errors.js';
 import {
   createHttpHandler,
   errorAnswer,
+  HTTP_HANDLER_OPTION_NAMES,
   type HttpAnswer,
   type HttpHandlerOptions,
   type HttpRequestHead,
@@ -69,7 +70,8 @@ export interface LambdaHandlerOptions<TEvent extends LambdaHttpEvent = LambdaHtt
 /** A Lambda handler for HTTP events. */
 export type LambdaHttpHandler<TEvent extends LambdaHttpEvent = LambdaHttpEvent> = (event: TEvent) => Promise<LambdaHttpResult>;
 
-const LAMBDA_OPTION_NAMES: readonly string[] = ['keyStore', 'aad', 'maxBodyBytes', 'onError', 'onEvent'];
+// Every shared adapter option except the read deadline: the body arrives whole.
+const LAMBDA_OPTION_NAMES: readonly string[] = HTTP_HANDLER_OPTION_NAMES.filter((name) => name !== 'readTimeoutMs');
 
 function isV2(event: LambdaHttpEvent): event is LambdaV2Event {
   return (event as LambdaV2Event).version === '2.0' && typeof (event as LambdaV2Event).requestContext?.http === 'object';
