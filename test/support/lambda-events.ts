@@ -10,13 +10,19 @@ export interface EventRequest {
   method: string;
   /** Header names as the client sent them. */
   headers: Record<string, string>;
-  body?: string;
-  /** Deliver the body base64-encoded, as API Gateway / Function URLs do for non-text content. */
+  /** Text, or bytes (always delivered base64-encoded, as AWS does for binary bodies). */
+  body?: string | Uint8Array;
+  /** Deliver a text body base64-encoded too, as API Gateway / Function URLs do for non-text content types. */
   base64?: boolean;
+}
+
+function isBase64(request: EventRequest): boolean {
+  return request.base64 === true || request.body instanceof Uint8Array;
 }
 
 function encodedBody(request: EventRequest): string | undefined {
   if (request.body === undefined) return undefined;
+  if (request.body instanceof Uint8Array) return Buffer.from(request.body).toString('base64');
   return request.base64 ? Buffer.from(request.body, 'utf8').toString('base64') : request.body;
 }
 
@@ -77,7 +83,7 @@ export function restApiEvent(request: EventRequest): APIGatewayProxyEvent {
     pathParameters: null,
     stageVariables: null,
     body: encodedBody(request) ?? null,
-    isBase64Encoded: request.base64 === true,
+    isBase64Encoded: isBase64(request),
   };
 }
 
@@ -122,7 +128,7 @@ export function httpApiEvent(request: EventRequest): APIGatewayProxyEventV2 {
       timeEpoch: 1583348638390,
     },
     ...(body === undefined ? {} : { body }),
-    isBase64Encoded: request.base64 === true,
+    isBase64Encoded: isBase64(request),
   };
 }
 
@@ -164,6 +170,6 @@ export function functionUrlEvent(request: EventRequest): LambdaFunctionURLEvent 
       timeEpoch: 1583348638390,
     },
     ...(body === undefined ? {} : { body }),
-    isBase64Encoded: request.base64 === true,
+    isBase64Encoded: isBase64(request),
   };
 }
