@@ -36,7 +36,9 @@ export const expressDriver: AdapterDriver = {
     return async (req) => {
       let test = request(app)[req.method.toLowerCase() as 'get' | 'post' | 'put'](WEBHOOK_PATH);
       for (const [name, value] of Object.entries(req.headers)) test = test.set(name, value);
-      const res = req.body === undefined ? await test : await test.send(req.body);
+      // superagent would JSON-serialise a Buffer under a JSON content type: send bytes as they are.
+      if (req.body instanceof Uint8Array) test = test.serialize((bytes: unknown) => bytes as string);
+      const res = req.body === undefined ? await test : await test.send(req.body instanceof Uint8Array ? Buffer.from(req.body) : req.body);
       return { status: res.status, headers: res.headers as Record<string, string>, body: JSON.parse(res.text) };
     };
   },
