@@ -175,7 +175,7 @@ export function kompliantPreHandler(options: KompliantPreHandlerOptions): Kompli
  * ```
  */
 export async function kompliantFastify(fastify: FastifyInstance, registerOptions: KompliantFastifyOptions): Promise<void> {
-  if (typeof registerOptions !== 'object' || registerOptions === null) throw new TypeError('options must be an object');
+  if (typeof registerOptions !== 'object' || registerOptions === null) throw new TypeError('kompliantFastify: options must be an object');
   const options: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(registerOptions)) {
     if (!REGISTER_OPTION_NAMES.includes(name)) options[name] = value;
