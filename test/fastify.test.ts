@@ -23,6 +23,18 @@ describe('kompliantPreHandler on a route of your own (Fastify JSON parser in pla
     expect(seen).toHaveBeenCalledWith('object', expect.objectContaining({ id: sent.id, key_id: 'whk_20251121_01' }));
   });
 
+  it('settles a passed event with the route\'s final status: a failure reaches onError once', async () => {
+    const app = Fastify();
+    const onError = vi.fn();
+    app.post('/hooks', { preHandler: kompliantPreHandler({ keyStore, onError }) }, async (_request, reply) =>
+      reply.code(503).send({ busy: true }),
+    );
+    const res = await app.inject({ method: 'POST', url: '/hooks', payload: envelope() });
+    expect(res.statusCode).toBe(503);
+    expect(onError).toHaveBeenCalledOnce();
+    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ code: 'HANDLER_FAILED' }), expect.objectContaining({ kompliantEvent: expect.any(Object) }));
+  });
+
   it('answers failures itself; the route handler never runs', async () => {
     const app = Fastify();
     const route = vi.fn();
