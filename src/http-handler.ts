@@ -90,6 +90,12 @@ export interface HttpRequestHead {
   header(name: string): string | undefined;
   /** The client address as the framework sees it (Express `req.ip`, so `trust proxy` decides). */
   ip?: string | undefined;
+  /**
+   * Whether the request carries a body, for runtimes that know it without framing headers
+   * (a Fetch `Request` over HTTP/2, a Lambda event). When unset, Content-Length and
+   * Transfer-Encoding decide.
+   */
+  hasBody?: boolean | undefined;
 }
 
 /** An answer for the adapter to write: status, extra headers and a JSON body. */
@@ -141,6 +147,7 @@ export function isJsonContentType(contentType: string | undefined): boolean {
 
 /** True when the request announces a body (a non-zero Content-Length or any Transfer-Encoding). */
 export function announcesBody(head: HttpRequestHead): boolean {
+  if (head.hasBody !== undefined) return head.hasBody;
   if (head.header('transfer-encoding') !== undefined) return true;
   const length = head.header('content-length');
   return length !== undefined && length.trim() !== '0';

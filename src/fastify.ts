@@ -1,0 +1,219 @@
+/**
+ * The Fastify adapter: a plugin that registers the webhook route, and a `preHandler` for
+ * routes of your own. Fastify's own body parsing stays in place: the event is taken from the
+ * body Fastify parsed, since the wire format authenticates field values, not bytes.
+ *
+ * @packageDocumentation
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
+import type { Readable, Transform } from 'node:stream';
+import { createGunzip, createInflate } from 'node:zlib';
+import { WebhookError, type WebhookErrorCode } from './errors.js';
+import type { KompliantEvent } from './event.js';
+import { nodeRequestHead } from './http-body.js';
+import {
+  createHttpHandler,
+  errorAnswer,
+  HTTP_HANDLER_OPTION_NAMES,
+  type HttpAnswer,
+  type HttpHandler,
+  type HttpHandlerOptions,
+} from './http-handler.js';
+import { checkFunction } from './options.js';
+import { notifyError } from './receive.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The verified, decrypted event, set by the kompliant-webhooks plugin or preHandler. */
+    kompliantEvent?: KompliantEvent;
+  }
+}
+
+/**
+ * Options of {@link kompliantPreHandler}: `keyStore` (required), `aad`, `maxBodyBytes`,
+ * `onEvent`, `onError`; hooks receive the Fastify request. There is no `readTimeoutMs`:
+ * Fastify reads the body (bound it with the server's `requestTimeout`).
+ */
+export type KompliantPreHandlerOptions = Omit<HttpHandlerOptions<FastifyRequest>, 'readTimeoutMs'>;
+
+/**
+ * Options of the {@link kompliantFastify} plugin: those of {@link kompliantPreHandler}, plus
+ * `path` and, instead of `onEvent`, a route `handler` that reads `request.kompliantEvent`.
+ */
+export interface KompliantFastifyOptions extends KompliantPreHandlerOptions {
+  /** The route's path inside the plugin's prefix. Default `'/'`. */
+  path?: string;
+  /**
+   * Pass-through mode (when `onEvent` is not set): a Fastify route handler that runs after
+   * the event was verified, with `request.kompliantEvent` set. Its reply is the answer; a
+   * throw answers 500 HANDLER_FAILED. Exactly one of `onEvent` and `handler` is required.
+   */
+  handler?: RouteHandlerMethod;
+}
+
+/** A Fastify `preHandler` hook. */
+export type KompliantPreHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
+// Every shared adapter option except the read deadline: Fastify reads the body.
+const PRE_HANDLER_OPTION_NAMES: readonly string[] = HTTP_HANDLER_OPTION_NAMES.filter((name) => name !== 'readTimeoutMs');
+const PLUGIN_OPTION_NAMES: readonly string[] = [...PRE_HANDLER_OPTION_NAMES, 'path', 'handler'];
+/** Options Fastify's `register` itself reads and leaves in the plugin's options. */
+const REGISTER_OPTION_NAMES: readonly string[] = ['prefix', 'logLevel', 'logSerializers'];
+
+/** Fastify's body-parsing errors, answered as the codes the other adapters give for the same request. */
+const FASTIFY_BODY_ERRORS = new Map<string, WebhookErrorCode>([
+  ['FST_ERR_CTP_INVALID_MEDIA_TYPE', 'UNSUPPORTED_MEDIA_TYPE'],
+  ['FST_ERR_CTP_BODY_TOO_LARGE', 'PAYLOAD_TOO_LARGE'],
+  ['FST_ERR_CTP_INVALID_CONTENT_LENGTH', 'INVALID_JSON'],
+  ['FST_ERR_CTP_EMPTY_JSON_BODY', 'INVALID_JSON'],
+  ['FST_ERR_CTP_INVALID_JSON_BODY', 'INVALID_JSON'],
+]);
+
+function bodyErrorCode(error: unknown): WebhookErrorCode | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && FASTIFY_BODY_ERRORS.has(code)) return FASTIFY_BODY_ERRORS.get(code);
+  // Corrupt compressed data from the inflating preParsing hook, as the node body reader says.
+  if (typeof code === 'string' && code.startsWith('Z_')) return 'INVALID_JSON';
+  // Fastify's JSON parser (secure-json-parse) throws a plain SyntaxError with status 400.
+  if (error instanceof SyntaxError && (error as { statusCode?: unknown }).statusCode === 400) return 'INVALID_JSON';
+  return undefined;
+}
+
+const INFLATERS = new Map<string, () => Transform>([
+  ['gzip', createGunzip],
+  ['x-gzip', createGunzip],
+  ['deflate', createInflate],
+]);
+
+/**
+ * preParsing hook: inflates a gzip/deflate body before Fastify's parser reads it, so the
+ * handler sees the same body as with the other adapters; whether a coding is allowed at all is
+ * still the shared handler's head check. Fastify's `bodyLimit` caps the inflated bytes (and,
+ * through `receivedEncodedLength`, the compressed ones); the inflater stops with the response.
+ */
+async function inflateRequestBody(request: FastifyRequest, reply: FastifyReply, payload: Readable): Promise<Readable> {
+  const coding = request.headers['content-encoding'];
+  const makeInflater = typeof coding === 'string' ? INFLATERS.get(coding.trim().toLowerCase()) : undefined;
+  if (makeInflater === undefined) return payload;
+  const inflater = Object.assign(makeInflater(), { receivedEncodedLength: 0 });
+  payload.on('data', (chunk: Buffer) => {
+    inflater.receivedEncodedLength += chunk.length;
+  });
+  payload.once('error', (error) => inflater.destroy(error));
+  reply.raw.once('close', () => inflater.destroy());
+  return payload.pipe(inflater);
+}
+
+function sendAnswer(reply: FastifyReply, answer: HttpAnswer): FastifyReply {
+  reply.code(answer.status);
+  for (const [name, value] of Object.entries(answer.headers)) {
+    if (name.toLowerCase() !== 'connection') reply.header(name, value);
+  }
+  return reply.header('content-type', 'application/json; charset=utf-8').header('cache-control', 'no-store').send(answer.body);
+}
+
+function preHandlerFor(handler: HttpHandler<FastifyRequest>): KompliantPreHandler {
+  return async function kompliantWebhookPreHandler(request, reply) {
+    const result = await handler.handle(
+      { ...nodeRequestHead(request.raw), ip: request.ip },
+      async () => request.body,
+      request,
+    );
+    if (result.kind === 'answer') return sendAnswer(reply, result.answer);
+    request.kompliantEvent = result.event;
+    const { settle } = result;
+    reply.raw.once('finish', () => settle(reply.raw.statusCode));
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) settle(500);
+    });
+    return undefined;
+  };
+}
+
+/**
+ * A Fastify `preHandler` for a route of your own: verifies and decrypts the webhook from the
+ * body Fastify parsed (Fastify's JSON parser in place). With `onEvent`, it answers
+ * `200 {"received":true}` itself; without, it sets `request.kompliantEvent` and lets your
+ * route handler answer (its final status settles the event). Failures answer the spec's
+ * status with `{"error":{"code","message"}}`. Errors Fastify raises while parsing the body
+ * (415, 413, malformed JSON) happen before any preHandler and keep Fastify's format here: use
+ * the {@link kompliantFastify} plugin to have them answered like every other adapter.
+ *
+ * @example
+ * ```ts
+ * app.post('/webhooks/kompliant', { preHandler: kompliantPreHandler({ keyStore }) }, async (request) => {
+ *   await jobs.enqueue(request.kompliantEvent!);
+ *   return { received: true };
+ * });
+ * ```
+ */
+export function kompliantPreHandler(options: KompliantPreHandlerOptions): KompliantPreHandler {
+  return preHandlerFor(createHttpHandler<FastifyRequest>(options, 'kompliantPreHandler', PRE_HANDLER_OPTION_NAMES));
+}
+
+/**
+ * The Fastify plugin: registers the webhook route (all methods, so a GET answers 405 like the
+ * other adapters) at `path` inside the plugin's prefix, with the route's `bodyLimit` set to
+ * `maxBodyBytes` and an error handler that answers Fastify's body-parsing errors with this
+ * library's codes. Either `onEvent` handles the event (answered 200 once it resolves), or
+ * your `handler` runs with `request.kompliantEvent` set. Bad options reject `register`, so
+ * `ready()` / `listen()` fail before the server accepts a request.
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify';
+ * import { kompliantFastify } from 'kompliant-webhooks/fastify';
+ *
+ * const app = Fastify();
+ * await app.register(kompliantFastify, {
+ *   prefix: '/webhooks/kompliant',
+ *   keyStore,
+ *   async onEvent(event) {
+ *     await jobs.enqueue(event.event_type, event.data);
+ *   },
+ * });
+ * ```
+ */
+export async function kompliantFastify(fastify: FastifyInstance, registerOptions: KompliantFastifyOptions): Promise<void> {
+  if (typeof registerOptions !== 'object' || registerOptions === null) throw new TypeError('kompliantFastify: options must be an object');
+  const options: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(registerOptions)) {
+    if (!REGISTER_OPTION_NAMES.includes(name)) options[name] = value;
+  }
+  const { path = '/', handler: routeHandler, ...handlerOptions } = options as unknown as KompliantFastifyOptions;
+  if (typeof path !== 'string' || !path.startsWith('/')) throw new TypeError('path must be a string starting with "/"');
+  const handler = createHttpHandler<FastifyRequest>(
+    { ...handlerOptions },
+    'kompliantFastify',
+    PLUGIN_OPTION_NAMES,
+  );
+  const passTo = checkFunction<RouteHandlerMethod>(routeHandler, 'handler');
+  if (handler.handlesEvents === (passTo !== undefined)) {
+    throw new TypeError('kompliantFastify: set exactly one of onEvent and handler');
+  }
+  const onError = checkFunction<(error: WebhookError, request: FastifyRequest) => void>(handlerOptions.onError, 'onError');
+
+  fastify.decorateRequest('kompliantEvent', undefined);
+  fastify.addHook('preParsing', inflateRequestBody);
+  fastify.setErrorHandler(async (error, request, reply) => {
+    const code = bodyErrorCode(error);
+    if (code !== undefined) {
+      // Through the shared handler, so head checks and onError run as in every adapter.
+      const result = await handler.handle(
+        { ...nodeRequestHead(request.raw), ip: request.ip },
+        () => Promise.reject(new WebhookError(code)),
+        request,
+      );
+      if (result.kind === 'answer') return sendAnswer(reply, result.answer);
+    }
+    const failure = new WebhookError('HANDLER_FAILED', { cause: error });
+    // A passed request is settled by its final status, which reports the failure; report the rest here.
+    if (request.kompliantEvent === undefined) notifyError(onError, failure, request);
+    return sendAnswer(reply, errorAnswer(failure));
+  });
+  fastify.all(
+    path,
+    { bodyLimit: handler.limits.maxBodyBytes, preHandler: preHandlerFor(handler) },
+    passTo ?? (async (_request, reply) => reply),
+  );
+}

@@ -1,0 +1,107 @@
+/**
+ * The Fetch API adapter: one `(request: Request) => Promise<Response>` function for any
+ * runtime with Web-standard `Request`/`Response` (Next.js route handlers, Hono, Bun.serve,
+ * Deno.serve, workers with node:crypto).
+ *
+ * @packageDocumentation
+ */
+import { WebhookError } from './errors.js';
+import { createHttpHandler, errorAnswer, HTTP_HANDLER_OPTION_NAMES, type HttpAnswer, type HttpHandlerOptions, type HttpRequestHead } from './http-handler.js';
+import { checkFunction } from './options.js';
+import { notifyError } from './receive.js';
+import { readWebBody } from './web-body.js';
+
+/** Options of {@link createFetchHandler}: the shared adapter options plus `getClientIp`. */
+export interface FetchHandlerOptions extends HttpHandlerOptions<Request> {
+  /**
+   * Handles the event; the handler answers `200 {"received":true}` once it resolves, 500
+   * HANDLER_FAILED if it throws. Required: a `Response` must be returned, so there is no
+   * pass-through mode.
+   */
+  onEvent: NonNullable<HttpHandlerOptions<Request>['onEvent']>;
+  /**
+   * The client address, since a `Request` carries none: for example
+   * `(req) => req.headers.get('x-forwarded-for')?.split(',')[0]?.trim()` behind a proxy you
+   * trust, or the runtime's own (`server.requestIP(req)?.address` in Bun). Default: unknown.
+   */
+  getClientIp?: (request: Request) => string | undefined;
+}
+
+/** A Fetch API request handler. */
+export type FetchHandler = (request: Request) => Promise<Response>;
+
+const FETCH_OPTION_NAMES: readonly string[] = [...HTTP_HANDLER_OPTION_NAMES, 'getClientIp'];
+
+/** The {@link HttpRequestHead} of a Fetch `Request`. */
+function fetchRequestHead(request: Request, ip: string | undefined): HttpRequestHead {
+  const framed = request.headers.has('content-length') || request.headers.has('transfer-encoding');
+  return {
+    method: request.method,
+    header: (name) => request.headers.get(name) ?? undefined,
+    ip,
+    // HTTP/2 and hand-built Requests may carry a body with no framing header.
+    hasBody: framed ? undefined : request.body !== null,
+  };
+}
+
+/** Turns an answer into a `Response`; hop-by-hop headers are left to the runtime. */
+function answerToResponse(answer: HttpAnswer): Response {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(answer.headers)) {
+    if (name.toLowerCase() !== 'connection') headers.set(name, value);
+  }
+  headers.set('content-type', 'application/json; charset=utf-8');
+  headers.set('cache-control', 'no-store');
+  return new Response(JSON.stringify(answer.body), { status: answer.status, headers });
+}
+
+/**
+ * Creates a Fetch API handler that receives Kompliant webhooks: checks method and content
+ * type, reads `request.body` with `maxBodyBytes` and `readTimeoutMs`, validates, resolves the
+ * key, decrypts, awaits `onEvent(event, request)` and answers `200 {"received":true}`.
+ * Failures answer the spec's status with `{"error":{"code","message"}}`. Options are checked
+ * here, once: a bad or unknown option throws a `TypeError` naming it.
+ *
+ * @example
+ * ```ts
+ * // app/api/webhooks/kompliant/route.ts (Next.js app router)
+ * import { createFetchHandler } from 'kompliant-webhooks/fetch';
+ * import { memoryKeyStore } from 'kompliant-webhooks';
+ *
+ * export const POST = createFetchHandler({
+ *   keyStore: memoryKeyStore({ whk_20251121_01: process.env.KOMPLIANT_WEBHOOK_SECRET! }),
+ *   async onEvent(event) {
+ *     await jobs.enqueue(event.event_type, event.data);
+ *   },
+ * });
+ * ```
+ */
+export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
+  if (typeof options === 'object' && options !== null && options.onEvent === undefined) {
+    throw new TypeError('createFetchHandler: onEvent is required (a Fetch handler must return a Response)');
+  }
+  const handler = createHttpHandler<Request>(options, 'createFetchHandler', FETCH_OPTION_NAMES);
+  const getClientIp = checkFunction<(request: Request) => string | undefined>(options.getClientIp, 'getClientIp');
+  const onError = checkFunction<(error: WebhookError, request: Request) => void>(options.onError, 'onError');
+
+  return async function kompliantFetchHandler(request: Request): Promise<Response> {
+    let result;
+    try {
+      const head = fetchRequestHead(request, getClientIp?.(request));
+      result = await handler.handle(
+        head,
+        (limits) => readWebBody(request.body, request.headers.get('content-length'), limits),
+        request,
+      );
+    } catch (cause) {
+      // Not a WebhookError (a bug, a throwing `aad` or `getClientIp`): answer 500, never a pass.
+      const failure = new WebhookError('HANDLER_FAILED', { message: 'Internal error', cause });
+      notifyError(onError, failure, request);
+      return answerToResponse(errorAnswer(failure));
+    }
+    if (result.kind === 'answer') return answerToResponse(result.answer);
+    // Unreachable with onEvent required; kept so a pass can never be answered 200.
+    result.settle(500);
+    return answerToResponse(errorAnswer(new WebhookError('HANDLER_FAILED', { message: 'No onEvent handler' })));
+  };
+}

@@ -1,0 +1,57 @@
+import { WebhookError } from './errors.js';
+import type { BodyLimits } from './http-handler.js';
+
+/**
+ * Reads a Web `ReadableStream` body (a Fetch `Request`'s `body`) with a byte cap and a
+ * deadline, holding at most `maxBodyBytes`. A declared Content-Length over the cap is refused
+ * before reading. On any failure the stream is cancelled, so the runtime can drop the rest.
+ * Rejects with PAYLOAD_TOO_LARGE or REQUEST_TIMEOUT; `null` (no body) resolves to `undefined`.
+ */
+export async function readWebBody(
+  body: ReadableStream<Uint8Array> | null,
+  declaredLength: string | null | undefined,
+  limits: BodyLimits,
+): Promise<Uint8Array | undefined> {
+  if (body === null) return undefined;
+  if (declaredLength !== null && declaredLength !== undefined && Number(declaredLength) > limits.maxBodyBytes) {
+    await body.cancel().catch(() => {});
+    throw new WebhookError('PAYLOAD_TOO_LARGE');
+  }
+  const reader = body.getReader();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new WebhookError('REQUEST_TIMEOUT')), limits.readTimeoutMs);
+  });
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  try {
+    for (;;) {
+      let step: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        step = await Promise.race([reader.read(), deadline]);
+      } catch (error) {
+        if (error instanceof WebhookError) throw error;
+        throw new WebhookError('REQUEST_TIMEOUT', { message: 'Request body was aborted' });
+      }
+      if (step.done) break;
+      received += step.value.byteLength;
+      if (received > limits.maxBodyBytes) throw new WebhookError('PAYLOAD_TOO_LARGE');
+      chunks.push(step.value);
+    }
+  } catch (error) {
+    chunks.length = 0;
+    reader.cancel().catch(() => {});
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  reader.releaseLock();
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const whole = new Uint8Array(received);
+  let offset = 0;
+  for (const chunk of chunks) {
+    whole.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return whole;
+}
