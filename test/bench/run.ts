@@ -1,0 +1,48 @@
+/**
+ * `npm run bench [-- --smoke] [-- --json] [-- --only=cpu,http,keys,soak]`: the benchmark suite.
+ * Prints markdown tables (or JSON with --json). --smoke runs every section with few iterations
+ * so CI keeps it working; it asserts nothing about time.
+ */
+import { cpuTable, runCpuBench } from './cpu-bench.js';
+import { machineInfo } from './machine.js';
+import { renderMarkdownTable, type ResultTable } from './markdown-table.js';
+import { parseBenchOptions } from './options.js';
+
+async function main(): Promise<void> {
+  const options = parseBenchOptions(process.argv.slice(2));
+  const started = Date.now();
+  const machine = machineInfo();
+  const results: Record<string, unknown> = { mode: options.smoke ? 'smoke' : 'full', machine };
+  const tables: ResultTable[] = [];
+  const log = (line: string): void => {
+    process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
+  };
+
+  if (options.only.has('cpu')) {
+    log('bench 1: CPU per webhook');
+    const cpu = await runCpuBench(options.smoke);
+    results.cpu = cpu;
+    tables.push(cpuTable(cpu));
+  }
+
+  results.seconds = (Date.now() - started) / 1000;
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    return;
+  }
+  const header = [
+    `## kompliant-webhooks bench (${options.smoke ? 'smoke: numbers are meaningless' : 'full'})`,
+    '',
+    `Machine: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node} (${machine.platform}); took ${fixed1(results.seconds as number)} s.`,
+  ];
+  process.stdout.write(`${[...header, ...tables.map((t) => `\n${renderMarkdownTable(t)}`)].join('\n')}\n`);
+}
+
+function fixed1(value: number): string {
+  return value.toFixed(1);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
