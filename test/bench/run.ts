@@ -4,6 +4,7 @@
  * so CI keeps it working; it asserts nothing about time.
  */
 import { cpuTable, runCpuBench } from './cpu-bench.js';
+import { httpTable, runHttpBench } from './http-bench.js';
 import { machineInfo } from './machine.js';
 import { renderMarkdownTable, type ResultTable } from './markdown-table.js';
 import { parseBenchOptions } from './options.js';
@@ -23,6 +24,13 @@ async function main(): Promise<void> {
     const cpu = await runCpuBench(options.smoke);
     results.cpu = cpu;
     tables.push(cpuTable(cpu));
+  }
+
+  if (options.only.has('http')) {
+    log('bench 2: HTTP throughput and latency');
+    const http = await runHttpBench(options.smoke);
+    results.http = http;
+    tables.push(httpTable(http));
   }
 
   results.seconds = (Date.now() - started) / 1000;
