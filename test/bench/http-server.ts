@@ -30,6 +30,10 @@ export type ChildMessage = { type: 'listening'; port: number } | { type: 'sample
 let handled = 0;
 const RECEIVED = JSON.stringify({ received: true });
 
+function onEvent(): void {
+  handled++;
+}
+
 function answerReceived(res: ServerResponse): void {
   res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(RECEIVED) });
   res.end(RECEIVED);
@@ -53,9 +57,6 @@ function bareNodeHandler(req: IncomingMessage, res: ServerResponse): void {
 
 function listenerFor(kind: ServerKind, secret: string, keyId: string): RequestListener {
   const keyStore = memoryKeyStore({ [keyId]: secret });
-  const onEvent = (): void => {
-    handled++;
-  };
   switch (kind) {
     case 'express-kompliant': {
       const app = express();
