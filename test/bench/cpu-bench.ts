@@ -8,18 +8,10 @@ import { createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
 import Stripe from 'stripe';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
-import { Bench } from 'tinybench';
 import { createWebhookReceiver, memoryKeyStore, openEnvelope, type KompliantEnvelope } from '../../src/index.js';
 import { fixed, ratio, type ResultTable } from './markdown-table.js';
 import { BENCH_KEY_ID, PAYLOAD_SIZES, generateSharedSecret, payloadOfSize, sealedEnvelopes, sizeLabel } from './payloads.js';
-import { median } from './summary-statistics.js';
-
-/** One measured task: synchronous or asynchronous, called `batch` times per sample. */
-interface CpuTask {
-  name: string;
-  run: () => unknown;
-  async: boolean;
-}
+import { measureInterleaved, type TimedTask } from './timed-tasks.js';
 
 export interface CpuResult {
   bytes: number;
@@ -58,7 +50,7 @@ function floorOpen(envelope: KompliantEnvelope, key: KeyObject): unknown {
 }
 
 /** Builds every task for one payload size, with valid inputs made by each library's own signer. */
-function tasksForSize(bytes: number): CpuTask[] {
+function tasksForSize(bytes: number): TimedTask[] {
   const secret = generateSharedSecret();
   const payload = payloadOfSize(bytes);
   const text = JSON.stringify(payload);
@@ -89,29 +81,8 @@ function tasksForSize(bytes: number): CpuTask[] {
   ];
 }
 
-/** Calls per sample so that one sample lasts about `targetUs`, from a short calibration. */
-async function batchSize(task: CpuTask, targetUs: number): Promise<number> {
-  for (let k = 0; k < 20; k++) await task.run();
-  const start = process.hrtime.bigint();
-  for (let k = 0; k < 20; k++) await task.run();
-  const perCallUs = Number(process.hrtime.bigint() - start) / 1000 / 20;
-  return Math.max(1, Math.round(targetUs / Math.max(perCallUs, 0.01)));
-}
-
-function samplerFor(task: CpuTask, batch: number): () => unknown {
-  if (task.async) {
-    return async () => {
-      for (let k = 0; k < batch; k++) await task.run();
-    };
-  }
-  return () => {
-    for (let k = 0; k < batch; k++) task.run();
-  };
-}
-
 /** Runs bench 1 and returns per-size medians. */
 export async function runCpuBench(smoke: boolean): Promise<CpuResult[]> {
-  const rounds = smoke ? 1 : 5;
   const results: CpuResult[] = [];
   for (const bytes of PAYLOAD_SIZES) {
     const tasks = tasksForSize(bytes);
@@ -120,22 +91,7 @@ export async function runCpuBench(smoke: boolean): Promise<CpuResult[]> {
       const out = await task.run();
       if (typeof out !== 'object' || out === null) throw new Error(`${task.name} did not return an object`);
     }
-    const batches = new Map<string, number>();
-    for (const task of tasks) batches.set(task.name, smoke ? 1 : await batchSize(task, 500));
-    const perRound = new Map<string, number[]>(tasks.map((t) => [t.name, []]));
-    for (let round = 0; round < rounds; round++) {
-      const bench = new Bench({ time: smoke ? 5 : 150, warmupTime: smoke ? 1 : 30, iterations: smoke ? 3 : 20, warmupIterations: smoke ? 1 : 5 });
-      const order = tasks.map((_, k) => tasks[(k + round) % tasks.length] as CpuTask);
-      for (const task of order) bench.add(task.name, samplerFor(task, batches.get(task.name) ?? 1));
-      await bench.run();
-      for (const t of bench.tasks) {
-        const result = t.result;
-        if (result.state !== 'completed') throw new Error(`${t.name} ${result.state}`);
-        perRound.get(t.name)?.push((result.latency.p50 * 1000) / (batches.get(t.name) ?? 1));
-      }
-    }
-    const usPerOp: Record<string, number> = {};
-    for (const [name, values] of perRound) usPerOp[name] = median(values);
+    const usPerOp = await measureInterleaved(tasks, smoke);
     results.push({ bytes, usPerOp });
   }
   return results;

@@ -5,6 +5,7 @@
  */
 import { cpuTable, runCpuBench } from './cpu-bench.js';
 import { httpTable, runHttpBench } from './http-bench.js';
+import { keyPathTables, runKeyPathBench } from './key-path-bench.js';
 import { machineInfo } from './machine.js';
 import { renderMarkdownTable, type ResultTable } from './markdown-table.js';
 import { parseBenchOptions } from './options.js';
@@ -31,6 +32,13 @@ async function main(): Promise<void> {
     const http = await runHttpBench(options.smoke);
     results.http = http;
     tables.push(httpTable(http));
+  }
+
+  if (options.only.has('keys')) {
+    log('bench 3: key path');
+    const keys = await runKeyPathBench(options.smoke);
+    results.keys = keys;
+    tables.push(...keyPathTables(keys));
   }
 
   results.seconds = (Date.now() - started) / 1000;
