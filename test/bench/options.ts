@@ -4,6 +4,8 @@ export interface BenchOptions {
   smoke: boolean;
   /** `--json`: print the results as JSON instead of markdown. */
   json: boolean;
+  /** `--json=FILE`: also write the results as JSON to FILE (markdown still goes to stdout). */
+  jsonFile: string | undefined;
   /** `--only=cpu,http,keys,soak`: run a subset of the sections. */
   only: ReadonlySet<BenchSection>;
 }
@@ -11,16 +13,18 @@ export interface BenchOptions {
 export const BENCH_SECTIONS = ['cpu', 'http', 'keys', 'soak'] as const;
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
 
-const USAGE = 'usage: npm run bench -- [--smoke] [--json] [--only=cpu,http,keys,soak]';
+const USAGE = 'usage: npm run bench -- [--smoke] [--json | --json=FILE] [--only=cpu,http,keys,soak]';
 
 /** Parses `process.argv`-style arguments; throws a TypeError with the usage on anything unknown. */
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   let smoke = false;
   let json = false;
+  let jsonFile: string | undefined;
   let only = new Set<BenchSection>(BENCH_SECTIONS);
   for (const arg of argv) {
     if (arg === '--smoke') smoke = true;
     else if (arg === '--json') json = true;
+    else if (arg.startsWith('--json=') && arg.length > '--json='.length) jsonFile = arg.slice('--json='.length);
     else if (arg.startsWith('--only=')) {
       const names = arg.slice('--only='.length).split(',');
       only = new Set();
@@ -32,5 +36,5 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       throw new TypeError(`unknown argument ${arg}\n${USAGE}`);
     }
   }
-  return { smoke, json, only };
+  return { smoke, json, jsonFile, only };
 }

@@ -1,14 +1,16 @@
 /**
- * `npm run bench [-- --smoke] [-- --json] [-- --only=cpu,http,keys,soak]`: the benchmark suite.
+ * `npm run bench -- [--smoke] [--json | --json=FILE] [--only=cpu,http,keys,soak]`: the benchmark suite.
  * Prints markdown tables (or JSON with --json). --smoke runs every section with few iterations
  * so CI keeps it working; it asserts nothing about time.
  */
+import { writeFileSync } from 'node:fs';
 import { cpuTable, runCpuBench } from './cpu-bench.js';
 import { httpTable, runHttpBench } from './http-bench.js';
 import { keyPathTables, runKeyPathBench } from './key-path-bench.js';
 import { machineInfo } from './machine.js';
 import { renderMarkdownTable, type ResultTable } from './markdown-table.js';
 import { parseBenchOptions } from './options.js';
+import { runSoakBench, soakTable } from './soak-bench.js';
 
 async function main(): Promise<void> {
   const options = parseBenchOptions(process.argv.slice(2));
@@ -41,7 +43,15 @@ async function main(): Promise<void> {
     tables.push(...keyPathTables(keys));
   }
 
+  if (options.only.has('soak')) {
+    log('bench 4: soak');
+    const soak = await runSoakBench(options.smoke);
+    results.soak = soak;
+    tables.push(soakTable(soak));
+  }
+
   results.seconds = (Date.now() - started) / 1000;
+  if (options.jsonFile !== undefined) writeFileSync(options.jsonFile, `${JSON.stringify(results, null, 2)}\n`);
   if (options.json) {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     return;
