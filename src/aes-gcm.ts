@@ -24,6 +24,7 @@ export function decryptData(secret: SharedSecret, dataBytes: Uint8Array, aad: Ui
     throw new WebhookError('DECRYPTION_FAILED');
   }
   const tagStart = dataBytes.length - TAG_BYTES;
+  const stackTraceLimit = Error.stackTraceLimit;
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, dataBytes.subarray(0, NONCE_BYTES), {
       authTagLength: TAG_BYTES,
@@ -31,11 +32,18 @@ export function decryptData(secret: SharedSecret, dataBytes: Uint8Array, aad: Ui
     decipher.setAAD(aad);
     decipher.setAuthTag(dataBytes.subarray(tagStart));
     const head = decipher.update(dataBytes.subarray(NONCE_BYTES, tagStart));
+    // A forged or corrupted request throws here and below, and both stacks say nothing useful
+    // (the first is discarded, the second is a fixed opaque answer): skipping their capture
+    // keeps a rejection no slower than a success (it cost ~6 us of ~14 us at 1 KiB).
+    Error.stackTraceLimit = 0;
     const tail = decipher.final();
     return tail.length === 0 ? head : Buffer.concat([head, tail]);
   } catch {
     // Swallow the crypto error: nothing about tag, nonce or key may reach a caller.
+    Error.stackTraceLimit = 0;
     throw new WebhookError('DECRYPTION_FAILED');
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
   }
 }
 
