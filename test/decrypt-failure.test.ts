@@ -33,4 +33,16 @@ describe('decryption failures skip stack capture without leaking the setting', (
     });
     await expect(receiver.receive(envelope)).resolves.toMatchObject({ id: envelope.id });
   });
+
+  it('still decrypts and rejects when Error.stackTraceLimit cannot be written (frozen intrinsics)', () => {
+    const original = Object.getOwnPropertyDescriptor(Error, 'stackTraceLimit');
+    Object.defineProperty(Error, 'stackTraceLimit', { value: 10, writable: false, configurable: true });
+    try {
+      expect(openEnvelope(envelope, secret).id).toBe(envelope.id);
+      expect(() => openEnvelope({ ...envelope, event_type: 'TAMPERED' }, secret)).toThrow(expect.objectContaining({ code: 'DECRYPTION_FAILED' }));
+    } finally {
+      if (original !== undefined) Object.defineProperty(Error, 'stackTraceLimit', original);
+    }
+    expect(Error.stackTraceLimit).toBe(original?.value);
+  });
 });

@@ -23,11 +23,13 @@ export function payloadOfSize(bytes: number): Record<string, unknown> {
   payload.note = '';
   const emptySize = JSON.stringify(payload).length;
   if (emptySize > bytes) throw new RangeError(`a payload cannot be smaller than ${emptySize} bytes`);
+  let size = emptySize;
   for (let n = 1; ; n++) {
     const item = { sku: `SKU-${String(n).padStart(6, '0')}`, description: `Line item ${n}`, quantity: n % 7, unit_price_cents: 1299 + n, tags: ['kyc', 'review'] };
     const itemSize = JSON.stringify(item).length + (items.length === 0 ? 0 : 1);
-    if (JSON.stringify(payload).length + itemSize > bytes) break;
+    if (size + itemSize > bytes) break;
     items.push(item);
+    size += itemSize;
   }
   payload.note = 'x'.repeat(bytes - JSON.stringify(payload).length);
   return payload;
