@@ -13,15 +13,20 @@ import { fixed, ratio, type ResultTable } from './markdown-table.js';
 import { BENCH_KEY_ID, PAYLOAD_SIZES, generateSharedSecret, payloadOfSize, sealedEnvelopes, sizeLabel } from './payloads.js';
 import { measureInterleaved, type TimedTask } from './timed-tasks.js';
 
+/** Bench 1 result for one payload size. */
 export interface CpuResult {
   bytes: number;
   /** Median microseconds per webhook, by task name. */
   usPerOp: Record<string, number>;
 }
 
+/** Task names, also the row labels of the table and the keys of the JSON output. */
 export const FLOOR = 'floor (node:crypto + JSON.parse)';
+/** Our receiver, key already resolved once (warm). */
 export const RECEIVE = 'receive() (warm)';
+/** The synchronous open with a known secret. */
 export const OPEN_ENVELOPE = 'openEnvelope()';
+/** The peers' verifiers, in table order. */
 export const PEERS = ['standardwebhooks verify', 'svix verify', 'stripe constructEvent'] as const;
 
 const POOL = 16;

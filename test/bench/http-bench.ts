@@ -27,12 +27,14 @@ export const HTTP_PAIRS: readonly HttpPair[] = [
   { label: 'kompliantWebhook as node:http handler vs bare node:http + JSON.parse', ours: 'node-kompliant', reference: 'node-bare' },
 ];
 
+/** One autocannon run's throughput and latency. */
 export interface LoadRun {
   reqPerSec: number;
   p50Ms: number;
   p99Ms: number;
 }
 
+/** Bench 2 result for one pair: every round of both sides and the median ratio. */
 export interface HttpPairResult {
   label: string;
   ours: ServerKind;

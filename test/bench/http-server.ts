@@ -15,6 +15,7 @@ import { kompliantWebhook, memoryKeyStore } from '../../src/index.js';
  * says) and a pair for it in `HTTP_PAIRS` in http-bench.ts.
  */
 export const SERVER_KINDS = ['express-kompliant', 'express-json', 'node-kompliant', 'node-bare'] as const;
+/** One of {@link SERVER_KINDS}. */
 export type ServerKind = (typeof SERVER_KINDS)[number];
 
 /** One memory sample of the server process. */
@@ -24,7 +25,9 @@ export interface ServerSample {
   heapUsed: number;
 }
 
+/** IPC from the bench process to the server process. */
 export type ParentMessage = { type: 'start'; kind: ServerKind; secret: string; keyId: string } | { type: 'samples' };
+/** IPC from the server process to the bench process. */
 export type ChildMessage = { type: 'listening'; port: number } | { type: 'samples'; samples: ServerSample[] };
 
 let handled = 0;

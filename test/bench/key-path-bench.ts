@@ -9,6 +9,7 @@ import { fixed, ratio, type ResultTable } from './markdown-table.js';
 import { BENCH_KEY_ID, generateSharedSecret, payloadOfSize, sealedEnvelopes } from './payloads.js';
 import { measureInterleaved, type TimedTask } from './timed-tasks.js';
 
+/** Key-store calls seen for one scenario of bench 3. */
 export interface StoreCallCount {
   keyIds: number;
   requests: number;
@@ -17,6 +18,7 @@ export interface StoreCallCount {
   maxCallsForOneKeyId: number;
 }
 
+/** Bench 3 result: store-call counts and timed key-path tasks. */
 export interface KeyPathResult {
   storeCalls: StoreCallCount[];
   /** us/op by task name. */
@@ -69,6 +71,7 @@ async function countStoreCalls(keyIdCount: number, requests: number, mode: Store
   return { keyIds: keyIdCount, requests, mode, storeCalls, maxCallsForOneKeyId };
 }
 
+/** Names of the timed key-path tasks (table rows and JSON keys). */
 export const KEY_PATH_TASKS = {
   success: 'receive() success',
   open: 'openEnvelope() same envelope',

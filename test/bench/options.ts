@@ -10,7 +10,9 @@ export interface BenchOptions {
   only: ReadonlySet<BenchSection>;
 }
 
+/** The sections `--only` can select, in run order. */
 export const BENCH_SECTIONS = ['cpu', 'http', 'keys', 'soak'] as const;
+/** One of {@link BENCH_SECTIONS}. */
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
 
 const USAGE = 'usage: npm run bench -- [--smoke] [--json | --json=FILE] [--only=cpu,http,keys,soak]';

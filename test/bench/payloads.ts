@@ -42,4 +42,5 @@ export function sealedEnvelopes(secret: string, payload: unknown, count: number,
   return envelopes;
 }
 
+/** Re-exported so bench files take all fixtures from one place. */
 export { generateSharedSecret };

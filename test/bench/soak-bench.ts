@@ -12,6 +12,7 @@ import { BENCH_KEY_ID, generateSharedSecret, payloadOfSize, sealedEnvelopes } fr
 import { startServerProcess } from './server-process.js';
 import { firstToLastTenthGrowth, median } from './summary-statistics.js';
 
+/** Bench 4 result for one soak path. */
 export interface SoakResult {
   name: string;
   webhooks: number;
