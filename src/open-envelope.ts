@@ -29,7 +29,7 @@ export function decryptEnvelope<TData>(
   aad: AadOption,
 ): KompliantEvent<TData> {
   const { metadata } = envelope;
-  const plaintext = decryptData(secret, envelope.dataBytes, buildAad(aad, metadata));
+  const plaintext = decryptData(secret, envelope.dataBytes, buildAad(aad, metadata, true));
   const data = parseJsonObject(plaintext, 'INVALID_PAYLOAD') as TData;
   return {
     id: metadata.id,

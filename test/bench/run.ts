@@ -1,0 +1,74 @@
+/**
+ * `npm run bench -- [--smoke] [--json | --json=FILE] [--only=cpu,http,keys,soak]`: the benchmark suite.
+ * Prints markdown tables (or JSON with --json). --smoke runs every section with few iterations
+ * so CI keeps it working; it asserts nothing about time.
+ */
+import { writeFileSync } from 'node:fs';
+import { cpuTable, runCpuBench } from './cpu-bench.js';
+import { httpTable, runHttpBench } from './http-bench.js';
+import { keyPathTables, runKeyPathBench } from './key-path-bench.js';
+import { machineInfo } from './machine.js';
+import { renderMarkdownTable, type ResultTable } from './markdown-table.js';
+import { parseBenchOptions } from './options.js';
+import { runSoakBench, soakTable } from './soak-bench.js';
+
+async function main(): Promise<void> {
+  const options = parseBenchOptions(process.argv.slice(2));
+  const started = Date.now();
+  const machine = machineInfo();
+  const results: Record<string, unknown> = { mode: options.smoke ? 'smoke' : 'full', machine };
+  const tables: ResultTable[] = [];
+  const log = (line: string): void => {
+    process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
+  };
+
+  if (options.only.has('cpu')) {
+    log('bench 1: CPU per webhook');
+    const cpu = await runCpuBench(options.smoke);
+    results.cpu = cpu;
+    tables.push(cpuTable(cpu));
+  }
+
+  if (options.only.has('http')) {
+    log('bench 2: HTTP throughput and latency');
+    const http = await runHttpBench(options.smoke);
+    results.http = http;
+    tables.push(httpTable(http));
+  }
+
+  if (options.only.has('keys')) {
+    log('bench 3: key path');
+    const keys = await runKeyPathBench(options.smoke);
+    results.keys = keys;
+    tables.push(...keyPathTables(keys));
+  }
+
+  if (options.only.has('soak')) {
+    log('bench 4: soak');
+    const soak = await runSoakBench(options.smoke);
+    results.soak = soak;
+    tables.push(soakTable(soak));
+  }
+
+  results.seconds = (Date.now() - started) / 1000;
+  if (options.jsonFile !== undefined) writeFileSync(options.jsonFile, `${JSON.stringify(results, null, 2)}\n`);
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    return;
+  }
+  const header = [
+    `## kompliant-webhooks bench (${options.smoke ? 'smoke: numbers are meaningless' : 'full'})`,
+    '',
+    `Machine: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node} (${machine.platform}); took ${fixed1(results.seconds as number)} s.`,
+  ];
+  process.stdout.write(`${[...header, ...tables.map((t) => `\n${renderMarkdownTable(t)}`)].join('\n')}\n`);
+}
+
+function fixed1(value: number): string {
+  return value.toFixed(1);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,64 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ChildMessage, ParentMessage, ServerKind, ServerSample } from './http-server.js';
+
+/** A bench server running in a child process. */
+export interface ServerProcess {
+  kind: ServerKind;
+  url: string;
+  /** Memory samples taken since the previous call. */
+  takeSamples(): Promise<ServerSample[]>;
+  stop(): Promise<void>;
+}
+
+function nextMessage(child: ChildProcess, type: ChildMessage['type']): Promise<ChildMessage> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: ChildMessage): void => {
+      if (message.type !== type) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(message);
+    };
+    const onExit = (code: number | null): void => {
+      child.off('message', onMessage);
+      reject(new Error(`bench server exited early (code ${code})`));
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+/** Forks test/bench/http-server.ts (through tsx) and starts a server of `kind` on 127.0.0.1. */
+export async function startServerProcess(kind: ServerKind, secret: string, keyId: string): Promise<ServerProcess> {
+  const child = fork(fileURLToPath(new URL('./http-server.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const send = (message: ParentMessage): void => {
+    child.send(message);
+  };
+  const listening = nextMessage(child, 'listening');
+  send({ type: 'start', kind, secret, keyId });
+  const message = await listening;
+  if (message.type !== 'listening') throw new Error('unexpected message');
+  return {
+    kind,
+    url: `http://127.0.0.1:${message.port}/webhook`,
+    async takeSamples() {
+      const reply = nextMessage(child, 'samples');
+      send({ type: 'samples' });
+      const answer = await reply;
+      return answer.type === 'samples' ? answer.samples : [];
+    },
+    stop() {
+      return new Promise<void>((resolve) => {
+        if (child.exitCode !== null) {
+          resolve();
+          return;
+        }
+        child.once('exit', () => resolve());
+        child.kill();
+      });
+    },
+  };
+}
