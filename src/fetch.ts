@@ -6,9 +6,8 @@
  * @packageDocumentation
  */
 import { WebhookError } from './errors.js';
-import { createHttpHandler, errorAnswer, HTTP_HANDLER_OPTION_NAMES, type HttpAnswer, type HttpHandlerOptions, type HttpRequestHead } from './http-handler.js';
+import { answerRequest, createHttpHandler, HTTP_HANDLER_OPTION_NAMES, type HttpAnswer, type HttpHandlerOptions, type HttpRequestHead } from './http-handler.js';
 import { checkFunction } from './options.js';
-import { notifyError } from './receive.js';
 import { readWebBody } from './web-body.js';
 
 /** Options of {@link createFetchHandler}: the shared adapter options plus `getClientIp`. */
@@ -85,23 +84,13 @@ export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
   const onError = checkFunction<(error: WebhookError, request: Request) => void>(options.onError, 'onError');
 
   return async function kompliantFetchHandler(request: Request): Promise<Response> {
-    let result;
-    try {
-      const head = fetchRequestHead(request, getClientIp?.(request));
-      result = await handler.handle(
-        head,
-        (limits) => readWebBody(request.body, request.headers.get('content-length'), limits),
-        request,
-      );
-    } catch (cause) {
-      // Not a WebhookError (a bug, a throwing `aad` or `getClientIp`): answer 500, never a pass.
-      const failure = new WebhookError('HANDLER_FAILED', { message: 'Internal error', cause });
-      notifyError(onError, failure, request);
-      return answerToResponse(errorAnswer(failure));
-    }
-    if (result.kind === 'answer') return answerToResponse(result.answer);
-    // Unreachable with onEvent required; kept so a pass can never be answered 200.
-    result.settle(500);
-    return answerToResponse(errorAnswer(new WebhookError('HANDLER_FAILED', { message: 'No onEvent handler' })));
+    const answer = await answerRequest(
+      handler,
+      () => fetchRequestHead(request, getClientIp?.(request)),
+      (limits) => readWebBody(request.body, request.headers.get('content-length'), limits),
+      request,
+      onError,
+    );
+    return answerToResponse(answer);
   };
 }

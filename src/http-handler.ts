@@ -271,3 +271,30 @@ export function createHttpHandler<TContext>(
     },
   };
 }
+
+/**
+ * For adapters that always answer themselves (Fetch, Lambda): builds the head with `makeHead`,
+ * runs `handle` and returns the answer. An unexpected failure (not a `WebhookError`: a bug, a
+ * throwing custom `aad` or client-IP callback) becomes a
+ * 500 HANDLER_FAILED reported to `onError` with the original as `cause`; a pass (no `onEvent`)
+ * is settled as a failure and answered 500, so an event is never acknowledged unhandled.
+ */
+export async function answerRequest<TContext>(
+  handler: HttpHandler<TContext>,
+  makeHead: () => HttpRequestHead,
+  readBody: (limits: BodyLimits) => Promise<unknown>,
+  context: TContext,
+  onError: ((error: WebhookError, context: TContext) => void) | undefined,
+): Promise<HttpAnswer> {
+  let result: HttpHandlerResult;
+  try {
+    result = await handler.handle(makeHead(), readBody, context);
+  } catch (cause) {
+    const failure = new WebhookError('HANDLER_FAILED', { message: 'Internal error', cause });
+    notifyError(onError, failure, context);
+    return errorAnswer(failure);
+  }
+  if (result.kind === 'answer') return result.answer;
+  result.settle(500);
+  return errorAnswer(new WebhookError('HANDLER_FAILED', { message: 'No onEvent handler' }));
+}

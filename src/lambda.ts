@@ -7,15 +7,14 @@
 import { decodeBase64Strict } from './base64.js';
 import { WebhookError } from './errors.js';
 import {
+  answerRequest,
   createHttpHandler,
-  errorAnswer,
   HTTP_HANDLER_OPTION_NAMES,
   type HttpAnswer,
   type HttpHandlerOptions,
   type HttpRequestHead,
 } from './http-handler.js';
 import { checkFunction } from './options.js';
-import { notifyError } from './receive.js';
 
 /**
  * The fields of an API Gateway REST API (v1) proxy event this adapter reads. Structural, so
@@ -160,17 +159,7 @@ export function createLambdaHandler<TEvent extends LambdaHttpEvent = LambdaHttpE
   const onError = checkFunction<(error: WebhookError, event: TEvent) => void>(options.onError, 'onError');
 
   return async function kompliantLambdaHandler(event: TEvent): Promise<LambdaHttpResult> {
-    let result;
-    try {
-      result = await handler.handle(lambdaRequestHead(event), async () => lambdaBody(event), event);
-    } catch (cause) {
-      // Not a WebhookError (a bug, a throwing custom `aad`): answer 500 so the sender retries.
-      const failure = new WebhookError('HANDLER_FAILED', { message: 'Internal error', cause });
-      notifyError(onError, failure, event);
-      return toResult(errorAnswer(failure));
-    }
-    if (result.kind === 'answer') return toResult(result.answer);
-    result.settle(500);
-    return toResult(errorAnswer(new WebhookError('HANDLER_FAILED', { message: 'No onEvent handler' })));
+    const answer = await answerRequest(handler, () => lambdaRequestHead(event), async () => lambdaBody(event), event, onError);
+    return toResult(answer);
   };
 }
