@@ -75,4 +75,22 @@ describe('createLambdaHandler', () => {
   ])('throws a TypeError at creation for %s', (_name, options, message) => {
     expect(() => createLambdaHandler(options as never)).toThrowError(message);
   });
+
+  it('a handler made at module scope keeps its key cache across warm invocations: one store call for many events', async () => {
+    let storeCalls = 0;
+    const countingStore = {
+      getSecret(keyId: string) {
+        storeCalls++;
+        return keyStore.getSecret(keyId);
+      },
+    };
+    // As in a Lambda module: created once per container, invoked once per event.
+    const handler = createLambdaHandler({ keyStore: countingStore, onEvent() {} });
+    const invocations = [httpApiEvent, restApiEvent, functionUrlEvent, httpApiEvent, restApiEvent];
+    for (const makeEvent of invocations) {
+      const result = await handler(makeEvent({ method: 'POST', headers: { 'content-type': 'application/json' }, body: body() }));
+      expect(result.statusCode).toBe(200);
+    }
+    expect(storeCalls).toBe(1);
+  });
 });
