@@ -12,6 +12,7 @@ import {
   type DataLayoutName,
   type KompliantEvent,
 } from '../src/index.js';
+import { detectEnvelopeFormat } from '../src/detect-format.js';
 import { kompliantFastify, kompliantPreHandler } from '../src/fastify.js';
 import { createFetchHandler } from '../src/fetch.js';
 import { createLambdaHandler } from '../src/lambda.js';
@@ -207,5 +208,33 @@ describe('the layout option is checked at construction', () => {
     for (const c of vectors.cases) {
       expect(await outcome(explicit, c.body), c.name).toEqual(await outcome(plain, c.body));
     }
+  });
+});
+
+describe('detect -> option -> receiver', () => {
+  it.each(DATA_LAYOUT_NAMES.map((name) => [name]))('detect names %s, and a receiver configured with that name opens it', async (layout) => {
+    const envelope = fixture(layout);
+    const matches = detectEnvelopeFormat(envelope, secret);
+    expect(matches).toEqual([
+      {
+        layout,
+        aad: expect.stringMatching(/^default/),
+        option: "aad: 'default'",
+        ...(layout === DEFAULT_DATA_LAYOUT ? {} : { layoutOption: `layout: '${layout}'` }),
+        jsonPayload: true,
+      },
+    ]);
+    const [match] = matches;
+    const receiver = createWebhookReceiver({ keyStore: keyStore(), layout: match!.layout });
+    expect((await receiver.receive(envelope)).data).toEqual(payload);
+  });
+
+  it('also with aad none: both options together', async () => {
+    const envelope = createTestWebhook({ secret, keyId: KEY_ID, data: payload, aad: 'none', layout: 'ciphertext-nonce-tag' });
+    const [match, ...rest] = detectEnvelopeFormat(envelope, secret);
+    expect(rest).toEqual([]);
+    expect(match).toMatchObject({ layout: 'ciphertext-nonce-tag', option: "aad: 'none'", layoutOption: "layout: 'ciphertext-nonce-tag'" });
+    const receiver = createWebhookReceiver({ keyStore: keyStore(), layout: match!.layout, aad: 'none' });
+    expect((await receiver.receive(envelope)).data).toEqual(payload);
   });
 });
