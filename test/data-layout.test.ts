@@ -26,7 +26,10 @@ import {
   lambdaDriver,
 } from './support/adapter-drivers.js';
 import { httpApiEvent } from './support/lambda-events.js';
+import { startEmulatorWithClient } from './support/emulator.js';
+import { startTestReceiver } from './support/receiver.js';
 import { loadEnvelopeVectors } from './support/shared.js';
+import { startEmulator } from '../src/emulator.js';
 
 const KEY_ID = 'whk_20251121_01';
 const secret = generateSharedSecret();
@@ -236,5 +239,34 @@ describe('detect -> option -> receiver', () => {
     expect(match).toMatchObject({ layout: 'ciphertext-nonce-tag', option: "aad: 'none'", layoutOption: "layout: 'ciphertext-nonce-tag'" });
     const receiver = createWebhookReceiver({ keyStore: keyStore(), layout: match!.layout, aad: 'none' });
     expect((await receiver.receive(envelope)).data).toEqual(payload);
+  });
+});
+
+describe('the emulator sends in a configured layout', { timeout: 20_000 }, () => {
+  it('a receiver with the same layout accepts its webhooks; one left at the default answers DECRYPTION_FAILED', async () => {
+    const layout: DataLayoutName = 'tag-ciphertext-nonce';
+    const f = await startEmulatorWithClient({ allowHttpLocalhost: true, timeScale: 0.001, maxRetries: 0, layout });
+    const matching = await startTestReceiver({ layout });
+    const defaulted = await startTestReceiver();
+    try {
+      const key = await f.client.createKey({ accountId: f.account.accountId });
+      for (const r of [matching, defaulted]) {
+        r.secrets.set(key.key_id, key.shared_secret);
+        await f.client.createConfig({ accountId: f.account.accountId, url: r.url });
+      }
+      await f.client.activateKey({ keyId: key.key_id });
+      const emitted = f.emulator.emit({ accountId: f.account.accountId, eventType: 'WORKFLOW_COMPLETED', data: payload });
+      await f.emulator.idle();
+      expect(matching.events.map((e) => e.data)).toEqual([payload]);
+      expect(defaulted.events).toEqual([]);
+      expect(f.emulator.deliveries({ eventId: emitted.eventId }).map((d) => d.attempts.map((a) => a.status))).toEqual([[200], [401]]);
+      expect(detectEnvelopeFormat(emitted.envelope, key.shared_secret).map((m) => m.layout)).toEqual([layout]);
+    } finally {
+      await Promise.all([matching.close(), defaulted.close(), f.emulator.close()]);
+    }
+  });
+
+  it('an unknown layout is a TypeError at startEmulator', async () => {
+    await expect(startEmulator({ layout: 'nonce|tag|ciphertext' as never })).rejects.toThrowError(/^layout must be one of /);
   });
 });
