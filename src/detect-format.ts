@@ -1,15 +1,9 @@
-import { decryptData, NONCE_BYTES, TAG_BYTES } from './aes-gcm.js';
+import { decryptData } from './aes-gcm.js';
+import { DATA_LAYOUTS, DEFAULT_DATA_LAYOUT, type DataLayoutName } from './data-layout.js';
 import { defaultAad, validateEnvelope } from './envelope.js';
 import type { EnvelopeMetadata } from './event.js';
 import { parseJsonObject } from './json.js';
 import type { SharedSecret } from './secret.js';
-
-/** A byte layout of `data`: the order of nonce (12), ciphertext and tag (16). */
-export interface DataLayout {
-  name: string;
-  /** Splits `data` into its parts. */
-  split(data: Buffer): { nonce: Buffer; ciphertext: Buffer; tag: Buffer };
-}
 
 /** An AAD construction candidate. */
 export interface AadCandidate {
@@ -18,26 +12,6 @@ export interface AadCandidate {
   option: string;
   build(metadata: EnvelopeMetadata, envelope: Record<string, unknown>): Buffer;
 }
-
-/** The layouts tried by {@link detectEnvelopeFormat}; the first is the spec's. */
-export const DATA_LAYOUTS: readonly DataLayout[] = [
-  {
-    name: 'nonce|ciphertext|tag',
-    split: (d) => ({ nonce: d.subarray(0, NONCE_BYTES), ciphertext: d.subarray(NONCE_BYTES, d.length - TAG_BYTES), tag: d.subarray(d.length - TAG_BYTES) }),
-  },
-  {
-    name: 'nonce|tag|ciphertext',
-    split: (d) => ({ nonce: d.subarray(0, NONCE_BYTES), tag: d.subarray(NONCE_BYTES, NONCE_BYTES + TAG_BYTES), ciphertext: d.subarray(NONCE_BYTES + TAG_BYTES) }),
-  },
-  {
-    name: 'ciphertext|tag|nonce (nonce-last)',
-    split: (d) => ({ ciphertext: d.subarray(0, d.length - TAG_BYTES - NONCE_BYTES), tag: d.subarray(d.length - TAG_BYTES - NONCE_BYTES, d.length - NONCE_BYTES), nonce: d.subarray(d.length - NONCE_BYTES) }),
-  },
-  {
-    name: 'tag|nonce|ciphertext',
-    split: (d) => ({ tag: d.subarray(0, TAG_BYTES), nonce: d.subarray(TAG_BYTES, TAG_BYTES + NONCE_BYTES), ciphertext: d.subarray(TAG_BYTES + NONCE_BYTES) }),
-  },
-];
 
 const METADATA_FIELDS = ['id', 'event_type', 'timestamp', 'account_id', 'schema_version', 'key_id'] as const;
 const SORTED_METADATA_FIELDS = ['account_id', 'event_type', 'id', 'key_id', 'schema_version', 'timestamp'] as const;
@@ -76,11 +50,22 @@ export const AAD_CANDIDATES: readonly AadCandidate[] = [
   { name: 'id|timestamp', option: "aad: (m) => `${m.id}|${m.timestamp}`", build: (m) => Buffer.from(`${m.id}|${m.timestamp}`, 'utf8') },
 ];
 
+// The layouts are defined once, in the core, so a match's name is the receiver's option value.
+export { DATA_LAYOUTS };
+export type { DataLayout } from './data-layout.js';
+
 /** One combination that authenticated. */
 export interface DetectedFormat {
-  layout: string;
+  /** The layout's name: the value of the receiver's `layout` option. */
+  layout: DataLayoutName;
   aad: string;
+  /** How to configure the AAD for it. */
   option: string;
+  /**
+   * How to configure the layout, e.g. `layout: 'nonce-tag-ciphertext'`; `undefined` for the
+   * default layout, which needs no option.
+   */
+  layoutOption?: string;
   /** True when the plaintext is also a UTF-8 JSON object (as payload 1.0 is). */
   jsonPayload: boolean;
 }
@@ -88,25 +73,25 @@ export interface DetectedFormat {
 /**
  * Tries every known layout and AAD construction on a captured envelope with its secret and
  * returns those that authenticate (normally exactly one). Decryption goes through the library's
- * own `decryptData` after reordering the bytes. Throws `WebhookError('INVALID_ENVELOPE' |
+ * own `decryptData` with each layout, exactly as a receiver configured with that `layout` would
+ * decrypt. Throws `WebhookError('INVALID_ENVELOPE' |
  * 'INVALID_JSON' | 'INVALID_KEY')` when the envelope or secret is malformed.
  *
  * @example
  * ```ts
  * const [match] = detectEnvelopeFormat(JSON.parse(captured), secret);
  * console.log(match ? `${match.layout} with ${match.aad}` : 'no known format');
+ * // then: createWebhookReceiver({ keyStore, layout: match.layout })
  * ```
  */
 export function detectEnvelopeFormat(envelope: unknown, secret: SharedSecret): DetectedFormat[] {
   const { metadata, dataBytes } = validateEnvelope(envelope);
   const found: DetectedFormat[] = [];
   for (const layout of DATA_LAYOUTS) {
-    const { nonce, ciphertext, tag } = layout.split(dataBytes);
-    const canonical = Buffer.concat([nonce, ciphertext, tag]);
     for (const candidate of AAD_CANDIDATES) {
       let plaintext: Buffer;
       try {
-        plaintext = decryptData(secret, canonical, candidate.build(metadata, envelope as Record<string, unknown>));
+        plaintext = decryptData(secret, dataBytes, candidate.build(metadata, envelope as Record<string, unknown>), layout.name);
       } catch (error) {
         if ((error as { code?: unknown }).code === 'DECRYPTION_FAILED') continue;
         throw error;
@@ -118,7 +103,13 @@ export function detectEnvelopeFormat(envelope: unknown, secret: SharedSecret): D
         jsonPayload = false;
       }
       plaintext.fill(0);
-      found.push({ layout: layout.name, aad: candidate.name, option: candidate.option, jsonPayload });
+      found.push({
+        layout: layout.name,
+        aad: candidate.name,
+        option: candidate.option,
+        ...(layout.name === DEFAULT_DATA_LAYOUT ? {} : { layoutOption: `layout: '${layout.name}'` }),
+        jsonPayload,
+      });
     }
   }
   return found;

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { DAILY_KEY_LIMIT_ALIAS, DAILY_LIMIT_EXCEEDED } from './api-error.js';
+import { checkLayoutOption, type DataLayoutName } from './data-layout.js';
 import { ID_PATTERN } from './envelope.js';
 import type { WebhookKeyStatus } from './key-api.js';
 import { checkCredentials } from './ksig.js';
@@ -54,6 +55,11 @@ export interface EmulatorOptions {
   now?: () => Date;
   /** The daily-limit sub code to answer with. Default `'DAILY_LIMIT_EXCEEDED'`. */
   dailyLimitSubCode?: 'DAILY_LIMIT_EXCEEDED' | 'DAILY_KEY_LIMIT';
+  /**
+   * The byte order of `data` in the webhooks it sends, to rehearse a receiver configured with
+   * the same `layout` option. Default `'nonce-ciphertext-tag'` (the spec's).
+   */
+  layout?: DataLayoutName;
 }
 
 /** A running emulator. */
@@ -83,7 +89,7 @@ export interface KompliantEmulator {
 
 const OPTION_NAMES = [
   'host', 'port', 'accounts', 'seedFile', 'allowHttpLocalhost', 'timeScale', 'attemptTimeoutMs',
-  'maxRetries', 'retryBaseDelayMs', 'retryMaxDelayMs', 'now', 'dailyLimitSubCode',
+  'maxRetries', 'retryBaseDelayMs', 'retryMaxDelayMs', 'now', 'dailyLimitSubCode', 'layout',
 ];
 
 function readSeedFile(path: string): EmulatorAccount[] {
@@ -169,6 +175,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Komp
     maxRetries: checkNonNegativeInteger(options.maxRetries, 'maxRetries', 95),
     retryBaseDelayMs: checkPositiveInteger(options.retryBaseDelayMs, 'retryBaseDelayMs', 1_000),
     retryMaxDelayMs: checkPositiveInteger(options.retryMaxDelayMs, 'retryMaxDelayMs', 3_600_000),
+    layout: checkLayoutOption(options.layout),
   });
   const { server, injectFault } = createApiServer(state, queue, [...credentials.values()]);
   const host = options.host ?? '127.0.0.1';

@@ -20,7 +20,7 @@ declare global {
 export type WebhookRequest = IncomingMessage & { body?: unknown; kompliantEvent?: KompliantEvent };
 
 /**
- * Options of {@link kompliantWebhook}: `keyStore` (required), `aad`, `maxBodyBytes`,
+ * Options of {@link kompliantWebhook}: `keyStore` (required), `aad`, `layout`, `maxBodyBytes`,
  * `readTimeoutMs`, `onEvent`, `onError`. Hooks receive the request.
  */
 export type KompliantWebhookOptions<TRequest extends IncomingMessage = WebhookRequest> = HttpHandlerOptions<TRequest>;

@@ -30,7 +30,7 @@ declare module 'fastify' {
 }
 
 /**
- * Options of {@link kompliantPreHandler}: `keyStore` (required), `aad`, `maxBodyBytes`,
+ * Options of {@link kompliantPreHandler}: `keyStore` (required), `aad`, `layout`, `maxBodyBytes`,
  * `onEvent`, `onError`; hooks receive the Fastify request. There is no `readTimeoutMs`:
  * Fastify reads the body (bound it with the server's `requestTimeout`).
  */

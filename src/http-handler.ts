@@ -81,6 +81,7 @@ export const HTTP_HANDLER_OPTION_NAMES: readonly string[] = [
   ...DELIVERY_OPTION_NAMES,
   'allowedIps',
   'contentEncoding',
+  'layout',
 ];
 
 /** What an adapter knows about the request before reading the body. */

@@ -59,3 +59,5 @@ export { SUPPORTED_CONTENT_ENCODINGS } from './content-encoding.js';
 export type { WebhookLogFields, WebhookLogger, WebhookOutcome } from './logger.js';
 export { createWebhookStats } from './stats.js';
 export type { WebhookCounter, WebhookStats, WebhookStatsSink, WebhookStatsSnapshot } from './stats.js';
+export { DATA_LAYOUT_NAMES, DEFAULT_DATA_LAYOUT } from './data-layout.js';
+export type { DataLayoutName } from './data-layout.js';

@@ -56,7 +56,7 @@ export interface LambdaHttpResult {
 }
 
 /**
- * Options of {@link createLambdaHandler}: `keyStore` (required), `onEvent` (required), `aad`,
+ * Options of {@link createLambdaHandler}: `keyStore` (required), `onEvent` (required), `aad`, `layout`,
  * `maxBodyBytes`, `onError`. Hooks receive the Lambda event. There is no `readTimeoutMs`:
  * Lambda delivers the body whole, within API Gateway's own limits.
  */

@@ -1,4 +1,5 @@
 import { decryptData } from './aes-gcm.js';
+import { checkLayoutOption, DEFAULT_DATA_LAYOUT, type DataLayoutName } from './data-layout.js';
 import { buildAad, checkAadOption, validateEnvelope, type AadOption, type ValidatedEnvelope } from './envelope.js';
 import type { KompliantEvent, PayloadV1 } from './event.js';
 import { parseJsonObject } from './json.js';
@@ -8,6 +9,12 @@ import type { SharedSecret } from './secret.js';
 export interface OpenEnvelopeOptions {
   /** How the AAD is built from the metadata. Default `'default'` (spec section 2). */
   aad?: AadOption;
+  /**
+   * The byte order of the decoded `data`: one of `DATA_LAYOUT_NAMES`. Default
+   * `'nonce-ciphertext-tag'` (spec section 2). The `detect` CLI command names the one a
+   * captured envelope uses.
+   */
+  layout?: DataLayoutName;
 }
 
 /**
@@ -27,9 +34,10 @@ export function decryptEnvelope<TData>(
   envelope: ValidatedEnvelope,
   secret: SharedSecret,
   aad: AadOption,
+  layout: DataLayoutName = DEFAULT_DATA_LAYOUT,
 ): KompliantEvent<TData> {
   const { metadata } = envelope;
-  const plaintext = decryptData(secret, envelope.dataBytes, buildAad(aad, metadata, true));
+  const plaintext = decryptData(secret, envelope.dataBytes, buildAad(aad, metadata, true), layout);
   const data = parseJsonObject(plaintext, 'INVALID_PAYLOAD') as TData;
   return {
     id: metadata.id,
@@ -54,6 +62,9 @@ export function decryptEnvelope<TData>(
  * ```ts
  * const event = openEnvelope(JSON.parse(capturedBody), process.env.KOMPLIANT_WEBHOOK_SECRET!);
  * console.log(event.event_type, event.data.subject_record_id);
+ *
+ * // A sender that puts the tag right after the nonce (what `detect` reported):
+ * openEnvelope(capturedBody, secret, { layout: 'nonce-tag-ciphertext' });
  * ```
  */
 export function openEnvelope<TData = PayloadV1>(
@@ -62,5 +73,6 @@ export function openEnvelope<TData = PayloadV1>(
   options: OpenEnvelopeOptions = {},
 ): KompliantEvent<TData> {
   const aad = checkAadOption(options.aad);
-  return decryptEnvelope<TData>(validateEnvelope(toEnvelopeObject(envelope)), secret, aad);
+  const layout = checkLayoutOption(options.layout);
+  return decryptEnvelope<TData>(validateEnvelope(toEnvelopeObject(envelope)), secret, aad, layout);
 }

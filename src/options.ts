@@ -1,3 +1,4 @@
+import { checkLayoutOption, type DataLayoutName } from './data-layout.js';
 import { checkAadOption, type AadOption } from './envelope.js';
 import type { WebhookError } from './errors.js';
 import { checkKeyStore, type KeyStore } from './key-store.js';
@@ -15,6 +16,13 @@ export interface ReceiverOptions {
    * envelope metadata returning bytes or a UTF-8 string. Default `'default'`.
    */
   aad?: AadOption;
+  /**
+   * The byte order of the decoded `data` field: one of `DATA_LAYOUT_NAMES`. Default
+   * `'nonce-ciphertext-tag'`, the spec's `nonce(12) || ciphertext || tag(16)`; change it only
+   * for a sender that arranges the parts otherwise (the `detect` CLI command tells which). The
+   * nonce stays 12 bytes and the tag 16 in every layout.
+   */
+  layout?: DataLayoutName;
   /** Largest body accepted, in bytes, for bodies given as text or bytes. Default 1 MiB. */
   maxBodyBytes?: number;
   /**
@@ -36,6 +44,7 @@ export interface ResolvedReceiverOptions {
   keyStore: KeyStore;
   aad: AadOption;
   maxBodyBytes: number;
+  layout: DataLayoutName;
 }
 
 /** Throws a TypeError naming any option not in `known`: a typo must not silently fall back. */
@@ -81,6 +90,7 @@ export function resolveReceiverOptions(
     keyStore: withCache(checkKeyStore(o.keyStore), o.cache, instrument),
     aad: checkAadOption(o.aad),
     maxBodyBytes: checkPositiveInteger(o.maxBodyBytes, 'maxBodyBytes', DEFAULT_MAX_BODY_BYTES),
+    layout: checkLayoutOption(o.layout),
   };
 }
 

@@ -25,7 +25,7 @@ import {
 } from './delivery.js';
 import { countStat } from './stats.js';
 
-const RECEIVER_OPTION_NAMES = ['keyStore', 'aad', 'maxBodyBytes', 'onError', 'cache', ...DELIVERY_OPTION_NAMES];
+const RECEIVER_OPTION_NAMES = ['keyStore', 'aad', 'maxBodyBytes', 'onError', 'cache', ...DELIVERY_OPTION_NAMES, 'layout'];
 
 /** Options of {@link createWebhookReceiver}: the core options plus deduplication, timeouts, logs and counters. */
 export interface WebhookReceiverOptions extends ReceiverOptions, DeliveryOptions {}
@@ -92,14 +92,14 @@ export async function runPipeline<TData>(
   const keyId = envelope.metadata.key_id;
   const secret = await resolveSecret(config.keyStore, keyId);
   try {
-    return decryptEnvelope<TData>(envelope, secret, config.aad);
+    return decryptEnvelope<TData>(envelope, secret, config.aad, config.layout);
   } catch (error) {
     if (!isWebhookError(error) || error.code !== 'DECRYPTION_FAILED') throw error;
     // The secret may have been corrected in the store since it was cached: one rate-limited
     // refetch (a no-op without the cache), then one more try only if the secret changed.
     const fresh = await refetchAfterDecryptionFailure(config.keyStore, keyId, secret);
     if (fresh === undefined) throw error;
-    return decryptEnvelope<TData>(envelope, fresh, config.aad);
+    return decryptEnvelope<TData>(envelope, fresh, config.aad, config.layout);
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { NONCE_BYTES, sealData } from './aes-gcm.js';
+import { checkLayoutOption, type DataLayoutName } from './data-layout.js';
 import { buildAad, checkAadOption, isValidKeyId, type AadOption } from './envelope.js';
 import type { EnvelopeMetadata, EventType, KompliantEnvelope, PayloadV1 } from './event.js';
 import type { SharedSecret } from './secret.js';
@@ -62,6 +63,11 @@ export interface CreateTestWebhookOptions<TData = PayloadV1> {
   aad?: AadOption;
   /** A fixed 12-byte nonce, for reproducible fixtures only. Default: random per call. */
   nonce?: Uint8Array;
+  /**
+   * The byte order of `data`, as the receiver's `layout` option names it. Default
+   * `'nonce-ciphertext-tag'` (the spec's).
+   */
+  layout?: DataLayoutName;
 }
 
 /** The default test payload: a minimal valid payload 1.0. */
@@ -85,6 +91,9 @@ export function samplePayload(): PayloadV1 {
  * const app = createApp(memoryKeyStore({ whk_20251121_01: secret }));
  * const envelope = createTestWebhook({ secret, keyId: 'whk_20251121_01', data: { ... } });
  * await request(app).post('/webhooks/kompliant').send(envelope).expect(200);
+ *
+ * // A fixture for a receiver configured with `layout: 'nonce-tag-ciphertext'`:
+ * createTestWebhook({ secret, layout: 'nonce-tag-ciphertext' });
  * ```
  */
 export function createTestWebhook<TData = PayloadV1>(options: CreateTestWebhookOptions<TData>): KompliantEnvelope {
@@ -101,7 +110,8 @@ export function createTestWebhook<TData = PayloadV1>(options: CreateTestWebhookO
   const payload = options.data === undefined ? samplePayload() : options.data;
   const plaintext = Buffer.from(JSON.stringify(payload), 'utf8');
   const aad = buildAad(checkAadOption(options.aad), metadata);
-  const data = sealData(options.secret, plaintext, aad, options.nonce ?? randomBytes(NONCE_BYTES));
+  const layout = checkLayoutOption(options.layout);
+  const data = sealData(options.secret, plaintext, aad, options.nonce ?? randomBytes(NONCE_BYTES), layout);
   return { ...metadata, data: data.toString('base64'), retry_count: options.retry_count ?? 0 };
 }
 

@@ -116,11 +116,14 @@ describe('CLI (dist/cli.js run as a process)', { timeout: 30_000 }, () => {
     const env = { KOMPLIANT_WEBHOOK_SECRET: secret };
     const standard = await runCli(['detect', '--json'], { env, input: JSON.stringify(createTestWebhook({ secret, data: payload })) });
     expect(standard.code).toBe(0);
-    expect(JSON.parse(standard.stdout)).toMatchObject({ matches: [{ layout: 'nonce|ciphertext|tag', option: "aad: 'default'", jsonPayload: true }] });
+    expect(JSON.parse(standard.stdout)).toMatchObject({ tried: 48, matches: [{ layout: 'nonce-ciphertext-tag', option: "aad: 'default'", jsonPayload: true }] });
+    expect(JSON.parse(standard.stdout).matches[0]).not.toHaveProperty('layoutOption');
 
     const noAad = await runCli(['detect'], { env, input: JSON.stringify(createTestWebhook({ secret, data: payload, aad: 'none' })) });
     expect(noAad.code).toBe(0);
     expect(noAad.stdout).toContain('none (empty AAD)');
+    expect(noAad.stdout).toContain('layout: nonce-ciphertext-tag (the default)');
+    expect(noAad.stdout).not.toContain("layout: '");
 
     // A sender that puts the nonce last: same bytes, reordered.
     const envelope = createTestWebhook({ secret, data: payload });
@@ -128,11 +131,41 @@ describe('CLI (dist/cli.js run as a process)', { timeout: 30_000 }, () => {
     const nonceLast = Buffer.concat([bytes.subarray(12), bytes.subarray(0, 12)]).toString('base64');
     const reordered = await runCli(['detect', '--json'], { env, input: JSON.stringify({ ...envelope, data: nonceLast }) });
     expect(reordered.code).toBe(0);
-    expect(JSON.parse(reordered.stdout).matches).toEqual([expect.objectContaining({ layout: 'ciphertext|tag|nonce (nonce-last)', option: "aad: 'default'" })]);
+    expect(JSON.parse(reordered.stdout).matches).toEqual([
+      expect.objectContaining({ layout: 'ciphertext-tag-nonce', layoutOption: "layout: 'ciphertext-tag-nonce'", option: "aad: 'default'" }),
+    ]);
+    const reorderedText = await runCli(['detect'], { env, input: JSON.stringify({ ...envelope, data: nonceLast }) });
+    expect(reorderedText.stdout).toContain("configure: layout: 'ciphertext-tag-nonce', aad: 'default'");
+    // What detect printed is what open (and every receiver) accepts.
+    const opened = await runCli(['open', '--layout', 'ciphertext-tag-nonce'], { env, input: JSON.stringify({ ...envelope, data: nonceLast }) });
+    expect(opened.code).toBe(0);
+    expect(JSON.parse(opened.stdout).data).toEqual(payload);
+    const openedDefault = await runCli(['open'], { env, input: JSON.stringify({ ...envelope, data: nonceLast }) });
+    expect(openedDefault.code).toBe(1);
+    expect(openedDefault.stderr).toContain('DECRYPTION_FAILED');
 
     const none = await runCli(['detect'], { env: { KOMPLIANT_WEBHOOK_SECRET: generateSharedSecret() }, input: JSON.stringify(envelope) });
     expect(none.code).toBe(1);
     expect(none.stdout).toContain('No known format authenticates');
+  });
+
+  it('seal --layout makes a fixture that detect names and open --layout opens; an unknown --layout exits 2', async () => {
+    const secret = generateSharedSecret();
+    const env = { KOMPLIANT_WEBHOOK_SECRET: secret };
+    const sealed = await runCli(['seal', '--layout', 'tag-nonce-ciphertext'], { env, input: JSON.stringify(payload) });
+    expect(sealed.code).toBe(0);
+    const detected = await runCli(['detect', '--json'], { env, input: sealed.stdout });
+    expect(JSON.parse(detected.stdout).matches).toEqual([
+      expect.objectContaining({ layout: 'tag-nonce-ciphertext', layoutOption: "layout: 'tag-nonce-ciphertext'", option: "aad: 'default'" }),
+    ]);
+    expect(openEnvelope(sealed.stdout, secret, { layout: 'tag-nonce-ciphertext' }).data).toEqual(payload);
+    const opened = await runCli(['open', '--layout', 'tag-nonce-ciphertext'], { env, input: sealed.stdout });
+    expect(opened.code).toBe(0);
+    for (const command of ['seal', 'open']) {
+      const bad = await runCli([command, '--layout', 'nonce|tag|ciphertext'], { env, input: sealed.stdout });
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain("--layout must be one of 'nonce-ciphertext-tag'");
+    }
   });
 
   it('rotate against the emulator: env-file sink activates; a failing store exits 1 and leaves the active key', async () => {

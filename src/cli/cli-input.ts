@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { checkLayoutOption, type DataLayoutName } from '../data-layout.js';
 import { isValidSharedSecret } from '../secret.js';
 import { UsageError } from './usage-error.js';
 
@@ -82,5 +83,14 @@ export async function readJsonInput(path: string | undefined, what: string, io: 
     return JSON.parse(text);
   } catch {
     throw new UsageError(`the ${what} is not valid JSON`);
+  }
+}
+
+/** Checks a `--layout` value; a bad one is a usage error listing the names. */
+export function cliLayout(value: string | undefined): DataLayoutName {
+  try {
+    return checkLayoutOption(value, '--layout');
+  } catch (error) {
+    throw new UsageError((error as Error).message);
   }
 }

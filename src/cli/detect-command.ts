@@ -11,9 +11,10 @@ export const detectCommand: CliCommand = {
   help: `Usage: kompliant-webhooks detect [--envelope-file PATH] [--json] [secret option]
 
 Given a captured real envelope and its secret, tries every known data layout
-(${DATA_LAYOUTS.map((l) => l.name).join('; ')})
+(${DATA_LAYOUTS.map((l) => l.name).join(', ')})
 and AAD construction (${AAD_CANDIDATES.length} candidates, from the spec default to none) and reports which
-authenticates, with the receiver option to use. Never prints the plaintext.
+authenticates, with the receiver options to use (the layout name is the value of the
+receiver's \`layout\` option). Never prints the plaintext.
 Exit 0 when one authenticates, 1 when none does.
 
   --envelope-file PATH the envelope JSON (default: stdin)
@@ -39,7 +40,8 @@ ${SECRET_HELP}`,
       io.stdout(`No known format authenticates (${tried} combinations tried): wrong secret, or a layout this tool does not know.\n`);
     } else {
       for (const f of found) {
-        io.stdout(`AUTHENTICATES  layout: ${f.layout}\n               aad:    ${f.aad}\n               configure: ${f.option}${f.jsonPayload ? '' : '\n               (the plaintext is not a JSON object)'}\n`);
+        const configure = f.layoutOption === undefined ? f.option : `${f.layoutOption}, ${f.option}`;
+        io.stdout(`AUTHENTICATES  layout: ${f.layout}${f.layoutOption === undefined ? ' (the default)' : ''}\n               aad:    ${f.aad}\n               configure: ${configure}${f.jsonPayload ? '' : '\n               (the plaintext is not a JSON object)'}\n`);
       }
     }
     return found.length > 0 ? EXIT.OK : EXIT.FAILED;

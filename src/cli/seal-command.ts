@@ -1,7 +1,8 @@
+import { DATA_LAYOUT_NAMES } from '../data-layout.js';
 import { isValidKeyId } from '../envelope.js';
 import type { KompliantEnvelope } from '../event.js';
 import { createTestWebhook } from '../testing.js';
-import { readJsonInput, readSecret, SECRET_HELP, SECRET_OPTIONS, type CliIo } from './cli-input.js';
+import { cliLayout, readJsonInput, readSecret, SECRET_HELP, SECRET_OPTIONS, type CliIo } from './cli-input.js';
 import type { CliCommand } from './command.js';
 import { EXIT, parseOptions, UsageError } from './usage-error.js';
 
@@ -13,6 +14,7 @@ export const SEAL_OPTIONS = {
   'event-type': { type: 'string' },
   'account-id': { type: 'string' },
   aad: { type: 'string' },
+  layout: { type: 'string' },
 } as const;
 
 /** Help lines for {@link SEAL_OPTIONS}. */
@@ -22,6 +24,9 @@ export const SEAL_HELP = `Envelope:
   --event-type TYPE    event_type (default WORKFLOW_COMPLETED)
   --account-id ID      account_id (default a random sb_...)
   --aad default|none   AAD construction (default: default)
+  --layout NAME        byte order of data, as \`detect\` names it (default: ${DATA_LAYOUT_NAMES[0]}):
+                       ${DATA_LAYOUT_NAMES.slice(0, 3).join(', ')},
+                       ${DATA_LAYOUT_NAMES.slice(3).join(', ')}
 
 ${SECRET_HELP}`;
 
@@ -33,11 +38,13 @@ export async function sealFromOptions(values: ReturnType<typeof parseOptions<typ
   if (values['key-id'] !== undefined && !isValidKeyId(values['key-id'])) throw new UsageError('--key-id must be of the form whk_YYYYMMDD_NN');
   const aad = values.aad ?? 'default';
   if (aad !== 'default' && aad !== 'none') throw new UsageError('--aad must be default or none');
+  const layout = cliLayout(values.layout);
   try {
     return createTestWebhook({
       secret,
       data,
       aad,
+      layout,
       ...(values['key-id'] === undefined ? {} : { keyId: values['key-id'] }),
       ...(values['event-type'] === undefined ? {} : { eventType: values['event-type'] }),
       ...(values['account-id'] === undefined ? {} : { account_id: values['account-id'] }),

@@ -1,4 +1,5 @@
 import { sealData } from '../aes-gcm.js';
+import type { DataLayoutName } from '../data-layout.js';
 import { defaultAad, EVENT_TYPE_PATTERN, ID_PATTERN } from '../envelope.js';
 import type { EnvelopeMetadata, KompliantEnvelope } from '../event.js';
 import { randomId } from '../testing.js';
@@ -44,6 +45,8 @@ export interface DeliverySettings {
   retryBaseDelayMs: number;
   /** Longest delay between two attempts at time scale 1. */
   retryMaxDelayMs: number;
+  /** The byte order of `data` in sent envelopes (the spec's by default). */
+  layout: DataLayoutName;
 }
 
 /** What {@link DeliveryQueue.emit} returns. */
@@ -101,7 +104,7 @@ export class DeliveryQueue {
       schema_version: '2025-11-21',
       key_id: key.keyId,
     };
-    const sealed = sealData(key.secret, Buffer.from(JSON.stringify(data), 'utf8'), defaultAad(metadata));
+    const sealed = sealData(key.secret, Buffer.from(JSON.stringify(data), 'utf8'), defaultAad(metadata), undefined, this.settings.layout);
     const envelope: KompliantEnvelope = { ...metadata, data: sealed.toString('base64'), retry_count: 0 };
     const deliveries = this.state.configUrls(accountId).map((url) => {
       const record: DeliveryRecord = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { memoryKeyStore, type KeyStore, type KompliantEvent, type WebhookError } from '../../src/index.js';
+import { memoryKeyStore, type DataLayoutName, type KeyStore, type KompliantEvent, type WebhookError } from '../../src/index.js';
 import { loadEnvelopeVectors } from './shared.js';
 
 /** One HTTP request as a sender would make it, independent of any runtime. */
@@ -23,6 +23,7 @@ export interface TableAppOptions {
   maxBodyBytes?: number;
   onEvent: (event: KompliantEvent, context: unknown) => unknown;
   onError: (error: WebhookError, context: unknown) => void;
+  layout?: DataLayoutName;
 }
 
 /** An adapter under test: builds an app through the adapter's public API and sends one request. */

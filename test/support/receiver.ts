@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { kompliantWebhook, type KeyStore, type KompliantEvent } from '../../src/index.js';
+import { kompliantWebhook, type DataLayoutName, type KeyStore, type KompliantEvent } from '../../src/index.js';
 
 export interface TestReceiver {
   url: string;
@@ -20,7 +20,7 @@ export interface TestReceiver {
 }
 
 /** A real Express app with the library's middleware, as a user would deploy it. */
-export async function startTestReceiver(): Promise<TestReceiver> {
+export async function startTestReceiver(options: { layout?: DataLayoutName } = {}): Promise<TestReceiver> {
   const secrets = new Map<string, string>();
   const keyStore: KeyStore = { getSecret: (keyId) => Promise.resolve(secrets.get(keyId)) };
   const receiver = { secrets, keyStore, bodies: [], events: [], failNext: 0, hang: false } as unknown as TestReceiver;
@@ -34,6 +34,7 @@ export async function startTestReceiver(): Promise<TestReceiver> {
     },
     kompliantWebhook({
       keyStore,
+      ...options,
       onEvent(event) {
         if (receiver.failNext > 0) {
           receiver.failNext--;
