@@ -8,13 +8,14 @@ import { createServer, type IncomingMessage, type RequestListener, type ServerRe
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { kompliantWebhook, memoryKeyStore } from '../../src/index.js';
+import { createFetchHandler } from '../../src/fetch.js';
+import { fetchToNodeListener } from './fetch-bridge.js';
 
 /**
- * The servers the HTTP bench can start. A Fetch adapter is being written in another branch:
- * when it lands, add `'fetch-kompliant'` here (served through node:http the way its README
- * says) and a pair for it in `HTTP_PAIRS` in http-bench.ts.
+ * The servers the HTTP bench can start. `fetch-kompliant` is `createFetchHandler` served from
+ * node:http through the minimal Request/Response bridge in fetch-bridge.ts.
  */
-export const SERVER_KINDS = ['express-kompliant', 'express-json', 'node-kompliant', 'node-bare'] as const;
+export const SERVER_KINDS = ['express-kompliant', 'express-json', 'node-kompliant', 'node-bare', 'fetch-kompliant'] as const;
 /** One of {@link SERVER_KINDS}. */
 export type ServerKind = (typeof SERVER_KINDS)[number];
 
@@ -78,6 +79,8 @@ function listenerFor(kind: ServerKind, secret: string, keyId: string): RequestLi
       return kompliantWebhook({ keyStore, onEvent });
     case 'node-bare':
       return bareNodeHandler;
+    case 'fetch-kompliant':
+      return fetchToNodeListener(createFetchHandler({ keyStore, onEvent }));
   }
 }
 
