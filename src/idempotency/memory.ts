@@ -42,6 +42,7 @@ export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
   // while the clock is below it nothing can have expired, so a full store skips the sweep
   // instead of walking all `max` entries on every claim.
   let earliestExpiry = Number.POSITIVE_INFINITY;
+  let evictionCursor: Iterator<string> | undefined;
 
   const put = (id: string, entry: Entry): void => {
     entries.set(id, entry);
@@ -68,9 +69,16 @@ export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
         else if (entry.expiresAt < earliestExpiry) earliestExpiry = entry.expiresAt;
       }
     }
-    // Map iterates in insertion order: the first key is the oldest.
+    // Map iterates in insertion order: the first key is the oldest. The cursor is kept across
+    // calls because every key it passed was deleted right away and keys are only ever appended,
+    // so it always stands at the oldest entry; a fresh iterator would first skip every slot
+    // deleted since the Map last compacted (thousands, once the store is full).
     while (entries.size >= max) {
-      const oldest = entries.keys().next();
+      let oldest = evictionCursor?.next();
+      if (oldest === undefined || oldest.done === true) {
+        evictionCursor = entries.keys();
+        oldest = evictionCursor.next();
+      }
       if (oldest.done === true) break;
       entries.delete(oldest.value);
     }
