@@ -182,6 +182,7 @@ export function reportDelivered(
   event: KompliantEvent<unknown>,
 ): void {
   countStat(plan.stats, outcome === 'duplicate' ? 'duplicate' : 'handled');
+  if (plan.logger === undefined) return;
   writeLog(plan.logger, 'info', { ...eventLogFields(event), duration: elapsed(started), outcome }, `kompliant webhook ${outcome}`);
 }
 
@@ -191,6 +192,7 @@ export function reportDelivered(
  */
 export function reportRejected(plan: DeliveryPlan, started: number, error: WebhookError, event?: KompliantEvent<unknown>): void {
   countStat(plan.stats, 'rejected', error.code);
+  if (plan.logger === undefined) return;
   const outcome: WebhookOutcome =
     error.code === 'HANDLER_TIMEOUT' ? 'timeout' : error.code === 'HANDLER_FAILED' ? 'failed' : 'rejected';
   const fields = { ...(event === undefined ? {} : eventLogFields(event)), code: error.code, duration: elapsed(started), outcome };
