@@ -7,9 +7,11 @@
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { kompliantWebhook, memoryKeyStore } from '../../src/index.js';
-import { createFetchHandler } from '../../src/fetch.js';
+import { fetchEntry, library } from './library.js';
 import { fetchToNodeListener } from './fetch-bridge.js';
+
+const { kompliantWebhook, memoryKeyStore } = library;
+const { createFetchHandler } = fetchEntry;
 
 /**
  * The servers the HTTP bench can start. `fetch-kompliant` is `createFetchHandler` served from

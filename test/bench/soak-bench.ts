@@ -4,13 +4,15 @@
  * growth between the first and the last tenth of the samples (median of each tenth), sampling
  * only after a warm-up (2,000-20,000 webhooks through the same path).
  */
-import { createWebhookReceiver, memoryKeyStore } from '../../src/index.js';
+import { library } from './library.js';
 import { createTestWebhook } from '../../src/testing.js';
 import { loadRun } from './http-bench.js';
 import { percent, fixed, type ResultTable } from './markdown-table.js';
 import { BENCH_KEY_ID, generateSharedSecret, payloadOfSize, sealedEnvelopes } from './payloads.js';
 import { startServerProcess } from './server-process.js';
 import { firstToLastTenthGrowth, median } from './summary-statistics.js';
+
+const { createWebhookReceiver, memoryKeyStore } = library;
 
 /** Bench 4 result for one soak path. */
 export interface SoakResult {
