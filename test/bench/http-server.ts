@@ -15,9 +15,10 @@ const { createFetchHandler } = fetchEntry;
 
 /**
  * The servers the HTTP bench can start. `fetch-kompliant` is `createFetchHandler` served from
- * node:http through the minimal Request/Response bridge in fetch-bridge.ts.
+ * node:http through the minimal Request/Response bridge in fetch-bridge.ts; `fetch-bare` is a
+ * Fetch handler that only runs `request.json()` and answers 200, through the same bridge.
  */
-export const SERVER_KINDS = ['express-kompliant', 'express-json', 'node-kompliant', 'node-bare', 'fetch-kompliant'] as const;
+export const SERVER_KINDS = ['express-kompliant', 'express-json', 'node-kompliant', 'node-bare', 'fetch-kompliant', 'fetch-bare'] as const;
 /** One of {@link SERVER_KINDS}. */
 export type ServerKind = (typeof SERVER_KINDS)[number];
 
@@ -61,6 +62,17 @@ function bareNodeHandler(req: IncomingMessage, res: ServerResponse): void {
   });
 }
 
+/** The Fetch reference: parse the JSON body, 200. */
+async function bareFetchHandler(request: Request): Promise<Response> {
+  try {
+    await request.json();
+  } catch {
+    return new Response(null, { status: 400 });
+  }
+  handled++;
+  return new Response(RECEIVED, { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' } });
+}
+
 function listenerFor(kind: ServerKind, secret: string, keyId: string): RequestListener {
   const keyStore = memoryKeyStore({ [keyId]: secret });
   switch (kind) {
@@ -83,6 +95,8 @@ function listenerFor(kind: ServerKind, secret: string, keyId: string): RequestLi
       return bareNodeHandler;
     case 'fetch-kompliant':
       return fetchToNodeListener(createFetchHandler({ keyStore, onEvent }));
+    case 'fetch-bare':
+      return fetchToNodeListener(bareFetchHandler);
   }
 }
 
