@@ -138,7 +138,7 @@ export async function claimDelivery(plan: DeliveryPlan, id: string): Promise<'du
  * is marked done; throws HANDLER_FAILED (claim released) or HANDLER_TIMEOUT (claim kept until
  * the handler really settles, then marked done or released).
  */
-export async function runClaimed(plan: DeliveryPlan, claim: HeldClaim, handler: () => unknown): Promise<void> {
+export function runClaimed(plan: DeliveryPlan, claim: HeldClaim, handler: () => unknown): Promise<void> {
   const finished = (async () => {
     try {
       await handler();
@@ -148,17 +148,21 @@ export async function runClaimed(plan: DeliveryPlan, claim: HeldClaim, handler: 
     }
     await claim.settle(true);
   })();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new WebhookError('HANDLER_TIMEOUT')), plan.handlerTimeoutMs);
+  // One promise settled by whichever comes first (no race over a second timeout promise).
+  // After a timeout nobody waits for `finished`; its rejection is still handled here.
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new WebhookError('HANDLER_TIMEOUT')), plan.handlerTimeoutMs);
+    finished.then(
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  // After a timeout nobody awaits `finished`; its rejection must not become unhandled.
-  finished.catch(() => {});
-  try {
-    await Promise.race([finished, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Wraps a key store so each lookup is counted (unchanged when no `stats` sink is set). */
@@ -182,6 +186,7 @@ export function reportDelivered(
   event: KompliantEvent<unknown>,
 ): void {
   countStat(plan.stats, outcome === 'duplicate' ? 'duplicate' : 'handled');
+  if (plan.logger === undefined) return;
   writeLog(plan.logger, 'info', { ...eventLogFields(event), duration: elapsed(started), outcome }, `kompliant webhook ${outcome}`);
 }
 
@@ -191,6 +196,7 @@ export function reportDelivered(
  */
 export function reportRejected(plan: DeliveryPlan, started: number, error: WebhookError, event?: KompliantEvent<unknown>): void {
   countStat(plan.stats, 'rejected', error.code);
+  if (plan.logger === undefined) return;
   const outcome: WebhookOutcome =
     error.code === 'HANDLER_TIMEOUT' ? 'timeout' : error.code === 'HANDLER_FAILED' ? 'failed' : 'rejected';
   const fields = { ...(event === undefined ? {} : eventLogFields(event)), code: error.code, duration: elapsed(started), outcome };

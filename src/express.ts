@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KompliantEvent } from './event.js';
-import { nodeRequestBody, nodeRequestHead, type NodeRequest } from './http-body.js';
-import { createHttpHandler, errorAnswer, type HttpHandlerOptions } from './http-handler.js';
+import { nodeHeader, nodeRequestBody, type NodeRequest } from './http-body.js';
+import { createHttpHandler, errorAnswer, type HttpHandlerOptions, type HttpRequestHead } from './http-handler.js';
 import { writeNodeAnswer } from './http-response.js';
 import { WebhookError } from './errors.js';
 
@@ -36,6 +36,23 @@ export type KompliantWebhookMiddleware<TRequest extends IncomingMessage = Webhoo
 ) => Promise<void>;
 
 /**
+ * The head of an Express, Connect or node:http request. The client address is read only when
+ * asked for (an `allowedIps` check): Express's `req.ip` getter runs proxy-addr each time.
+ */
+class ExpressRequestHead implements HttpRequestHead {
+  readonly method: string | undefined;
+  constructor(private readonly req: IncomingMessage) {
+    this.method = req.method;
+  }
+  header(name: string): string | undefined {
+    return nodeHeader(this.req, name);
+  }
+  get ip(): string | undefined {
+    return (this.req as { ip?: string }).ip ?? this.req.socket?.remoteAddress;
+  }
+}
+
+/**
  * Express/Connect middleware that receives Kompliant webhooks: checks method and content type,
  * takes the body however it arrives (parsed by `express.json()`, a Buffer or string from
  * `express.raw()` / `express.text()`, or the unread stream, read with `maxBodyBytes` and
@@ -65,7 +82,7 @@ export function kompliantWebhook<TRequest extends IncomingMessage = WebhookReque
     let result;
     try {
       result = await handler.handle(
-        { ...nodeRequestHead(req), ip: (req as { ip?: string }).ip ?? req.socket?.remoteAddress },
+        new ExpressRequestHead(req),
         (limits) => nodeRequestBody(req as NodeRequest, limits), req);
     } catch (error) {
       // Not a WebhookError: a bug or a throwing custom `aad` function. Express and Connect

@@ -136,6 +136,7 @@ export interface HttpHandler<TContext> {
  */
 export function isJsonContentType(contentType: string | undefined): boolean {
   if (contentType === undefined) return false;
+  if (contentType === 'application/json') return true; // what Kompliant and most clients send
   const [type = '', ...params] = contentType.toLowerCase().split(';');
   const mediaType = type.trim();
   if (mediaType !== 'application/json' && !/^application\/[a-z0-9.!#$&^_-]+\+json$/.test(mediaType)) return false;
@@ -159,11 +160,17 @@ export function announcesBody(head: HttpRequestHead): boolean {
  * any byte is read. Throws METHOD_NOT_ALLOWED or UNSUPPORTED_MEDIA_TYPE.
  */
 export function checkRequestHead(head: HttpRequestHead, allowedEncodings: readonly string[] = []): void {
+  checkHeadForCoding(head, allowedEncodings);
+}
+
+/** {@link checkRequestHead}, returning the content coding it checked (for the handler). */
+function checkHeadForCoding(head: HttpRequestHead, allowedEncodings: readonly string[]): string | undefined {
   if (head.method !== 'POST') throw new WebhookError('METHOD_NOT_ALLOWED');
-  checkContentEncoding(head.header('content-encoding'), allowedEncodings);
+  const coding = checkContentEncoding(head.header('content-encoding'), allowedEncodings);
   if (announcesBody(head) && !isJsonContentType(head.header('content-type'))) {
     throw new WebhookError('UNSUPPORTED_MEDIA_TYPE');
   }
+  return coding;
 }
 
 /**
@@ -233,9 +240,9 @@ export function createHttpHandler<TContext>(
       let claim: HeldClaim | 'duplicate';
       try {
         if (allowIp !== undefined && !allowIp(head.ip)) throw new WebhookError('FORBIDDEN_IP');
-        checkRequestHead(head, allowedEncodings);
-        const coding = checkContentEncoding(head.header('content-encoding'), allowedEncodings);
-        const body = await inflateBody(await readBody(limits), coding, limits.maxBodyBytes);
+        const coding = checkHeadForCoding(head, allowedEncodings);
+        let body = await readBody(limits);
+        if (coding !== undefined) body = await inflateBody(body, coding, limits.maxBodyBytes);
         event = await runPipeline<PayloadV1>(config, body);
         checkEventAge(plan, event.timestamp);
         claim = await claimDelivery(plan, event.id);

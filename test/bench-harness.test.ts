@@ -1,4 +1,10 @@
+import { createServer } from 'node:http';
+import request from 'supertest';
 import { describe, expect, it } from 'vitest';
+import { memoryKeyStore } from '../src/index.js';
+import { createFetchHandler } from '../src/fetch.js';
+import { createTestWebhook, generateSharedSecret } from '../src/testing.js';
+import { fetchToNodeListener } from './bench/fetch-bridge.js';
 import { parseBenchOptions } from './bench/options.js';
 import { payloadOfSize, PAYLOAD_SIZES } from './bench/payloads.js';
 import { firstToLastTenthGrowth, median } from './bench/summary-statistics.js';
@@ -33,5 +39,33 @@ describe('bench harness', () => {
     expect(o.only).toEqual(new Set(['cpu', 'keys']));
     expect(() => parseBenchOptions(['--only=gpu'])).toThrow(TypeError);
     expect(() => parseBenchOptions(['--fast'])).toThrow(/usage/);
+  });
+
+  it('fetch bridge: the Fetch adapter served from node:http answers as it does natively', async () => {
+    const secret = generateSharedSecret();
+    const events: string[] = [];
+    const handler = createFetchHandler({
+      keyStore: memoryKeyStore({ whk_20251121_01: secret }),
+      onEvent: (event) => {
+        events.push(event.id);
+      },
+    });
+    const server = createServer(fetchToNodeListener(handler));
+    const envelope = createTestWebhook({ secret, keyId: 'whk_20251121_01' });
+    const ok = await request(server).post('/webhook').set('content-type', 'application/json').send(JSON.stringify(envelope));
+    expect(ok.status).toBe(200);
+    expect(ok.body).toEqual({ received: true });
+    expect(ok.headers['cache-control']).toBe('no-store');
+    expect(events).toEqual([envelope.id]);
+    const tampered = await request(server)
+      .post('/webhook')
+      .set('content-type', 'application/json')
+      .send(JSON.stringify({ ...envelope, event_type: 'DOCUMENT_UPLOADED' }));
+    expect(tampered.status).toBe(401);
+    expect(tampered.body.error.code).toBe('DECRYPTION_FAILED');
+    const wrongMethod = await request(server).get('/webhook');
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.allow).toBe('POST');
+    expect(events).toHaveLength(1);
   });
 });

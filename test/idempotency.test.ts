@@ -69,6 +69,32 @@ describe('memoryIdempotencyStore', () => {
     expect(await store.claim('a', 'x', 10)).toBe('claimed');
   });
 
+  it('when full, expired entries go before the oldest live one, sweep after sweep', async () => {
+    let now = 0;
+    const store = memoryIdempotencyStore({ max: 3, now: () => now });
+    const put = async (id: string, ttlMs: number): Promise<void> => {
+      expect(await store.claim(id, 't', 10)).toBe('claimed');
+      await store.complete(id, 't', ttlMs);
+    };
+    await put('a', 10_000);
+    await put('b', 100);
+    await put('c', 10_000);
+    now = 100; // b expired: it makes room, the older a stays
+    await put('d', 300);
+    expect(await store.claim('a', 'x', 10)).toBe('done');
+    expect(await store.claim('c', 'x', 10)).toBe('done');
+    now = 299; // full, nothing expired: the oldest (a) goes
+    await put('e', 10_000);
+    expect(await store.claim('d', 'x', 10)).toBe('done');
+    now = 400; // d (done at 100, ttl 300) expired after the earlier sweeps: this one still finds it
+    await put('f', 10_000);
+    expect(await store.claim('c', 'x', 10)).toBe('done');
+    expect(await store.claim('e', 'x', 10)).toBe('done');
+    expect(await store.claim('f', 'x', 10)).toBe('done');
+    now = 10_000; // c's ttl (set at 0) has passed: it is gone, e and f remain
+    expect(await store.claim('c', 'x', 10)).toBe('claimed');
+  });
+
   it.each([0, -1, 1.5, '10'])('rejects max %j', (max) => {
     expect(() => memoryIdempotencyStore({ max: max as number })).toThrow(/max/);
   });

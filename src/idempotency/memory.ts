@@ -38,6 +38,16 @@ export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
   const now = options.now ?? Date.now;
   if (typeof now !== 'function') throw new TypeError('now must be a function');
   const entries = new Map<string, Entry>();
+  // A lower bound of every entry's expiresAt (deletions may leave it too low, never too high):
+  // while the clock is below it nothing can have expired, so a full store skips the sweep
+  // instead of walking all `max` entries on every claim.
+  let earliestExpiry = Number.POSITIVE_INFINITY;
+  let evictionCursor: Iterator<string> | undefined;
+
+  const put = (id: string, entry: Entry): void => {
+    entries.set(id, entry);
+    if (entry.expiresAt < earliestExpiry) earliestExpiry = entry.expiresAt;
+  };
 
   const live = (id: string): Entry | undefined => {
     const entry = entries.get(id);
@@ -52,10 +62,23 @@ export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
   const makeRoom = (): void => {
     if (entries.size < max) return;
     const time = now();
-    for (const [id, entry] of entries) if (entry.expiresAt <= time) entries.delete(id);
-    // Map iterates in insertion order: the first key is the oldest.
+    if (earliestExpiry <= time) {
+      earliestExpiry = Number.POSITIVE_INFINITY;
+      for (const [id, entry] of entries) {
+        if (entry.expiresAt <= time) entries.delete(id);
+        else if (entry.expiresAt < earliestExpiry) earliestExpiry = entry.expiresAt;
+      }
+    }
+    // Map iterates in insertion order: the first key is the oldest. The cursor is kept across
+    // calls because every key it passed was deleted right away and keys are only ever appended,
+    // so it always stands at the oldest entry; a fresh iterator would first skip every slot
+    // deleted since the Map last compacted (thousands, once the store is full).
     while (entries.size >= max) {
-      const oldest = entries.keys().next();
+      let oldest = evictionCursor?.next();
+      if (oldest === undefined || oldest.done === true) {
+        evictionCursor = entries.keys();
+        oldest = evictionCursor.next();
+      }
       if (oldest.done === true) break;
       entries.delete(oldest.value);
     }
@@ -66,14 +89,14 @@ export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
       const entry = live(id);
       if (entry !== undefined) return Promise.resolve(entry.done ? 'done' : 'in_progress');
       makeRoom();
-      entries.set(id, { done: false, token, expiresAt: now() + leaseMs });
+      put(id, { done: false, token, expiresAt: now() + leaseMs });
       return Promise.resolve('claimed');
     },
     complete(id, token, ttlMs): Promise<void> {
       const entry = live(id);
       if (entry !== undefined && !entry.done && entry.token === token) {
         entries.delete(id);
-        entries.set(id, { done: true, token, expiresAt: now() + ttlMs });
+        put(id, { done: true, token, expiresAt: now() + ttlMs });
       }
       return Promise.resolve();
     },

@@ -116,6 +116,8 @@ export function createCachedKeyStore(store: KeyStore, options: CachedKeyStoreOpt
   const found = new Map<string, CachedEntry>();
   const unknown = new Map<string, number>();
   const inFlight = new Map<string, Promise<SharedSecret | undefined>>();
+  // The key id `found` last moved to its end; entries are only ever added through touch().
+  let newestFound: string | undefined;
   let tokens = lookupsPerSecond;
   let tokensAt = now();
 
@@ -160,6 +162,7 @@ export function createCachedKeyStore(store: KeyStore, options: CachedKeyStoreOpt
         unknown.delete(keyId);
         const expiresAt = t + ttlMs - Math.floor(ttlMs * ttlJitter * Math.random());
         touch(found, keyId, { secret, expiresAt, retryAt: 0, refetchAt: t + refetchIntervalMs }, maxEntries);
+        newestFound = keyId;
         return secret;
       } finally {
         inFlight.delete(keyId);
@@ -204,7 +207,11 @@ export function createCachedKeyStore(store: KeyStore, options: CachedKeyStoreOpt
       const t = now();
       const entry = found.get(keyId);
       if (entry !== undefined) {
-        touch(found, keyId, entry, maxEntries);
+        // Already the most recently used (the usual case: one active key id): nothing to move.
+        if (keyId !== newestFound) {
+          touch(found, keyId, entry, maxEntries);
+          newestFound = keyId;
+        }
         if (t < entry.expiresAt) return entry.secret;
         if (t < entry.retryAt && t - entry.expiresAt <= staleIfErrorMs) return entry.secret;
         return refresh(keyId);

@@ -7,14 +7,18 @@
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { kompliantWebhook, memoryKeyStore } from '../../src/index.js';
+import { fetchEntry, library } from './library.js';
+import { fetchToNodeListener } from './fetch-bridge.js';
+
+const { kompliantWebhook, memoryKeyStore } = library;
+const { createFetchHandler } = fetchEntry;
 
 /**
- * The servers the HTTP bench can start. A Fetch adapter is being written in another branch:
- * when it lands, add `'fetch-kompliant'` here (served through node:http the way its README
- * says) and a pair for it in `HTTP_PAIRS` in http-bench.ts.
+ * The servers the HTTP bench can start. `fetch-kompliant` is `createFetchHandler` served from
+ * node:http through the minimal Request/Response bridge in fetch-bridge.ts; `fetch-bare` is a
+ * Fetch handler that only runs `request.json()` and answers 200, through the same bridge.
  */
-export const SERVER_KINDS = ['express-kompliant', 'express-json', 'node-kompliant', 'node-bare'] as const;
+export const SERVER_KINDS = ['express-kompliant', 'express-json', 'node-kompliant', 'node-bare', 'fetch-kompliant', 'fetch-bare'] as const;
 /** One of {@link SERVER_KINDS}. */
 export type ServerKind = (typeof SERVER_KINDS)[number];
 
@@ -58,6 +62,17 @@ function bareNodeHandler(req: IncomingMessage, res: ServerResponse): void {
   });
 }
 
+/** The Fetch reference: parse the JSON body, 200. */
+async function bareFetchHandler(request: Request): Promise<Response> {
+  try {
+    await request.json();
+  } catch {
+    return new Response(null, { status: 400 });
+  }
+  handled++;
+  return new Response(RECEIVED, { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' } });
+}
+
 function listenerFor(kind: ServerKind, secret: string, keyId: string): RequestListener {
   const keyStore = memoryKeyStore({ [keyId]: secret });
   switch (kind) {
@@ -78,6 +93,10 @@ function listenerFor(kind: ServerKind, secret: string, keyId: string): RequestLi
       return kompliantWebhook({ keyStore, onEvent });
     case 'node-bare':
       return bareNodeHandler;
+    case 'fetch-kompliant':
+      return fetchToNodeListener(createFetchHandler({ keyStore, onEvent }));
+    case 'fetch-bare':
+      return fetchToNodeListener(bareFetchHandler);
   }
 }
 

@@ -7,10 +7,13 @@
  * warm key path (receive() minus openEnvelope() on the same envelopes), and times rejections
  * (tampered ciphertext, tampered metadata, unknown key id) against a success.
  */
-import { createWebhookReceiver, isWebhookError, memoryKeyStore, openEnvelope, type KeyStore, type KompliantEnvelope } from '../../src/index.js';
+import type { KeyStore, KompliantEnvelope } from '../../src/index.js';
+import { library } from './library.js';
 import { fixed, ratio, type ResultTable } from './markdown-table.js';
 import { BENCH_KEY_ID, generateSharedSecret, payloadOfSize, sealedEnvelopes } from './payloads.js';
 import { measureInterleaved, type TimedTask } from './timed-tasks.js';
+
+const { createWebhookReceiver, isWebhookError, memoryKeyStore, openEnvelope } = library;
 
 /** Key-store calls seen for one scenario of bench 3. */
 export interface StoreCallCount {

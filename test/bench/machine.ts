@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 
 /** What the numbers were measured on. */
 export interface MachineInfo {
@@ -7,6 +7,8 @@ export interface MachineInfo {
   cores: number;
   node: string;
   platform: string;
+  /** 1, 5 and 15 minute load averages when the run started (other work on a shared machine). */
+  loadAverage: number[];
 }
 
 /** CPU model from /proc/cpuinfo (Linux), core count and Node version. */
@@ -18,5 +20,11 @@ export function machineInfo(): MachineInfo {
   } catch {
     // Not Linux: leave it unknown.
   }
-  return { cpuModel, cores: availableParallelism(), node: process.version, platform: `${process.platform}-${process.arch}` };
+  return {
+    cpuModel,
+    cores: availableParallelism(),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    loadAverage: loadavg().map((value) => Math.round(value * 100) / 100),
+  };
 }

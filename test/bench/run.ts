@@ -51,6 +51,7 @@ async function main(): Promise<void> {
   }
 
   results.seconds = (Date.now() - started) / 1000;
+  results.loadAverageAtEnd = machineInfo().loadAverage;
   if (options.jsonFile !== undefined) writeFileSync(options.jsonFile, `${JSON.stringify(results, null, 2)}\n`);
   if (options.json) {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
     `## kompliant-webhooks bench (${options.smoke ? 'smoke: numbers are meaningless' : 'full'})`,
     '',
     `Machine: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node} (${machine.platform}); took ${fixed1(results.seconds as number)} s.`,
+    `Load average (1, 5, 15 min) at the start: ${machine.loadAverage.join(', ')}; at the end: ${(results.loadAverageAtEnd as number[]).join(', ')}.`,
   ];
   process.stdout.write(`${[...header, ...tables.map((t) => `\n${renderMarkdownTable(t)}`)].join('\n')}\n`);
 }
