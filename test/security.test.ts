@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import {
   WebhookError,
   createWebhookReceiver,
+  defaultAad,
   decryptData,
   kompliantWebhook,
   memoryKeyStore,
@@ -47,15 +48,7 @@ describe('AES-256-GCM layout', () => {
 describe('payload rules', () => {
   function sealedEnvelope(plaintext: Buffer) {
     const envelope = createTestWebhook({ secret: SECRET, keyId: KEY_ID });
-    const metadata = {
-      id: envelope.id,
-      event_type: envelope.event_type,
-      timestamp: envelope.timestamp,
-      account_id: envelope.account_id,
-      schema_version: envelope.schema_version,
-      key_id: envelope.key_id,
-    };
-    const data = sealData(SECRET, plaintext, Buffer.from(JSON.stringify(metadata)));
+    const data = sealData(SECRET, plaintext, defaultAad(envelope));
     return { ...envelope, data: data.toString('base64') };
   }
 
