@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createWebhookReceiver, isValidKeyId, openEnvelope } from '../src/index.js';
 import { createTestWebhook } from '../src/testing.js';
@@ -165,5 +166,86 @@ describe('the key store is reached only by well-formed envelopes', () => {
     const keyStore = countingKeyStore();
     await createWebhookReceiver({ keyStore }).receive(valid());
     expect(keyStore.calls).toEqual([KEY_ID]);
+  });
+});
+
+// An independent statement of the timestamp and schema_version rules: the regular expressions
+// of the spec's formats plus a calendar check by Date in a year with the same leap rule (the
+// Gregorian calendar repeats every 400 years, which also keeps Date away from years 0-99).
+const REFERENCE_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:Z|[+-](\d{2}):(\d{2}))$/;
+const REFERENCE_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+function referenceIsDate(year: string, month: string, day: string): boolean {
+  const m = Number(month);
+  const d = Number(day);
+  if (m < 1 || m > 12 || d < 1) return false;
+  return d <= new Date(Date.UTC(2000 + (Number(year) % 400), m, 0)).getUTCDate();
+}
+function referenceIsDateTime(value: string): boolean {
+  const m = REFERENCE_DATE_TIME.exec(value);
+  if (m === null) return false;
+  const [, y = '', mo = '', d = '', h, mi, s, oh, om] = m;
+  if (!referenceIsDate(y, mo, d) || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return false;
+  return oh === undefined || (Number(oh) <= 23 && Number(om) <= 59);
+}
+function referenceIsSchemaVersion(value: string): boolean {
+  const m = REFERENCE_DATE.exec(value);
+  return m !== null && referenceIsDate(m[1] ?? '', m[2] ?? '', m[3] ?? '');
+}
+
+const pad = (n: number, width: number) => String(n).padStart(width, '0');
+// Near-valid shapes: every field over and past its range, odd fractions and zones, and the odd
+// character out (a full-width or Arabic-Indic digit, lower-case t/z, a space).
+const datePart = fc
+  .tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }))
+  .map(([y, m, d]) => `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}`);
+const timePart = fc
+  .tuple(fc.integer({ min: 0, max: 25 }), fc.integer({ min: 0, max: 61 }), fc.integer({ min: 0, max: 61 }))
+  .map(([h, m, s]) => `${pad(h, 2)}:${pad(m, 2)}:${pad(s, 2)}`);
+const fraction = fc.oneof(fc.constant(''), fc.stringMatching(/^\.[0-9]{0,11}$/));
+const zone = fc.oneof(
+  fc.constantFrom('Z', 'z', '', '+0530', '+05:3', 'Z ', '+05:30Z'),
+  fc
+    .tuple(fc.constantFrom('+', '-'), fc.integer({ min: 0, max: 25 }), fc.integer({ min: 0, max: 61 }))
+    .map(([sign, h, m]) => `${sign}${pad(h, 2)}:${pad(m, 2)}`),
+);
+const dateTime = fc.tuple(datePart, fc.constantFrom('T', 't', ' '), timePart, fraction, zone).map((parts) => parts.join(''));
+const mutated = fc
+  .tuple(dateTime, fc.nat(), fc.constantFrom('\uff11', '\u0661', 'x', '', '0', ':', '-', '\n'))
+  .map(([text, at, replacement]) => {
+    const i = at % (text.length + 1);
+    return text.slice(0, i) + replacement + text.slice(i + 1);
+  });
+
+describe('timestamp and schema_version rules (property)', () => {
+  function acceptsField(field: 'timestamp' | 'schema_version', value: string): boolean {
+    const envelope = createTestWebhook({ secret: SECRET, keyId: KEY_ID, [field]: value });
+    const code = codeOf(envelope);
+    if (code !== undefined && code !== 'INVALID_ENVELOPE') throw new Error(`unexpected ${code}`);
+    return code === undefined;
+  }
+
+  it('accepts exactly the timestamps the reference accepts', () => {
+    fc.assert(
+      fc.property(fc.oneof(dateTime, mutated), (value) => {
+        expect(acceptsField('timestamp', value)).toBe(referenceIsDateTime(value));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('accepts exactly the schema versions the reference accepts', () => {
+    fc.assert(
+      fc.property(fc.oneof(datePart, datePart.map((d) => `${d}T`), mutated.map((t) => t.slice(0, 10))), (value) => {
+        expect(acceptsField('schema_version', value)).toBe(referenceIsSchemaVersion(value));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('follows the Gregorian leap rule, year 0000 included', () => {
+    expect(acceptsField('timestamp', '2000-02-29T00:00:00Z')).toBe(true);
+    expect(acceptsField('timestamp', '1900-02-29T00:00:00Z')).toBe(false);
+    expect(acceptsField('timestamp', '0000-02-29T00:00:00Z')).toBe(true);
+    expect(acceptsField('schema_version', '2100-02-29')).toBe(false);
   });
 });
