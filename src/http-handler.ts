@@ -243,7 +243,8 @@ export function createHttpHandler<TContext>(
         const coding = checkHeadForCoding(head, allowedEncodings);
         let body = await readBody(limits);
         if (coding !== undefined) body = await inflateBody(body, coding, limits.maxBodyBytes);
-        event = await runPipeline<PayloadV1>(config, body);
+        const opened = runPipeline<PayloadV1>(config, body);
+        event = opened instanceof Promise ? await opened : opened;
         checkEventAge(plan, event.timestamp);
         claim = await claimDelivery(plan, event.id);
       } catch (error) {

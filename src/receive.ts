@@ -1,8 +1,8 @@
-import { validateEnvelope } from './envelope.js';
+import { validateEnvelope, type ValidatedEnvelope } from './envelope.js';
 import { WebhookError, isWebhookError } from './errors.js';
 import type { KompliantEvent, PayloadV1 } from './event.js';
 import type { KeyStore } from './key-store.js';
-import { refetchAfterDecryptionFailure } from './key-stores/cache.js';
+import { peekCachedSecret, refetchAfterDecryptionFailure } from './key-stores/cache.js';
 import { decryptEnvelope, toEnvelopeObject } from './open-envelope.js';
 import {
   checkFunction,
@@ -78,29 +78,66 @@ function bodyBytes(body: unknown): number {
   return 0;
 }
 
+function isDecryptionFailure(error: unknown): error is WebhookError {
+  return isWebhookError(error) && error.code === 'DECRYPTION_FAILED';
+}
+
+/**
+ * After DECRYPTION_FAILED with `used`: the secret may have been corrected in the store since it
+ * was cached, so one rate-limited refetch (a no-op without the cache), then one more try only if
+ * the secret changed; otherwise the original `failure`.
+ */
+async function retryWithRefetchedSecret<TData>(
+  config: ResolvedReceiverOptions,
+  envelope: ValidatedEnvelope,
+  used: SharedSecret,
+  failure: WebhookError,
+): Promise<KompliantEvent<TData>> {
+  const fresh = await refetchAfterDecryptionFailure(config.keyStore, envelope.metadata.key_id, used);
+  if (fresh === undefined) throw failure;
+  return decryptEnvelope<TData>(envelope, fresh, config.aad, config.layout);
+}
+
+/** Decrypts with `secret`, turning DECRYPTION_FAILED into the one refetch-and-retry. */
+function decryptOrRetry<TData>(
+  config: ResolvedReceiverOptions,
+  envelope: ValidatedEnvelope,
+  secret: SharedSecret,
+): KompliantEvent<TData> | Promise<KompliantEvent<TData>> {
+  try {
+    return decryptEnvelope<TData>(envelope, secret, config.aad, config.layout);
+  } catch (error) {
+    if (!isDecryptionFailure(error)) throw error;
+    return retryWithRefetchedSecret<TData>(config, envelope, secret, error);
+  }
+}
+
+async function decryptWithStoredSecret<TData>(
+  config: ResolvedReceiverOptions,
+  envelope: ValidatedEnvelope,
+): Promise<KompliantEvent<TData>> {
+  const secret = await resolveSecret(config.keyStore, envelope.metadata.key_id);
+  return decryptOrRetry<TData>(config, envelope, secret);
+}
+
 /**
  * Runs the whole pipeline on a body: size cap, JSON, envelope rules (key_id before anything
  * touches the key store), key lookup, AES-256-GCM with the AAD, strict UTF-8 JSON payload.
  * Shared by the receiver and every HTTP adapter; it never calls `onError`.
+ *
+ * The hot path allocates no promise: when the key id's secret is fresh in the key cache, the
+ * event is returned as is, and a rejection found before any lookup is thrown. Otherwise the
+ * result is a promise. Callers handle both (`result instanceof Promise ? await result : result`).
  */
-export async function runPipeline<TData>(
+export function runPipeline<TData>(
   config: ResolvedReceiverOptions,
   body: unknown,
-): Promise<KompliantEvent<TData>> {
+): KompliantEvent<TData> | Promise<KompliantEvent<TData>> {
   if (bodyBytes(body) > config.maxBodyBytes) throw new WebhookError('PAYLOAD_TOO_LARGE');
   const envelope = validateEnvelope(toEnvelopeObject(body));
-  const keyId = envelope.metadata.key_id;
-  const secret = await resolveSecret(config.keyStore, keyId);
-  try {
-    return decryptEnvelope<TData>(envelope, secret, config.aad, config.layout);
-  } catch (error) {
-    if (!isWebhookError(error) || error.code !== 'DECRYPTION_FAILED') throw error;
-    // The secret may have been corrected in the store since it was cached: one rate-limited
-    // refetch (a no-op without the cache), then one more try only if the secret changed.
-    const fresh = await refetchAfterDecryptionFailure(config.keyStore, keyId, secret);
-    if (fresh === undefined) throw error;
-    return decryptEnvelope<TData>(envelope, fresh, config.aad, config.layout);
-  }
+  const cached = peekCachedSecret(config.keyStore, envelope.metadata.key_id);
+  if (cached === undefined) return decryptWithStoredSecret<TData>(config, envelope);
+  return decryptOrRetry<TData>(config, envelope, cached);
 }
 
 /** Calls a user's error hook, ignoring anything it throws. */
@@ -132,6 +169,10 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
   const config: ResolvedReceiverOptions = resolveReceiverOptions(options, (store) => countingKeyStore(store, plan));
   checkOptionNames(options, RECEIVER_OPTION_NAMES, 'createWebhookReceiver');
   const onError = checkFunction<(error: WebhookError) => void>(options.onError, 'onError');
+  const rejected = (error: unknown): Promise<never> => {
+    if (isWebhookError(error)) notifyError(onError, error);
+    return Promise.reject(error);
+  };
   return {
     async handle<TData = PayloadV1>(body: unknown, handler: (event: KompliantEvent<TData>) => unknown): Promise<HandleResult<TData>> {
       if (typeof handler !== 'function') throw new TypeError('handle: handler must be a function');
@@ -139,7 +180,8 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
       countStat(plan.stats, 'received');
       let event: KompliantEvent<TData> | undefined;
       try {
-        event = await runPipeline<TData>(config, body);
+        const opened = runPipeline<TData>(config, body);
+        event = opened instanceof Promise ? await opened : opened;
         const verified = event;
         checkEventAge(plan, verified.timestamp);
         const claim = await claimDelivery(plan, verified.id);
@@ -154,13 +196,14 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
         throw error;
       }
     },
-    async receive<TData = PayloadV1>(body: unknown): Promise<KompliantEvent<TData>> {
+    receive<TData = PayloadV1>(body: unknown): Promise<KompliantEvent<TData>> {
+      let opened: KompliantEvent<TData> | Promise<KompliantEvent<TData>>;
       try {
-        return await runPipeline<TData>(config, body);
+        opened = runPipeline<TData>(config, body);
       } catch (error) {
-        if (isWebhookError(error)) notifyError(onError, error);
-        throw error;
+        return rejected(error);
       }
+      return opened instanceof Promise ? opened.then(undefined, rejected) : Promise.resolve(opened);
     },
   };
 }

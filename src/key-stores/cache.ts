@@ -64,8 +64,10 @@ const OPTION_NAMES = [
 
 // Symbol.for: found across copies of the library (the CJS and ESM builds).
 const REFETCH = Symbol.for('kompliant-webhooks.cachedKeyStore.refetch');
+const PEEK = Symbol.for('kompliant-webhooks.cachedKeyStore.peek');
 
 type Refetch = (keyId: string, used: SharedSecret) => Promise<SharedSecret | undefined>;
+type Peek = (keyId: string) => SharedSecret | undefined;
 
 interface CachedEntry {
   secret: SharedSecret;
@@ -201,17 +203,30 @@ export function createCachedKeyStore(store: KeyStore, options: CachedKeyStoreOpt
     return fresh !== undefined && !isSameSharedSecret(fresh, used) ? fresh : undefined;
   };
 
+  /** Marks a cached key id as the most recently used. */
+  const use = (keyId: string, entry: CachedEntry): void => {
+    // Already the most recently used (the usual case: one active key id): nothing to move.
+    if (keyId !== newestFound) {
+      touch(found, keyId, entry, maxEntries);
+      newestFound = keyId;
+    }
+  };
+
+  /** The secret of a cached key id within its TTL, synchronously; otherwise `undefined`. */
+  const peek: Peek = (keyId) => {
+    const entry = found.get(keyId);
+    if (entry === undefined || !(now() < entry.expiresAt)) return undefined;
+    use(keyId, entry);
+    return entry.secret;
+  };
+
   return {
     async getSecret(keyId: string): Promise<SharedSecret | undefined> {
       if (!isValidKeyId(keyId)) return undefined;
       const t = now();
       const entry = found.get(keyId);
       if (entry !== undefined) {
-        // Already the most recently used (the usual case: one active key id): nothing to move.
-        if (keyId !== newestFound) {
-          touch(found, keyId, entry, maxEntries);
-          newestFound = keyId;
-        }
+        use(keyId, entry);
         if (t < entry.expiresAt) return entry.secret;
         if (t < entry.retryAt && t - entry.expiresAt <= staleIfErrorMs) return entry.secret;
         return refresh(keyId);
@@ -229,6 +244,7 @@ export function createCachedKeyStore(store: KeyStore, options: CachedKeyStoreOpt
       return lookUp(keyId);
     },
     [REFETCH]: refetch,
+    [PEEK]: peek,
   } as KeyStore;
 }
 
@@ -264,6 +280,16 @@ export function cachedKeyStore(store: KeyStore, options: CachedKeyStoreOptions =
 /** @internal True for a store built by {@link cachedKeyStore}. */
 export function isCachedKeyStore(store: KeyStore): boolean {
   return typeof (store as { [REFETCH]?: unknown })[REFETCH] === 'function';
+}
+
+/**
+ * @internal The pipeline's fast path: the secret a {@link cachedKeyStore} holds for a
+ * (validated) `keyId` within its TTL, without a promise; `undefined` when the store is not a
+ * cache or the key id is not fresh in it (then ask `getSecret`, which handles every other case).
+ */
+export function peekCachedSecret(store: KeyStore, keyId: string): SharedSecret | undefined {
+  const peek = (store as { [PEEK]?: Peek })[PEEK];
+  return typeof peek === 'function' ? peek(keyId) : undefined;
 }
 
 /**
