@@ -133,20 +133,37 @@ export async function claimDelivery(plan: DeliveryPlan, id: string): Promise<'du
   };
 }
 
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/** Releases the claim, then rejects with HANDLER_FAILED carrying the handler's error. */
+async function failClaimed(claim: HeldClaim, cause: unknown): Promise<never> {
+  await claim.settle(false);
+  throw new WebhookError('HANDLER_FAILED', { cause });
+}
+
 /**
  * Runs `handler` for a claimed id with the handler timeout: resolves once it finished and the id
  * is marked done; throws HANDLER_FAILED (claim released) or HANDLER_TIMEOUT (claim kept until
- * the handler really settles, then marked done or released).
+ * the handler really settles, then marked done or released). A handler that returns without a
+ * promise has already finished, so no timer is armed for it.
  */
 export function runClaimed(plan: DeliveryPlan, claim: HeldClaim, handler: () => unknown): Promise<void> {
+  let returned: unknown;
+  try {
+    returned = handler();
+  } catch (cause) {
+    return failClaimed(claim, cause);
+  }
+  if (!isThenable(returned)) return claim.settle(true);
   const finished = (async () => {
     try {
-      await handler();
+      await returned;
     } catch (cause) {
-      await claim.settle(false);
-      throw new WebhookError('HANDLER_FAILED', { cause });
+      return failClaimed(claim, cause);
     }
-    await claim.settle(true);
+    return claim.settle(true);
   })();
   // One promise settled by whichever comes first (no race over a second timeout promise).
   // After a timeout nobody waits for `finished`; its rejection is still handled here.
