@@ -185,10 +185,14 @@ export function errorAnswer(error: WebhookError): HttpAnswer {
 }
 
 /** The answer to a handled event. */
-export const RECEIVED_ANSWER: HttpAnswer = Object.freeze({ status: 200, headers: {}, body: { received: true } });
+export const RECEIVED_ANSWER: HttpAnswer = Object.freeze({ status: 200, headers: Object.freeze({}), body: Object.freeze({ received: true }) });
 
 /** The answer to a delivery of an id already handled: 200, handler not called. */
-export const DUPLICATE_ANSWER: HttpAnswer = Object.freeze({ status: 200, headers: {}, body: { received: true, duplicate: true } });
+export const DUPLICATE_ANSWER: HttpAnswer = Object.freeze({
+  status: 200,
+  headers: Object.freeze({}),
+  body: Object.freeze({ received: true, duplicate: true }),
+});
 
 
 /** Checks the shared adapter options once and returns the resolved configuration. */

@@ -1,17 +1,39 @@
 import type { ServerResponse } from 'node:http';
 import type { HttpAnswer } from './http-handler.js';
 
-/** Writes an {@link HttpAnswer} to a node:http response as JSON, unless headers already went out. */
+/** An {@link HttpAnswer} ready for the wire: raw header pairs and the JSON body's bytes. */
+interface EncodedAnswer {
+  status: number;
+  headers: string[];
+  body: Buffer;
+}
+
+// Frozen answers (the 200s every delivery gets) are encoded once, not per request.
+const encodedFrozen = new WeakMap<HttpAnswer, EncodedAnswer>();
+
+function encodeAnswer(answer: HttpAnswer): EncodedAnswer {
+  const body = Buffer.from(JSON.stringify(answer.body), 'utf8');
+  const headers: string[] = [];
+  for (const [name, value] of Object.entries(answer.headers)) headers.push(name, value);
+  headers.push('content-type', 'application/json; charset=utf-8', 'content-length', String(body.length), 'cache-control', 'no-store');
+  return { status: answer.status, headers, body };
+}
+
+/**
+ * Writes an {@link HttpAnswer} to a node:http response as JSON, unless headers already went out.
+ * Headers set earlier on `res` (by other middleware) are kept, except those the answer sets.
+ */
 export function writeNodeAnswer(res: ServerResponse, answer: HttpAnswer): void {
   if (res.headersSent) {
     if (!res.writableEnded) res.end();
     return;
   }
-  const text = JSON.stringify(answer.body);
-  res.statusCode = answer.status;
-  for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
-  res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.setHeader('content-length', Buffer.byteLength(text));
-  res.setHeader('cache-control', 'no-store');
-  res.end(text);
+  let encoded = encodedFrozen.get(answer);
+  if (encoded === undefined) {
+    encoded = encodeAnswer(answer);
+    if (Object.isFrozen(answer)) encodedFrozen.set(answer, encoded);
+  }
+  // One writeHead with raw pairs: what setHeader per header would do, without its per-call work.
+  res.writeHead(encoded.status, encoded.headers);
+  res.end(encoded.body);
 }

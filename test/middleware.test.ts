@@ -69,6 +69,29 @@ describe.each([4, 5] as const)('Express %i', (major) => {
     expect((onError.mock.calls[0]![0] as Error).cause).toBeInstanceOf(Error);
   });
 
+  it('answers with JSON headers, keeping headers earlier middleware set unless the answer sets them', async () => {
+    const e = (major === 4 ? (await import('express4')).default : express) as typeof express;
+    const app = e();
+    app.use((_req, res, next) => {
+      res.setHeader('x-request-id', 'req-1');
+      res.setHeader('cache-control', 'public, max-age=60');
+      next();
+    });
+    app.post(PATH, kompliantWebhook({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), onEvent: vi.fn() }));
+    for (const [body, status] of [
+      [envelope(), 200],
+      [{ ...envelope(), event_type: 'FORGED' }, 401],
+    ] as const) {
+      const res = await request(app).post(PATH).send(body);
+      expect(res.status).toBe(status);
+      expect(res.headers['x-request-id']).toBe('req-1');
+      expect(res.headers['x-powered-by']).toBe('Express');
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(Number(res.headers['content-length'])).toBe(Buffer.byteLength(res.text));
+    }
+  });
+
   it('answers 405 with Allow: POST for other methods', async () => {
     const e = (major === 4 ? (await import('express4')).default : express) as typeof express;
     const app = e();
