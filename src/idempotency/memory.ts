@@ -15,11 +15,20 @@ export interface MemoryIdempotencyStoreOptions {
   now?: () => number;
 }
 
-interface Entry {
-  done: boolean;
+/** A claim in progress: the delivery's token and when its lease ends. */
+interface Claim {
   token: string;
   expiresAt: number;
 }
+
+/**
+ * What the store holds per id: a {@link Claim} while in progress, or only the expiry time
+ * once done. Done ids are nearly all of a full store, so each costs a number, not an object
+ * and a token string: less memory to hold and less for the garbage collector to move.
+ */
+type Entry = Claim | number;
+
+const expiryOf = (entry: Entry): number => (typeof entry === 'number' ? entry : entry.expiresAt);
 
 /**
  * An in-process {@link IdempotencyStore}: the default of every receiver, since deduplication in
@@ -46,13 +55,14 @@ export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
 
   const put = (id: string, entry: Entry): void => {
     entries.set(id, entry);
-    if (entry.expiresAt < earliestExpiry) earliestExpiry = entry.expiresAt;
+    const expiresAt = expiryOf(entry);
+    if (expiresAt < earliestExpiry) earliestExpiry = expiresAt;
   };
 
   const live = (id: string): Entry | undefined => {
     const entry = entries.get(id);
     if (entry === undefined) return undefined;
-    if (entry.expiresAt <= now()) {
+    if (expiryOf(entry) <= now()) {
       entries.delete(id);
       return undefined;
     }
@@ -65,8 +75,9 @@ export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
     if (earliestExpiry <= time) {
       earliestExpiry = Number.POSITIVE_INFINITY;
       for (const [id, entry] of entries) {
-        if (entry.expiresAt <= time) entries.delete(id);
-        else if (entry.expiresAt < earliestExpiry) earliestExpiry = entry.expiresAt;
+        const expiresAt = expiryOf(entry);
+        if (expiresAt <= time) entries.delete(id);
+        else if (expiresAt < earliestExpiry) earliestExpiry = expiresAt;
       }
     }
     // Map iterates in insertion order: the first key is the oldest. The cursor is kept across
@@ -84,25 +95,29 @@ export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
     }
   };
 
+  /** The claim `token` holds on `id`, if that delivery still holds it. */
+  const heldClaim = (id: string, token: string): Claim | undefined => {
+    const entry = live(id);
+    return typeof entry === 'object' && entry.token === token ? entry : undefined;
+  };
+
   return {
     claim(id, token, leaseMs): Promise<ClaimResult> {
       const entry = live(id);
-      if (entry !== undefined) return Promise.resolve(entry.done ? 'done' : 'in_progress');
+      if (entry !== undefined) return Promise.resolve(typeof entry === 'number' ? 'done' : 'in_progress');
       makeRoom();
-      put(id, { done: false, token, expiresAt: now() + leaseMs });
+      put(id, { token, expiresAt: now() + leaseMs });
       return Promise.resolve('claimed');
     },
     complete(id, token, ttlMs): Promise<void> {
-      const entry = live(id);
-      if (entry !== undefined && !entry.done && entry.token === token) {
+      if (heldClaim(id, token) !== undefined) {
         entries.delete(id);
-        put(id, { done: true, token, expiresAt: now() + ttlMs });
+        put(id, now() + ttlMs);
       }
       return Promise.resolve();
     },
     release(id, token): Promise<void> {
-      const entry = live(id);
-      if (entry !== undefined && !entry.done && entry.token === token) entries.delete(id);
+      if (heldClaim(id, token) !== undefined) entries.delete(id);
       return Promise.resolve();
     },
   };
