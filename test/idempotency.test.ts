@@ -297,6 +297,25 @@ describe('createWebhookReceiver().handle(body, handler)', () => {
     gate.resolve();
   });
 
+  it('awaits a thenable that is not a native promise like a promise (claim held, timer armed)', async () => {
+    const receiver = createWebhookReceiver({ keyStore: keyStore(), handlerTimeoutMs: 20 });
+    const sent = envelope();
+    let finish: () => void = () => undefined;
+    const thenable = { then: (resolve: () => void) => void (finish = resolve) };
+    await expect(receiver.handle(sent, () => thenable)).rejects.toMatchObject({ code: 'HANDLER_TIMEOUT' });
+    await expect(receiver.handle(sent, vi.fn())).rejects.toMatchObject({ code: 'DUPLICATE_IN_PROGRESS' });
+    finish();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await expect(receiver.handle(sent, vi.fn())).resolves.toMatchObject({ duplicate: true });
+  });
+
+  it('a handler that returns a value without a promise has finished: the id is done at once', async () => {
+    const receiver = createWebhookReceiver({ keyStore: keyStore(), handlerTimeoutMs: 1 });
+    const sent = envelope();
+    await expect(receiver.handle(sent, () => 42)).resolves.toMatchObject({ duplicate: false });
+    await expect(receiver.handle(sent, vi.fn())).resolves.toMatchObject({ duplicate: true });
+  });
+
   it('never calls the handler for an envelope that fails to authenticate', async () => {
     const receiver = createWebhookReceiver({ keyStore: keyStore() });
     const handler = vi.fn();
