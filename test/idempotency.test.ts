@@ -301,6 +301,7 @@ describe('createWebhookReceiver().handle(body, handler)', () => {
     const receiver = createWebhookReceiver({ keyStore: keyStore(), handlerTimeoutMs: 20 });
     const sent = envelope();
     let finish: () => void = () => undefined;
+    // oxlint-disable-next-line unicorn/no-thenable -- the point of the test: a thenable that is not a Promise
     const thenable = { then: (resolve: () => void) => void (finish = resolve) };
     await expect(receiver.handle(sent, () => thenable)).rejects.toMatchObject({ code: 'HANDLER_TIMEOUT' });
     await expect(receiver.handle(sent, vi.fn())).rejects.toMatchObject({ code: 'DUPLICATE_IN_PROGRESS' });
