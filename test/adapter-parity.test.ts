@@ -12,7 +12,7 @@ import {
 } from './support/adapter-drivers.js';
 import type { AdapterDriver, TableRequest } from './support/adapter-table.js';
 import { functionUrlEvent, httpApiEvent } from './support/lambda-events.js';
-import { loadEnvelopeVectors } from './support/shared.js';
+import { loadEnvelopeVectors } from './support/vectors.js';
 
 // Requests whose expected answer depends on the shared handler's policy (content codings),
 // not on the adapter: every adapter must answer exactly what the Express middleware answers.

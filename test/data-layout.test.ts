@@ -28,7 +28,7 @@ import {
 import { httpApiEvent } from './support/lambda-events.js';
 import { startEmulatorWithClient } from './support/emulator.js';
 import { startTestReceiver } from './support/receiver.js';
-import { loadEnvelopeVectors } from './support/shared.js';
+import { loadEnvelopeVectors } from './support/vectors.js';
 import { startEmulator } from '../src/emulator.js';
 
 const KEY_ID = 'whk_20251121_01';

@@ -2,11 +2,11 @@ import express from 'express';
 import request from 'supertest';
 import { describe, expect, it, vi } from 'vitest';
 import { WebhookError, decryptData, kompliantWebhook, memoryKeyStore } from '../src/index.js';
-import { loadEnvelopeVectors, loadWycheproofKompliantProfile } from './support/shared.js';
+import { loadEnvelopeVectors, loadWycheproofKompliantProfile } from './support/vectors.js';
 
 const vectors = loadEnvelopeVectors();
 
-describe('shared/vectors/envelopes.json through the middleware over HTTP', () => {
+describe('test/fixtures/vectors/envelopes.json through the middleware over HTTP', () => {
   it('has cases to run', () => {
     expect(vectors.cases.length).toBeGreaterThanOrEqual(14);
   });

@@ -51,7 +51,7 @@ if (validVector === undefined) throw new Error('envelopes.json has no valid case
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
 /**
- * The shared expectations: every case of ../shared/vectors/envelopes.json, then the HTTP cases
+ * The shared expectations: every case of test/fixtures/vectors/envelopes.json, then the HTTP cases
  * (405, 415, 413, empty body, handler failure). Every adapter must give exactly these answers.
  */
 export const ADAPTER_TABLE: readonly TableRow[] = [

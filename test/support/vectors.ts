@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** `../shared/` beside the repository: the spec's vectors, never copied into the repo. */
-export const SHARED_DIR = fileURLToPath(new URL('../../../shared/', import.meta.url));
+/** The repository's own copy of the public vectors (provenance and licences in its README). */
+export const VECTORS_DIR = fileURLToPath(new URL('../fixtures/vectors/', import.meta.url));
 
 export interface EnvelopeVectorCase {
   name: string;
@@ -16,7 +16,7 @@ export interface EnvelopeVectors {
 }
 
 export function loadEnvelopeVectors(): EnvelopeVectors {
-  return JSON.parse(readFileSync(`${SHARED_DIR}vectors/envelopes.json`, 'utf8')) as EnvelopeVectors;
+  return JSON.parse(readFileSync(`${VECTORS_DIR}envelopes.json`, 'utf8')) as EnvelopeVectors;
 }
 
 export interface WycheproofTest {
@@ -41,7 +41,7 @@ interface WycheproofGroup {
 
 /** Wycheproof AES-GCM vectors in the Kompliant profile: 256-bit key, 96-bit IV, 128-bit tag. */
 export function loadWycheproofKompliantProfile(): WycheproofTest[] {
-  const suite = JSON.parse(readFileSync(`${SHARED_DIR}vectors/wycheproof-aes-gcm.json`, 'utf8')) as {
+  const suite = JSON.parse(readFileSync(`${VECTORS_DIR}wycheproof-aes-gcm.json`, 'utf8')) as {
     testGroups: WycheproofGroup[];
   };
   return suite.testGroups
