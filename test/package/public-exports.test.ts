@@ -29,7 +29,7 @@ function exportsOf(entries: string[]): Record<string, string[]> {
 }
 
 describe('public exports', () => {
-  it('every entry point exports exactly the pinned names (test/fixtures/public-exports.json)', () => {
+  it('every entry point exports exactly the pinned names (test/fixtures/public-exports.json)', { timeout: 60_000 }, () => {
     expect(exportsOf(Object.keys(pinned))).toEqual(pinned);
   });
 });

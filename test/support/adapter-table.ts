@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { memoryKeyStore, type DataLayoutName, type KeyStore, type KompliantEvent, type WebhookError } from '../../src/index.js';
-import { loadEnvelopeVectors } from './shared.js';
+import { loadEnvelopeVectors } from './vectors.js';
 
 /** One HTTP request as a sender would make it, independent of any runtime. */
 export interface TableRequest {
