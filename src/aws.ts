@@ -17,5 +17,5 @@ export type {
   AwsPerKeySecrets,
   AwsSecretsManagerKeyStoreOptions,
 } from './key-stores/aws-secrets-manager.js';
-export { awsSecretsManagerSink } from './secret-sinks/aws-secrets-manager.js';
-export type { AwsSecretsManagerSinkOptions } from './secret-sinks/aws-secrets-manager.js';
+export { awsSecretsManagerSink } from './key-api/secret-sinks/aws-secrets-manager.js';
+export type { AwsSecretsManagerSinkOptions } from './key-api/secret-sinks/aws-secrets-manager.js';

@@ -5,16 +5,16 @@
  *
  * @packageDocumentation
  */
-import type { CliIo } from './cli/cli-input.js';
+import type { CliIo } from './cli/input.js';
 import type { CliCommand } from './cli/command.js';
-import { detectCommand } from './cli/detect-command.js';
-import { emulatorCommand } from './cli/emulator-command.js';
-import { keygenCommand } from './cli/keygen-command.js';
-import { openCommand } from './cli/open-command.js';
-import { rotateCommand } from './cli/rotate-command.js';
-import { sealCommand } from './cli/seal-command.js';
-import { sendCommand } from './cli/send-command.js';
-import { EXIT, UsageError } from './cli/usage-error.js';
+import { detectCommand } from './cli/commands/detect.js';
+import { emulatorCommand } from './cli/commands/emulator.js';
+import { keygenCommand } from './cli/commands/keygen.js';
+import { openCommand } from './cli/commands/open.js';
+import { rotateCommand } from './cli/commands/rotate.js';
+import { sealCommand } from './cli/commands/seal.js';
+import { sendCommand } from './cli/commands/send.js';
+import { EXIT, UsageError } from './cli/args.js';
 
 const COMMANDS = new Map<string, CliCommand>(
   [keygenCommand, sealCommand, sendCommand, openCommand, detectCommand, rotateCommand, emulatorCommand].map((c) => [c.name, c]),

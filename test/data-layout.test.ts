@@ -12,7 +12,7 @@ import {
   type DataLayoutName,
   type KompliantEvent,
 } from '../src/index.js';
-import { detectEnvelopeFormat } from '../src/detect-format.js';
+import { detectEnvelopeFormat } from '../src/wire/detect.js';
 import { kompliantFastify, kompliantPreHandler } from '../src/fastify.js';
 import { createFetchHandler } from '../src/fetch.js';
 import { createLambdaHandler } from '../src/lambda.js';

@@ -5,9 +5,9 @@ import fc from 'fast-check';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { kompliantWebhook, memoryKeyStore } from '../src/index.js';
-import { createHttpHandler, type HttpRequestHead } from '../src/http-handler.js';
+import { createHttpHandler, type HttpRequestHead } from '../src/http/handler.js';
 import { createTestWebhook } from '../src/testing.js';
-import type { KompliantEnvelope, KompliantEvent } from '../src/event.js';
+import type { KompliantEnvelope, KompliantEvent } from '../src/wire/event.js';
 import { KEY_ID, PATH, SECRET } from './support/app.js';
 
 // fast-check fuzzing of raw bodies and envelopes: most runs straight through the

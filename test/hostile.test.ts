@@ -6,8 +6,8 @@ import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { kompliantWebhook, memoryKeyStore, type WebhookErrorCode } from '../src/index.js';
 import { createTestWebhook, generateSharedSecret, sealData } from '../src/testing.js';
-import { defaultAad } from '../src/envelope.js';
-import type { KompliantEnvelope } from '../src/event.js';
+import { defaultAad } from '../src/wire/envelope.js';
+import type { KompliantEnvelope } from '../src/wire/event.js';
 import { KEY_ID, PATH, SECRET } from './support/app.js';
 
 // A table of malformed and malicious requests, each sent over real HTTP to a listening

@@ -1,9 +1,10 @@
+// The Express/Connect/node:http adapter: `kompliantWebhook(options)` middleware.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { KompliantEvent } from './event.js';
-import { nodeHeader, nodeRequestBody, type NodeRequest } from './http-body.js';
-import { createHttpHandler, errorAnswer, type HttpHandlerOptions, type HttpRequestHead } from './http-handler.js';
-import { writeNodeAnswer } from './http-response.js';
-import { WebhookError } from './errors.js';
+import type { KompliantEvent } from '../wire/event.js';
+import { nodeHeader, nodeRequestBody, type NodeRequest } from '../http/node-body.js';
+import { createHttpHandler, errorAnswer, type HttpHandlerOptions, type HttpRequestHead } from '../http/handler.js';
+import { writeNodeAnswer } from '../http/node-answer.js';
+import { WebhookError } from '../wire/errors.js';
 
 declare global {
   // Declaration merging into the global `Express` namespace that @types/express 4 and 5 both

@@ -1,16 +1,10 @@
-/**
- * The Fastify adapter: a plugin that registers the webhook route, and a `preHandler` for
- * routes of your own. Fastify's own body parsing stays in place: the event is taken from the
- * body Fastify parsed, since the wire format authenticates field values, not bytes.
- *
- * @packageDocumentation
- */
+// The Fastify adapter: a plugin that registers the webhook route, and a `preHandler` for routes of your own.
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { Readable, Transform } from 'node:stream';
 import { createGunzip, createInflate } from 'node:zlib';
-import { WebhookError, type WebhookErrorCode } from './errors.js';
-import type { KompliantEvent } from './event.js';
-import { nodeRequestHead } from './http-body.js';
+import { WebhookError, type WebhookErrorCode } from '../wire/errors.js';
+import type { KompliantEvent } from '../wire/event.js';
+import { nodeRequestHead } from '../http/node-body.js';
 import {
   createHttpHandler,
   errorAnswer,
@@ -18,9 +12,10 @@ import {
   type HttpAnswer,
   type HttpHandler,
   type HttpHandlerOptions,
-} from './http-handler.js';
-import { checkFunction } from './options.js';
-import { notifyError } from './receive.js';
+} from '../http/handler.js';
+import { checkFunction } from '../options/checks.js';
+import { notifyError } from '../receiver/notify-error.js';
+import { optionNames, withoutNames } from '../options/option-names.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -55,8 +50,11 @@ export interface KompliantFastifyOptions extends KompliantPreHandlerOptions {
 export type KompliantPreHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
 // Every shared adapter option except the read deadline: Fastify reads the body.
-const PRE_HANDLER_OPTION_NAMES: readonly string[] = HTTP_HANDLER_OPTION_NAMES.filter((name) => name !== 'readTimeoutMs');
-const PLUGIN_OPTION_NAMES: readonly string[] = [...PRE_HANDLER_OPTION_NAMES, 'path', 'handler'];
+const PRE_HANDLER_OPTION_NAMES: readonly string[] = withoutNames(HTTP_HANDLER_OPTION_NAMES, 'readTimeoutMs');
+const PLUGIN_OPTION_NAMES: readonly string[] = [
+  ...PRE_HANDLER_OPTION_NAMES,
+  ...optionNames<Omit<KompliantFastifyOptions, keyof KompliantPreHandlerOptions>>({ path: true, handler: true }),
+];
 /** Options Fastify's `register` itself reads and leaves in the plugin's options. */
 const REGISTER_OPTION_NAMES: readonly string[] = ['prefix', 'logLevel', 'logSerializers'];
 

@@ -1,14 +1,9 @@
-/**
- * The Fetch API adapter: one `(request: Request) => Promise<Response>` function for any
- * runtime with Web-standard `Request`/`Response` (Next.js route handlers, Hono, Bun.serve,
- * Deno.serve, workers with node:crypto).
- *
- * @packageDocumentation
- */
-import { WebhookError } from './errors.js';
-import { answerRequest, createHttpHandler, HTTP_HANDLER_OPTION_NAMES, type HttpAnswer, type HttpHandlerOptions, type HttpRequestHead } from './http-handler.js';
-import { checkFunction } from './options.js';
-import { readWebBody } from './web-body.js';
+// The Fetch API adapter: one `(request: Request) => Promise<Response>` function for any runtime with Web-standard `Request`/`Response` (Next.js route handlers, Hono, Bun.serve, Deno.serve, workers with node:crypto).
+import { WebhookError } from '../wire/errors.js';
+import { answerRequest, createHttpHandler, HTTP_HANDLER_OPTION_NAMES, type HttpAnswer, type HttpHandlerOptions, type HttpRequestHead } from '../http/handler.js';
+import { checkFunction } from '../options/checks.js';
+import { optionNames } from '../options/option-names.js';
+import { readWebBody } from '../http/web-body.js';
 
 /** Options of {@link createFetchHandler}: the shared adapter options plus `getClientIp`. */
 export interface FetchHandlerOptions extends HttpHandlerOptions<Request> {
@@ -29,7 +24,10 @@ export interface FetchHandlerOptions extends HttpHandlerOptions<Request> {
 /** A Fetch API request handler. */
 export type FetchHandler = (request: Request) => Promise<Response>;
 
-const FETCH_OPTION_NAMES: readonly string[] = [...HTTP_HANDLER_OPTION_NAMES, 'getClientIp'];
+const FETCH_OPTION_NAMES: readonly string[] = [
+  ...HTTP_HANDLER_OPTION_NAMES,
+  ...optionNames<Omit<FetchHandlerOptions, keyof HttpHandlerOptions<Request>>>({ getClientIp: true }),
+];
 
 /** The {@link HttpRequestHead} of a Fetch `Request`. */
 function fetchRequestHead(request: Request, ip: string | undefined): HttpRequestHead {

@@ -1,11 +1,6 @@
-/**
- * The AWS Lambda adapter: a handler for API Gateway REST API (payload 1.0), HTTP API
- * (payload 2.0) and Lambda Function URL events.
- *
- * @packageDocumentation
- */
-import { decodeBase64Strict } from './base64.js';
-import { WebhookError } from './errors.js';
+// The AWS Lambda adapter: a handler for API Gateway REST API (payload 1.0), HTTP API (payload 2.0) and Lambda Function URL events.
+import { decodeBase64Strict } from '../wire/base64.js';
+import { WebhookError } from '../wire/errors.js';
 import {
   answerRequest,
   createHttpHandler,
@@ -13,8 +8,9 @@ import {
   type HttpAnswer,
   type HttpHandlerOptions,
   type HttpRequestHead,
-} from './http-handler.js';
-import { checkFunction } from './options.js';
+} from '../http/handler.js';
+import { checkFunction } from '../options/checks.js';
+import { withoutNames } from '../options/option-names.js';
 
 /**
  * The fields of an API Gateway REST API (v1) proxy event this adapter reads. Structural, so
@@ -70,7 +66,7 @@ export interface LambdaHandlerOptions<TEvent extends LambdaHttpEvent = LambdaHtt
 export type LambdaHttpHandler<TEvent extends LambdaHttpEvent = LambdaHttpEvent> = (event: TEvent) => Promise<LambdaHttpResult>;
 
 // Every shared adapter option except the read deadline: the body arrives whole.
-const LAMBDA_OPTION_NAMES: readonly string[] = HTTP_HANDLER_OPTION_NAMES.filter((name) => name !== 'readTimeoutMs');
+const LAMBDA_OPTION_NAMES: readonly string[] = withoutNames(HTTP_HANDLER_OPTION_NAMES, 'readTimeoutMs');
 
 function isV2(event: LambdaHttpEvent): event is LambdaV2Event {
   return (event as LambdaV2Event).version === '2.0' && typeof (event as LambdaV2Event).requestContext?.http === 'object';

@@ -1,3 +1,4 @@
+// CLI argument parsing, exit codes and the usage error.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** Exit codes of the CLI. */

@@ -1,4 +1,5 @@
-import type { CliIo } from './cli-input.js';
+// The shape of one CLI command: its name, help text and run function.
+import type { CliIo } from './input.js';
 
 /** One CLI command. `run` resolves to the exit code. */
 export interface CliCommand {

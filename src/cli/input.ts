@@ -1,7 +1,8 @@
+// CLI input: reading secrets (never from argv), stdin and JSON files, and the layout option.
 import { readFile } from 'node:fs/promises';
-import { checkLayoutOption, type DataLayoutName } from '../data-layout.js';
-import { isValidSharedSecret } from '../secret.js';
-import { UsageError } from './usage-error.js';
+import { checkLayoutOption, type DataLayoutName } from '../wire/data-layout.js';
+import { isValidSharedSecret } from '../wire/secret.js';
+import { UsageError } from './args.js';
 
 /** The default env var holding the webhook shared secret. */
 export const DEFAULT_SECRET_ENV = 'KOMPLIANT_WEBHOOK_SECRET';

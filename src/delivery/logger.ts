@@ -1,5 +1,6 @@
-import type { WebhookErrorCode } from './errors.js';
-import type { KompliantEvent } from './event.js';
+// Structured delivery log lines: the logger contract, its check, and the fields each line carries (never secrets or payloads).
+import type { WebhookErrorCode } from '../wire/errors.js';
+import type { KompliantEvent } from '../wire/event.js';
 
 /**
  * A pino- or console-like logger. Each call gets one structured object and a short message,

@@ -1,5 +1,6 @@
-import { EVENT_TYPE_PATTERN } from './envelope.js';
-import type { EventType, KompliantEvent, PayloadV1 } from './event.js';
+// Routes verified events to a handler per event type, with each type's `data` typed.
+import { EVENT_TYPE_PATTERN } from '../wire/envelope.js';
+import type { EventType, KompliantEvent, PayloadV1 } from '../wire/event.js';
 
 /**
  * The decrypted `data` type of each event type. An interface, so you can describe your own

@@ -1,4 +1,5 @@
-import type { WebhookErrorCode } from './errors.js';
+// Delivery counters: the stats sink contract and the in-process `createWebhookStats` implementation.
+import type { WebhookErrorCode } from '../wire/errors.js';
 
 /**
  * The counters a receiver reports:

@@ -1,12 +1,13 @@
+// The emulator's HTTP server for the key management API, with KSig1 verification and injectable faults.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { readNodeBody, nodeHeader } from '../http-body.js';
-import { writeNodeAnswer } from '../http-response.js';
-import { parseJsonObject } from '../json.js';
-import { KEY_API_METHODS, KEY_API_VERSION, type KeyApiErrorEntry, type KeyApiMethod } from '../key-api.js';
-import { verifyKsig1, type KompliantCredentials } from '../ksig.js';
-import { randomId } from '../testing.js';
+import { readNodeBody, nodeHeader } from '../http/node-body.js';
+import { writeNodeAnswer } from '../http/node-answer.js';
+import { parseJsonObject } from '../wire/json.js';
+import { KEY_API_METHODS, KEY_API_VERSION, type KeyApiErrorEntry, type KeyApiMethod } from '../key-api/types.js';
+import { verifyKsig1, type KompliantCredentials } from '../key-api/ksig.js';
+import { randomId } from '../wire/seal.js';
 import { ApiRuleError, type ApiState } from './api-state.js';
-import { EmitError, type DeliveryQueue } from './delivery.js';
+import { EmitError, type DeliveryQueue } from './sender.js';
 
 /** API credentials the emulator accepts, and the accounts they may manage. */
 export interface EmulatorCredential extends KompliantCredentials {

@@ -1,6 +1,7 @@
+// The emulator's key API state machine: accounts, keys (INACTIVE, ACTIVE, DELETED), configs and the spec's rules.
 import { randomBytes } from 'node:crypto';
-import { DAILY_KEY_LIMIT_ALIAS, DAILY_LIMIT_EXCEEDED } from '../api-error.js';
-import { ID_PATTERN, isValidKeyId } from '../envelope.js';
+import { DAILY_KEY_LIMIT_ALIAS, DAILY_LIMIT_EXCEEDED } from '../key-api/api-error.js';
+import { ID_PATTERN, isValidKeyId } from '../wire/envelope.js';
 import type {
   ActivatedWebhookKey,
   CreatedWebhookConfig,
@@ -8,8 +9,8 @@ import type {
   KeyApiErrorEntry,
   WebhookKeyInfo,
   WebhookKeyStatus,
-} from '../key-api.js';
-import { generateSharedSecret, randomId } from '../testing.js';
+} from '../key-api/types.js';
+import { generateSharedSecret, randomId } from '../wire/seal.js';
 
 /** Most keys that can be named per account per UTC day (`NN` is 01-99). */
 export const MAX_KEYS_PER_DAY = 99;

@@ -1,8 +1,9 @@
-import { sealData } from '../aes-gcm.js';
-import type { DataLayoutName } from '../data-layout.js';
-import { defaultAad, EVENT_TYPE_PATTERN, ID_PATTERN } from '../envelope.js';
-import type { EnvelopeMetadata, KompliantEnvelope } from '../event.js';
-import { randomId } from '../testing.js';
+// The emulator's sending side: seals events with the active key and delivers them with retries, recording each attempt.
+import { sealData } from '../wire/aes-gcm.js';
+import type { DataLayoutName } from '../wire/data-layout.js';
+import { defaultAad, EVENT_TYPE_PATTERN, ID_PATTERN } from '../wire/envelope.js';
+import type { EnvelopeMetadata, KompliantEnvelope } from '../wire/event.js';
+import { randomId } from '../wire/seal.js';
 import type { ApiState } from './api-state.js';
 
 /** One POST of a delivery. */

@@ -1,21 +1,16 @@
-/**
- * A local Kompliant for development and tests: the key management API with the rules of the
- * spec (section 5), KSig1 verification of every call, and webhook delivery with retries.
- *
- * @packageDocumentation
- */
+// A local Kompliant for development and tests: the key management API with the rules of the spec (section 5), KSig1 verification of every call, and webhook delivery with retries.
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { DAILY_KEY_LIMIT_ALIAS, DAILY_LIMIT_EXCEEDED } from './api-error.js';
-import { checkLayoutOption, type DataLayoutName } from './data-layout.js';
-import { ID_PATTERN } from './envelope.js';
-import type { WebhookKeyStatus } from './key-api.js';
-import { checkCredentials } from './ksig.js';
-import { checkFunction, checkNonNegativeInteger, checkOptionNames, checkPositiveInteger } from './options.js';
-import { randomId } from './testing.js';
-import { ApiState, generateSecretKey } from './emulator/api-state.js';
-import { createApiServer, type EmulatorCredential, type InjectedFault } from './emulator/api-server.js';
-import { DeliveryQueue, type DeliveryRecord, type EmittedEvent } from './emulator/delivery.js';
+import { DAILY_KEY_LIMIT_ALIAS, DAILY_LIMIT_EXCEEDED } from '../key-api/api-error.js';
+import { checkLayoutOption, type DataLayoutName } from '../wire/data-layout.js';
+import { ID_PATTERN } from '../wire/envelope.js';
+import type { WebhookKeyStatus } from '../key-api/types.js';
+import { checkCredentials } from '../key-api/ksig.js';
+import { checkFunction, checkNonNegativeInteger, checkOptionNames, checkPositiveInteger } from '../options/checks.js';
+import { randomId } from '../wire/seal.js';
+import { ApiState, generateSecretKey } from './api-state.js';
+import { createApiServer, type EmulatorCredential, type InjectedFault } from './api-server.js';
+import { DeliveryQueue, type DeliveryRecord, type EmittedEvent } from './sender.js';
 
 /** One seeded account and the API credentials that manage it. */
 export interface EmulatorAccount {
@@ -209,8 +204,3 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Komp
     },
   };
 }
-
-export { MAX_CONFIGS_PER_ACCOUNT, MAX_KEYS_PER_DAY } from './emulator/api-state.js';
-export type { EmulatorCredential, InjectedFault } from './emulator/api-server.js';
-export type { DeliveryAttempt, DeliveryRecord, EmittedEvent } from './emulator/delivery.js';
-export { EmitError } from './emulator/delivery.js';

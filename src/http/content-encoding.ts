@@ -1,6 +1,7 @@
+// Content-Encoding handling for bodies the receiver reads itself: which codings are accepted, and inflating them under the size cap.
 import { promisify } from 'node:util';
 import { gunzip, inflate } from 'node:zlib';
-import { WebhookError } from './errors.js';
+import { WebhookError } from '../wire/errors.js';
 
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);

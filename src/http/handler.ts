@@ -1,29 +1,19 @@
-import { WebhookError, isWebhookError } from './errors.js';
-import type { KompliantEvent, PayloadV1 } from './event.js';
-import {
-  checkFunction,
-  checkOptionNames,
-  checkPositiveInteger,
-  resolveReceiverOptions,
-  type ReceiverOptions,
-  type ResolvedReceiverOptions,
-} from './options.js';
-import { notifyError, runPipeline } from './receive.js';
+// The framework-free HTTP handler every adapter wraps: request head checks, body, pipeline, then delivery or pass-through.
+import { WebhookError, isWebhookError } from '../wire/errors.js';
+import type { KompliantEvent, PayloadV1 } from '../wire/event.js';
+import { RECEIVER_OPTION_NAMES, resolveReceiverOptions, type ReceiverOptions, type ResolvedReceiverOptions } from '../receiver/options.js';
+import { checkFunction, checkOptionNames, checkPositiveInteger } from '../options/checks.js';
+import { notifyError } from '../receiver/notify-error.js';
+import { runPipeline } from '../receiver/pipeline.js';
 import { checkContentEncoding, inflateBody, SUPPORTED_CONTENT_ENCODINGS } from './content-encoding.js';
-import {
-  checkEventAge,
-  claimDelivery,
-  countingKeyStore,
-  DELIVERY_OPTION_NAMES,
-  reportDelivered,
-  reportRejected,
-  resolveDeliveryOptions,
-  runClaimed,
-  type DeliveryOptions,
-  type HeldClaim,
-} from './delivery.js';
+import { DELIVERY_OPTION_NAMES, resolveDeliveryOptions, type DeliveryOptions } from '../delivery/options.js';
+import type { HeldClaim } from '../delivery/claim.js';
+import { reportDelivered, reportRejected } from '../delivery/report.js';
+import { claimEvent, deliver } from '../delivery/sequence.js';
+import { countingKeyStore } from '../key-stores/counting.js';
+import { optionNames } from '../options/option-names.js';
 import { createIpAllowList } from './ip-allow-list.js';
-import { countStat } from './stats.js';
+import { countStat } from '../delivery/stats.js';
 
 /** Default deadline for the whole body to arrive: 10 s. */
 export const DEFAULT_READ_TIMEOUT_MS = 10_000;
@@ -70,19 +60,16 @@ export interface HttpHandlerOptions<TContext> extends Omit<ReceiverOptions, 'onE
 }
 
 /** Option names every HTTP adapter accepts; adapters add their own to this list. */
-export const HTTP_HANDLER_OPTION_NAMES: readonly string[] = [
-  'keyStore',
-  'aad',
-  'maxBodyBytes',
-  'onError',
-  'onEvent',
-  'readTimeoutMs',
-  'cache',
+export const HTTP_HANDLER_OPTION_NAMES: readonly string[] = Object.freeze([
+  ...RECEIVER_OPTION_NAMES,
   ...DELIVERY_OPTION_NAMES,
-  'allowedIps',
-  'contentEncoding',
-  'layout',
-];
+  ...optionNames<Omit<HttpHandlerOptions<unknown>, keyof ReceiverOptions | keyof DeliveryOptions>>({
+    onEvent: true,
+    readTimeoutMs: true,
+    allowedIps: true,
+    contentEncoding: true,
+  }),
+]);
 
 /** What an adapter knows about the request before reading the body. */
 export interface HttpRequestHead {
@@ -196,10 +183,10 @@ export const DUPLICATE_ANSWER: HttpAnswer = Object.freeze({
 
 
 /** Checks the shared adapter options once and returns the resolved configuration. */
-function resolveHttpOptions<TContext>(options: HttpHandlerOptions<TContext>, optionNames: readonly string[], where: string) {
+function resolveHttpOptions<TContext>(options: HttpHandlerOptions<TContext>, acceptedNames: readonly string[], where: string) {
   const plan = resolveDeliveryOptions(options);
-  const resolved: ResolvedReceiverOptions = resolveReceiverOptions(options, (store) => countingKeyStore(store, plan));
-  checkOptionNames(options, optionNames, where);
+  const resolved: ResolvedReceiverOptions = resolveReceiverOptions(options, (store) => countingKeyStore(store, plan.stats));
+  checkOptionNames(options, acceptedNames, where);
   const encoding = options.contentEncoding ?? 'inflate';
   if (encoding !== 'inflate' && encoding !== 'reject') throw new TypeError("contentEncoding must be 'inflate' or 'reject'");
   return {
@@ -219,14 +206,14 @@ function resolveHttpOptions<TContext>(options: HttpHandlerOptions<TContext>, opt
 /**
  * Builds the framework-free HTTP handler from adapter options. Options are checked here, once:
  * a bad or unknown option throws a `TypeError` naming it. `where` names the adapter in those
- * messages; `optionNames` lists every option the adapter accepts.
+ * messages; `acceptedNames` lists every option the adapter accepts.
  */
 export function createHttpHandler<TContext>(
   options: HttpHandlerOptions<TContext>,
   where: string,
-  optionNames: readonly string[] = HTTP_HANDLER_OPTION_NAMES,
+  acceptedNames: readonly string[] = HTTP_HANDLER_OPTION_NAMES,
 ): HttpHandler<TContext> {
-  const { config, plan, allowIp, allowedEncodings, onEvent, onError, limits } = resolveHttpOptions(options, optionNames, where);
+  const { config, plan, allowIp, allowedEncodings, onEvent, onError, limits } = resolveHttpOptions(options, acceptedNames, where);
 
   const fail = (started: number, error: WebhookError, context: TContext, event?: KompliantEvent<unknown>): HttpHandlerResult => {
     reportRejected(plan, started, error, event);
@@ -249,8 +236,12 @@ export function createHttpHandler<TContext>(
         if (coding !== undefined) body = await inflateBody(body, coding, limits.maxBodyBytes);
         const opened = runPipeline<PayloadV1>(config, body);
         event = opened instanceof Promise ? await opened : opened;
-        checkEventAge(plan, event.timestamp);
-        claim = await claimDelivery(plan, event.id);
+        if (onEvent !== undefined) {
+          const verified = event;
+          const outcome = await deliver(plan, started, verified, (e) => onEvent(e, context));
+          return { kind: 'answer', answer: outcome === 'duplicate' ? DUPLICATE_ANSWER : RECEIVED_ANSWER, event: verified };
+        }
+        claim = await claimEvent(plan, event);
       } catch (error) {
         if (isWebhookError(error)) return fail(started, error, context, event);
         throw error;
@@ -261,26 +252,16 @@ export function createHttpHandler<TContext>(
         return { kind: 'answer', answer: DUPLICATE_ANSWER, event: verified };
       }
       const held = claim;
-      if (onEvent === undefined) {
-        let settled = false;
-        const settle = (status: number): void => {
-          if (settled) return;
-          settled = true;
-          const success = status >= 200 && status < 300;
-          void held.settle(success);
-          if (success) reportDelivered(plan, started, 'passed', verified);
-          else fail(started, new WebhookError('HANDLER_FAILED', { message: `Application answered ${status}` }), context, verified);
-        };
-        return { kind: 'pass', event: verified, settle };
-      }
-      try {
-        await runClaimed(plan, held, () => onEvent(verified, context));
-      } catch (error) {
-        if (isWebhookError(error)) return fail(started, error, context, verified);
-        throw error;
-      }
-      reportDelivered(plan, started, 'handled', verified);
-      return { kind: 'answer', answer: RECEIVED_ANSWER, event: verified };
+      let settled = false;
+      const settle = (status: number): void => {
+        if (settled) return;
+        settled = true;
+        const success = status >= 200 && status < 300;
+        void held.settle(success);
+        if (success) reportDelivered(plan, started, 'passed', verified);
+        else fail(started, new WebhookError('HANDLER_FAILED', { message: `Application answered ${status}` }), context, verified);
+      };
+      return { kind: 'pass', event: verified, settle };
     },
   };
 }

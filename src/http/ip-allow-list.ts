@@ -1,3 +1,4 @@
+// The client IP allow-list (addresses and CIDR ranges) and Kompliant's published sender addresses.
 import { BlockList, isIP } from 'node:net';
 
 /**

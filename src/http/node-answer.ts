@@ -1,5 +1,6 @@
+// Writes an HTTP answer to a node:http ServerResponse.
 import type { ServerResponse } from 'node:http';
-import type { HttpAnswer } from './http-handler.js';
+import type { HttpAnswer } from './handler.js';
 
 /** An {@link HttpAnswer} ready for the wire: raw header pairs and the JSON body's bytes. */
 interface EncodedAnswer {

@@ -1,6 +1,7 @@
+// node:http requests: the request head, and reading the body with a byte cap and a read deadline.
 import type { IncomingMessage } from 'node:http';
-import { WebhookError } from './errors.js';
-import { announcesBody, type BodyLimits, type HttpRequestHead } from './http-handler.js';
+import { WebhookError } from '../wire/errors.js';
+import { announcesBody, type BodyLimits, type HttpRequestHead } from './handler.js';
 
 /** A node:http request, possibly after a body parser (Express, Connect) ran. */
 export type NodeRequest = IncomingMessage & {

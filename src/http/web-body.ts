@@ -1,5 +1,6 @@
-import { WebhookError } from './errors.js';
-import type { BodyLimits } from './http-handler.js';
+// Reads a Web ReadableStream request body with a byte cap and a read deadline.
+import { WebhookError } from '../wire/errors.js';
+import type { BodyLimits } from './handler.js';
 
 /**
  * Reads a Web `ReadableStream` body (a Fetch `Request`'s `body`) with a byte cap and a

@@ -1,5 +1,6 @@
-import { checkPositiveInteger } from '../options.js';
-import type { ClaimResult, IdempotencyStore } from '../idempotency.js';
+// An in-process idempotency store: claims by id with leases, done ids remembered up to a bound.
+import { checkPositiveInteger } from '../options/checks.js';
+import type { ClaimResult, IdempotencyStore } from './idempotency-store.js';
 
 /** Default number of ids {@link memoryIdempotencyStore} remembers: 10 000. */
 export const DEFAULT_MEMORY_IDEMPOTENCY_MAX = 10_000;

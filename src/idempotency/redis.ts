@@ -1,13 +1,7 @@
-/**
- * A Redis-backed idempotency store, so several receiver instances deduplicate together.
- * Import from `kompliant-webhooks/redis`; the `ioredis` client is an optional peer dependency
- * that you create and pass in (this module never imports it at runtime).
- *
- * @packageDocumentation
- */
+// A Redis-backed idempotency store, so several receiver instances deduplicate together.
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import type { ClaimResult, IdempotencyStore } from './idempotency.js';
+import type { ClaimResult, IdempotencyStore } from './idempotency-store.js';
 
 /** Default key prefix: `kompliant-webhooks:idem:`. */
 export const DEFAULT_REDIS_KEY_PREFIX = 'kompliant-webhooks:idem:';

@@ -1,9 +1,4 @@
-/**
- * The Kompliant key management API client: `webhook.key.create`, `webhook.key.activate`,
- * `webhook.key.get`, `webhook.config.create`, signed with KSig1-HMAC-SHA256.
- *
- * @packageDocumentation
- */
+// The Kompliant key management API client: `webhook.key.create`, `webhook.key.activate`, `webhook.key.get`, `webhook.config.create`, signed with KSig1-HMAC-SHA256.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KompliantApiError, type KompliantApiErrorCode } from './api-error.js';
 import {
@@ -14,9 +9,9 @@ import {
   type KeyApiErrorEntry,
   type KeyApiMethod,
   type WebhookKeyInfo,
-} from './key-api.js';
+} from './types.js';
 import { checkCredentials, ksig1Headers, type KompliantCredentials } from './ksig.js';
-import { checkFunction, checkNonNegativeInteger, checkOptionNames, checkPositiveInteger } from './options.js';
+import { checkFunction, checkNonNegativeInteger, checkOptionNames, checkPositiveInteger } from '../options/checks.js';
 
 /** Default per-attempt timeout of the client: 10 s. */
 export const DEFAULT_CLIENT_TIMEOUT_MS = 10_000;
@@ -243,17 +238,3 @@ export function createKompliantClient(options: KompliantClientOptions = {}): Kom
       }),
   };
 }
-
-export { KompliantApiError, isKompliantApiError, isDailyLimitError, DAILY_LIMIT_EXCEEDED, DAILY_KEY_LIMIT_ALIAS, normaliseSubCode } from './api-error.js';
-export type { KompliantApiErrorCode, KompliantApiErrorInit } from './api-error.js';
-export { ksig1Headers, ksig1Signature, verifyKsig1, KSIG1_SCHEME } from './ksig.js';
-export type { KompliantCredentials, Ksig1Headers } from './ksig.js';
-export { DEFAULT_KOMPLIANT_BASE_URL, KEY_API_VERSION } from './key-api.js';
-export type { ActivatedWebhookKey, CreatedWebhookConfig, CreatedWebhookKey, WebhookKeyInfo, WebhookKeyStatus } from './key-api.js';
-export { rotateWebhookKey, RotationError } from './rotation.js';
-export type { RotateWebhookKeyOptions, RotationResult, RotationStep } from './rotation.js';
-export type { SecretSink } from './secret-sink.js';
-export { envFileSink, DEFAULT_ENV_FILE_PREFIX } from './secret-sinks/env-file.js';
-export type { EnvFileSinkOptions } from './secret-sinks/env-file.js';
-export { stdoutSink } from './secret-sinks/stdout.js';
-export type { StdoutSinkOptions } from './secret-sinks/stdout.js';

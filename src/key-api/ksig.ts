@@ -1,5 +1,6 @@
+// KSig1-HMAC-SHA256 request signing and verification for the key management API.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { decodeBase64Strict } from './base64.js';
+import { decodeBase64Strict } from '../wire/base64.js';
 
 /** The `Authorization` scheme of "Kompliant Signature Version 1". */
 export const KSIG1_SCHEME = 'KSig1-HMAC-SHA256';

@@ -1,10 +1,11 @@
+// Key rotation: create, store, verify, then activate a new webhook key, reporting what is known at each step.
 import { isKompliantApiError, isDailyLimitError } from './api-error.js';
 import type { KompliantClient } from './client.js';
-import { isWebhookError } from './errors.js';
-import type { KeyStore } from './key-store.js';
-import { openEnvelope } from './open-envelope.js';
+import { isWebhookError } from '../wire/errors.js';
+import type { KeyStore } from '../key-stores/key-store.js';
+import { openEnvelope } from '../wire/open-envelope.js';
 import type { SecretSink } from './secret-sink.js';
-import { createTestWebhook } from './testing.js';
+import { createTestWebhook } from '../wire/seal.js';
 
 /** The steps of a rotation, in order. */
 export type RotationStep = 'check-previous' | 'create' | 'store' | 'verify' | 'activate';

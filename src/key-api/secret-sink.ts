@@ -1,4 +1,5 @@
-import type { KeyStore } from './key-store.js';
+// The SecretSink contract: where a rotation stores a new key's shared secret.
+import type { KeyStore } from '../key-stores/key-store.js';
 
 /**
  * Where a rotation stores a new key's shared secret. `store` must durably keep the secret (or

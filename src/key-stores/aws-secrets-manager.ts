@@ -1,15 +1,16 @@
+// A key store backed by AWS Secrets Manager (one secret per key id, or one bundle secret), through an SDK client you pass or configure.
 import {
   GetSecretValueCommand,
   SecretsManagerClient,
   type GetSecretValueCommandOutput,
   type SecretsManagerClientConfig,
 } from '@aws-sdk/client-secrets-manager';
-import { isValidKeyId } from '../envelope.js';
-import { WebhookError } from '../errors.js';
-import { parseJsonObject } from '../json.js';
-import type { KeyStore } from '../key-store.js';
-import { checkFunction, checkOptionNames, checkPositiveInteger } from '../options.js';
-import { requireValidSharedSecret, type SharedSecret } from '../secret.js';
+import { isValidKeyId } from '../wire/envelope.js';
+import { WebhookError } from '../wire/errors.js';
+import { parseJsonObject } from '../wire/json.js';
+import type { KeyStore } from './key-store.js';
+import { checkFunction, checkOptionNames, checkPositiveInteger } from '../options/checks.js';
+import { requireValidSharedSecret, type SharedSecret } from '../wire/secret.js';
 
 /** Default secret name of a key id: `kompliant/webhook/whk_20251121_01`. */
 export const defaultAwsSecretId = (keyId: string): string => `kompliant/webhook/${keyId}`;

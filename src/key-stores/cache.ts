@@ -1,8 +1,9 @@
-import { isValidKeyId } from '../envelope.js';
-import { WebhookError, isWebhookError } from '../errors.js';
-import { checkKeyStore, type KeyStore } from '../key-store.js';
-import { checkFunction, checkOptionNames, checkPositiveInteger } from '../options.js';
-import { isSameSharedSecret, requireValidSharedSecret, type SharedSecret } from '../secret.js';
+// The key cache in front of every store: TTL, bounded size, negative cache, single-flight lookups and a lookup budget.
+import { isValidKeyId } from '../wire/envelope.js';
+import { WebhookError, isWebhookError } from '../wire/errors.js';
+import { checkKeyStore, type KeyStore } from './key-store.js';
+import { checkFunction, checkOptionNames, checkPositiveInteger } from '../options/checks.js';
+import { isSameSharedSecret, requireValidSharedSecret, type SharedSecret } from '../wire/secret.js';
 
 /** Default time a found secret is served from the cache: 1 hour (minus up to 10 % jitter). */
 export const DEFAULT_CACHE_TTL_MS = 60 * 60 * 1000;

@@ -1,6 +1,7 @@
-import { isWebhookError } from '../errors.js';
-import { checkKeyStore, type KeyStore } from '../key-store.js';
-import type { SharedSecret } from '../secret.js';
+// A key store that asks several stores in order; the first that holds the key id wins.
+import { isWebhookError } from '../wire/errors.js';
+import { checkKeyStore, type KeyStore } from './key-store.js';
+import type { SharedSecret } from '../wire/secret.js';
 
 /**
  * A key store that asks several stores in order; the first that holds the key id wins.

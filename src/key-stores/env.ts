@@ -1,9 +1,10 @@
-import { isValidKeyId } from '../envelope.js';
-import { WebhookError } from '../errors.js';
-import { parseJsonObject } from '../json.js';
-import type { KeyStore } from '../key-store.js';
-import { checkOptionNames } from '../options.js';
-import { requireValidSharedSecret, type SharedSecret } from '../secret.js';
+// A key store reading secrets from environment variables (one variable per key id, or one JSON variable).
+import { isValidKeyId } from '../wire/envelope.js';
+import { WebhookError } from '../wire/errors.js';
+import { parseJsonObject } from '../wire/json.js';
+import type { KeyStore } from './key-store.js';
+import { checkOptionNames } from '../options/checks.js';
+import { requireValidSharedSecret, type SharedSecret } from '../wire/secret.js';
 
 /** Default prefix of one-variable-per-key secrets: `KOMPLIANT_WEBHOOK_SECRET_20251121_01`. */
 export const DEFAULT_ENV_PREFIX = 'KOMPLIANT_WEBHOOK_SECRET_';

@@ -1,4 +1,5 @@
-import type { SharedSecret } from './secret.js';
+// The KeyStore contract: where the receiver gets a shared secret by key id.
+import type { SharedSecret } from '../wire/secret.js';
 
 /**
  * Where the receiver gets shared secrets. One method:

@@ -1,6 +1,7 @@
-import { isValidKeyId } from '../envelope.js';
-import type { KeyStore } from '../key-store.js';
-import { isValidSharedSecret, type SharedSecret } from '../secret.js';
+// A key store holding secrets in process memory, checked when it is created.
+import { isValidKeyId } from '../wire/envelope.js';
+import type { KeyStore } from './key-store.js';
+import { isValidSharedSecret, type SharedSecret } from '../wire/secret.js';
 
 /**
  * A key store holding secrets in process memory: for tests, demos, and secrets you load

@@ -1,8 +1,11 @@
-import { checkLayoutOption, type DataLayoutName } from './data-layout.js';
-import { checkAadOption, type AadOption } from './envelope.js';
-import type { WebhookError } from './errors.js';
-import { checkKeyStore, type KeyStore } from './key-store.js';
-import { createCachedKeyStore, isCachedKeyStore, type CachedKeyStoreOptions } from './key-stores/cache.js';
+// The options every entry point shares (key store, AAD, layout, body cap, cache), checked once into a resolved config.
+import { checkLayoutOption, type DataLayoutName } from '../wire/data-layout.js';
+import { checkAadOption, type AadOption } from '../wire/envelope.js';
+import type { WebhookError } from '../wire/errors.js';
+import { checkKeyStore, type KeyStore } from '../key-stores/key-store.js';
+import { createCachedKeyStore, isCachedKeyStore, type CachedKeyStoreOptions } from '../key-stores/cache.js';
+import { checkPositiveInteger } from '../options/checks.js';
+import { optionNames } from '../options/option-names.js';
 
 /** Default cap on the request body: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -39,44 +42,22 @@ export interface ReceiverOptions {
   cache?: boolean | CachedKeyStoreOptions;
 }
 
+/** Names of {@link ReceiverOptions}: every entry point accepts these. */
+export const RECEIVER_OPTION_NAMES: readonly string[] = optionNames<ReceiverOptions>({
+  keyStore: true,
+  aad: true,
+  layout: true,
+  maxBodyBytes: true,
+  onError: true,
+  cache: true,
+});
+
 /** The options every entry point shares, checked once. */
 export interface ResolvedReceiverOptions {
   keyStore: KeyStore;
   aad: AadOption;
   maxBodyBytes: number;
   layout: DataLayoutName;
-}
-
-/** Throws a TypeError naming any option not in `known`: a typo must not silently fall back. */
-export function checkOptionNames(options: object, known: readonly string[], where: string): void {
-  for (const name of Object.keys(options)) {
-    if (!known.includes(name)) throw new TypeError(`${where}: unknown option ${JSON.stringify(name)}`);
-  }
-}
-
-/** Checks a positive integer option; returns the default when undefined. */
-export function checkPositiveInteger(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw new TypeError(`${name} must be a positive integer`);
-  }
-  return value;
-}
-
-/** Checks a non-negative integer option; returns the default when undefined. */
-export function checkNonNegativeInteger(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new TypeError(`${name} must be a non-negative integer`);
-  }
-  return value;
-}
-
-/** Checks an optional function option. */
-export function checkFunction<T>(value: unknown, name: string): T | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'function') throw new TypeError(`${name} must be a function`);
-  return value as T;
 }
 
 /** Checks the options shared by the receiver and every adapter. */

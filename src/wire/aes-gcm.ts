@@ -1,3 +1,4 @@
+// AES-256-GCM open and seal over node:crypto: 12-byte nonce, full 16-byte tag, one opaque failure.
 import { createCipheriv, createDecipheriv, randomBytes, type KeyObject } from 'node:crypto';
 import { WebhookError } from './errors.js';
 import { dataLayout, DEFAULT_DATA_LAYOUT, NONCE_BYTES, TAG_BYTES, type DataLayoutName } from './data-layout.js';

@@ -1,3 +1,4 @@
+// Strict base64 decoding: the RFC 4648 alphabet and padding, nothing else.
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
 /**

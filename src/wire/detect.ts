@@ -1,3 +1,4 @@
+// Finds which payload layout and AAD construction authenticate an envelope, for the `detect` command.
 import { decryptData } from './aes-gcm.js';
 import { DATA_LAYOUTS, DEFAULT_DATA_LAYOUT, type DataLayoutName } from './data-layout.js';
 import { defaultAad, validateEnvelope } from './envelope.js';

@@ -1,3 +1,4 @@
+// The envelope rules of spec section 1 and the AAD of section 2.
 import { decodeBase64Strict } from './base64.js';
 import { WebhookError } from './errors.js';
 import type { EnvelopeMetadata } from './event.js';

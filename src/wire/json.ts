@@ -1,3 +1,4 @@
+// Strict JSON object parsing for envelopes and payloads.
 import { WebhookError, type WebhookErrorCode } from './errors.js';
 
 // fatal: invalid UTF-8 is an error, not U+FFFD; ignoreBOM: a BOM is kept and so fails JSON.parse.

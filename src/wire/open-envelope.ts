@@ -1,3 +1,4 @@
+// Opens a validated envelope with a known secret: decrypt, strict UTF-8 JSON payload, the event object.
 import { decryptData } from './aes-gcm.js';
 import { checkLayoutOption, DEFAULT_DATA_LAYOUT, type DataLayoutName } from './data-layout.js';
 import { buildAad, checkAadOption, validateEnvelope, type AadOption, type ValidatedEnvelope } from './envelope.js';

@@ -1,9 +1,4 @@
-/**
- * Test helpers: make secrets and encrypted envelopes exactly as Kompliant does, to unit-test
- * your handlers (with supertest or the receiver) without a sender.
- *
- * @packageDocumentation
- */
+// Test helpers: make secrets and encrypted envelopes exactly as Kompliant does, to unit-test your handlers (with supertest or the receiver) without a sender.
 import { randomBytes } from 'node:crypto';
 import { NONCE_BYTES, sealData } from './aes-gcm.js';
 import { checkLayoutOption, type DataLayoutName } from './data-layout.js';

@@ -1,3 +1,4 @@
+// Shared secrets: validation (base64 of exactly 32 bytes), key objects and comparison.
 import { createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { decodeBase64Strict } from './base64.js';
 import { WebhookError } from './errors.js';

@@ -23,7 +23,7 @@ function exportsOf(entries: string[]): Record<string, string[]> {
   entries.forEach((entry, i) => {
     const source = program.getSourceFile(files[i]!);
     const symbol = source === undefined ? undefined : checker.getSymbolAtLocation(source);
-    result[entry] = symbol === undefined ? [] : checker.getExportsOfModule(symbol).map((s) => s.getName()).sort();
+    result[entry] = symbol === undefined ? [] : checker.getExportsOfModule(symbol).map((s) => s.getName()).toSorted();
   });
   return result;
 }

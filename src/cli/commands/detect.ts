@@ -1,8 +1,9 @@
-import { AAD_CANDIDATES, DATA_LAYOUTS, detectEnvelopeFormat } from '../detect-format.js';
-import { isWebhookError } from '../errors.js';
-import { readJsonInput, readSecret, SECRET_HELP, SECRET_OPTIONS } from './cli-input.js';
-import type { CliCommand } from './command.js';
-import { EXIT, parseOptions } from './usage-error.js';
+// The `detect` command: finds the payload layout and AAD that authenticate a captured envelope.
+import { AAD_CANDIDATES, DATA_LAYOUTS, detectEnvelopeFormat } from '../../wire/detect.js';
+import { isWebhookError } from '../../wire/errors.js';
+import { readJsonInput, readSecret, SECRET_HELP, SECRET_OPTIONS } from '../input.js';
+import type { CliCommand } from '../command.js';
+import { EXIT, parseOptions } from '../args.js';
 
 /** `detect`: which layout and AAD construction a captured envelope uses. */
 export const detectCommand: CliCommand = {

@@ -1,6 +1,7 @@
-import { startEmulator } from '../emulator.js';
-import type { CliCommand } from './command.js';
-import { EXIT, parseOptions, UsageError } from './usage-error.js';
+// The `emulator` command: runs the local Kompliant emulator until stopped.
+import { startEmulator } from '../../emulator/start.js';
+import type { CliCommand } from '../command.js';
+import { EXIT, parseOptions, UsageError } from '../args.js';
 
 function integer(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;

@@ -1,7 +1,8 @@
+// The `keygen` command: prints or writes a fresh 32-byte shared secret.
 import { writeFile } from 'node:fs/promises';
-import { generateSharedSecret } from '../testing.js';
-import type { CliCommand } from './command.js';
-import { EXIT, parseOptions, UsageError } from './usage-error.js';
+import { generateSharedSecret } from '../../wire/seal.js';
+import type { CliCommand } from '../command.js';
+import { EXIT, parseOptions, UsageError } from '../args.js';
 
 /** `keygen`: a fresh shared secret. */
 export const keygenCommand: CliCommand = {

@@ -1,9 +1,10 @@
-import { DATA_LAYOUT_NAMES } from '../data-layout.js';
-import { isWebhookError } from '../errors.js';
-import { openEnvelope } from '../open-envelope.js';
-import { cliLayout, readJsonInput, readSecret, SECRET_HELP, SECRET_OPTIONS } from './cli-input.js';
-import type { CliCommand } from './command.js';
-import { EXIT, parseOptions, UsageError } from './usage-error.js';
+// The `open` command: decrypts a captured envelope with a secret and prints the event.
+import { DATA_LAYOUT_NAMES } from '../../wire/data-layout.js';
+import { isWebhookError } from '../../wire/errors.js';
+import { openEnvelope } from '../../wire/open-envelope.js';
+import { cliLayout, readJsonInput, readSecret, SECRET_HELP, SECRET_OPTIONS } from '../input.js';
+import type { CliCommand } from '../command.js';
+import { EXIT, parseOptions, UsageError } from '../args.js';
 
 /** `open`: decrypt a captured envelope. */
 export const openCommand: CliCommand = {

@@ -1,13 +1,14 @@
+// The `rotate` command: rotates the webhook key through the key API and stores the new secret in a sink.
 import { createInterface } from 'node:readline';
-import { isKompliantApiError } from '../api-error.js';
-import { createKompliantClient } from '../client.js';
-import { rotateWebhookKey, RotationError } from '../rotation.js';
-import type { SecretSink } from '../secret-sink.js';
-import { envFileSink } from '../secret-sinks/env-file.js';
-import { stdoutSink } from '../secret-sinks/stdout.js';
-import type { CliIo } from './cli-input.js';
-import type { CliCommand } from './command.js';
-import { EXIT, parseOptions, UsageError } from './usage-error.js';
+import { isKompliantApiError } from '../../key-api/api-error.js';
+import { createKompliantClient } from '../../key-api/client.js';
+import { rotateWebhookKey, RotationError } from '../../key-api/rotation.js';
+import type { SecretSink } from '../../key-api/secret-sink.js';
+import { envFileSink } from '../../key-api/secret-sinks/env-file.js';
+import { stdoutSink } from '../../key-api/secret-sinks/stdout.js';
+import type { CliIo } from '../input.js';
+import type { CliCommand } from '../command.js';
+import { EXIT, parseOptions, UsageError } from '../args.js';
 
 function waitForEnter(io: CliIo): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -78,10 +79,10 @@ API credentials come from env KOMPLIANT_API_KEY, KOMPLIANT_SECRET_KEY, KOMPLIANT
         await waitForEnter(io);
       };
     } else if (sinkName === 'aws-secrets-manager') {
-      let aws: typeof import('../aws.js');
+      let aws: typeof import('../../aws.js');
       try {
         // Loaded only for this sink: the AWS SDK is an optional peer dependency.
-        aws = await import('../aws.js');
+        aws = await import('../../aws.js');
       } catch {
         throw new UsageError('--sink aws-secrets-manager needs the package @aws-sdk/client-secrets-manager: npm install @aws-sdk/client-secrets-manager');
       }

@@ -1,10 +1,11 @@
-import { DATA_LAYOUT_NAMES } from '../data-layout.js';
-import { isValidKeyId } from '../envelope.js';
-import type { KompliantEnvelope } from '../event.js';
-import { createTestWebhook } from '../testing.js';
-import { cliLayout, readJsonInput, readSecret, SECRET_HELP, SECRET_OPTIONS, type CliIo } from './cli-input.js';
-import type { CliCommand } from './command.js';
-import { EXIT, parseOptions, UsageError } from './usage-error.js';
+// The `seal` command: encrypts a payload into an envelope exactly as Kompliant does.
+import { DATA_LAYOUT_NAMES } from '../../wire/data-layout.js';
+import { isValidKeyId } from '../../wire/envelope.js';
+import type { KompliantEnvelope } from '../../wire/event.js';
+import { createTestWebhook } from '../../wire/seal.js';
+import { cliLayout, readJsonInput, readSecret, SECRET_HELP, SECRET_OPTIONS, type CliIo } from '../input.js';
+import type { CliCommand } from '../command.js';
+import { EXIT, parseOptions, UsageError } from '../args.js';
 
 /** Options shared by `seal` and `send`. */
 export const SEAL_OPTIONS = {

@@ -1,6 +1,7 @@
-import type { CliCommand } from './command.js';
-import { SEAL_HELP, SEAL_OPTIONS, sealFromOptions } from './seal-command.js';
-import { EXIT, parseOptions, UsageError } from './usage-error.js';
+// The `send` command: seals an envelope and POSTs it to a receiver.
+import type { CliCommand } from '../command.js';
+import { SEAL_HELP, SEAL_OPTIONS, sealFromOptions } from './seal.js';
+import { EXIT, parseOptions, UsageError } from '../args.js';
 
 /** `send`: POST a sealed test event to a receiver. */
 export const sendCommand: CliCommand = {

@@ -1,8 +1,9 @@
+// A secret sink that writes new secrets to AWS Secrets Manager.
 import { CreateSecretCommand, SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
-import { isValidKeyId } from '../envelope.js';
-import { checkKeyStore, type KeyStore } from '../key-store.js';
-import { awsSecretsManagerKeyStore, defaultAwsSecretId, type AwsClientChoice } from '../key-stores/aws-secrets-manager.js';
-import { checkFunction, checkOptionNames, checkPositiveInteger } from '../options.js';
+import { isValidKeyId } from '../../wire/envelope.js';
+import { checkKeyStore, type KeyStore } from '../../key-stores/key-store.js';
+import { awsSecretsManagerKeyStore, defaultAwsSecretId, type AwsClientChoice } from '../../key-stores/aws-secrets-manager.js';
+import { checkFunction, checkOptionNames, checkPositiveInteger } from '../../options/checks.js';
 import type { SecretSink } from '../secret-sink.js';
 
 /** Options of {@link awsSecretsManagerSink}: a client or its config (never both), and more. */

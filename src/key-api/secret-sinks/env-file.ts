@@ -1,6 +1,7 @@
+// A secret sink that writes new secrets into an env file (mode 0600).
 import { chmod, readFile, appendFile } from 'node:fs/promises';
-import { isValidKeyId } from '../envelope.js';
-import type { KeyStore } from '../key-store.js';
+import { isValidKeyId } from '../../wire/envelope.js';
+import type { KeyStore } from '../../key-stores/key-store.js';
 import type { SecretSink } from '../secret-sink.js';
 
 /** Default variable prefix: `KOMPLIANT_WEBHOOK_SECRET_20251121_01` for `whk_20251121_01`. */

@@ -1,3 +1,4 @@
+// A secret sink that prints the new secret for a person to store.
 import type { SecretSink } from '../secret-sink.js';
 
 /** Options of {@link stdoutSink}. */

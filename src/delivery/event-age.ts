@@ -1,0 +1,14 @@
+// The optional maximum event age (spec section 4: off by default), checked on the authenticated timestamp.
+import { WebhookError } from '../wire/errors.js';
+import type { DeliveryPlan } from './options.js';
+
+/**
+ * Throws 400 INVALID_ENVELOPE when `maxEventAgeMs` is set and the (authenticated) timestamp is
+ * older than that.
+ */
+export function checkEventAge(plan: DeliveryPlan, timestamp: string, now = Date.now()): void {
+  if (plan.maxEventAgeMs === undefined) return;
+  if (now - Date.parse(timestamp) > plan.maxEventAgeMs) {
+    throw new WebhookError('INVALID_ENVELOPE', { message: 'Event is older than maxEventAgeMs' });
+  }
+}

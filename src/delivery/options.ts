@@ -1,0 +1,76 @@
+// The delivery options (deduplication, leases, handler timeout, event age, logs, counters), checked once into a plan.
+import { checkIdempotencyStore, DEFAULT_IDEMPOTENCY_LEASE_MS, DEFAULT_IDEMPOTENCY_TTL_MS, type IdempotencyStore } from '../idempotency/idempotency-store.js';
+import { memoryIdempotencyStore } from '../idempotency/memory.js';
+import { checkPositiveInteger } from '../options/checks.js';
+import { optionNames } from '../options/option-names.js';
+import { checkLogger, type WebhookLogger } from './logger.js';
+import { checkStats, type WebhookStatsSink } from './stats.js';
+
+/** Default time a handler may run before the answer is 503 HANDLER_TIMEOUT: 25 s. */
+export const DEFAULT_HANDLER_TIMEOUT_MS = 25_000;
+
+/** Delivery options shared by the receiver and every HTTP adapter. */
+export interface DeliveryOptions {
+  /**
+   * Deduplication by envelope `id`. Default: a fresh `memoryIdempotencyStore()` per receiver.
+   * Pass a shared store (`redisIdempotencyStore`) when several instances receive, or `false`
+   * to turn deduplication off (every delivery then reaches the handler).
+   */
+  idempotency?: IdempotencyStore | false;
+  /** How long a claim holds while the handler runs. Default 60 000 ms (the sender waits 30 s). */
+  idempotencyLeaseMs?: number;
+  /** How long a done id is remembered. Default 7 days (the sender's retry horizon). */
+  idempotencyTtlMs?: number;
+  /**
+   * Longest a handler may run before the answer is `503 HANDLER_TIMEOUT` (so the answer beats the
+   * sender's 30 s timeout). The claim stays in progress until the handler really settles, so the
+   * retry gets 409 instead of a second run. Default 25 000 ms.
+   */
+  handlerTimeoutMs?: number;
+  /**
+   * Rejects authenticated events whose `timestamp` is older than this (400 INVALID_ENVELOPE).
+   * Off by default: legitimate retries keep arriving for days, and replay protection is the
+   * deduplication by `id`, not a time window.
+   */
+  maxEventAgeMs?: number;
+  /** A pino/console-like logger for one structured line per delivery. Default: none. */
+  logger?: WebhookLogger;
+  /** A counter sink such as `createWebhookStats()`. Default: none. */
+  stats?: WebhookStatsSink;
+}
+
+/** Names of {@link DeliveryOptions}, appended to each entry point's option list. */
+export const DELIVERY_OPTION_NAMES: readonly string[] = optionNames<DeliveryOptions>({
+  idempotency: true,
+  idempotencyLeaseMs: true,
+  idempotencyTtlMs: true,
+  handlerTimeoutMs: true,
+  maxEventAgeMs: true,
+  logger: true,
+  stats: true,
+});
+
+/** {@link DeliveryOptions} after checking. */
+export interface DeliveryPlan {
+  store: IdempotencyStore | undefined;
+  leaseMs: number;
+  ttlMs: number;
+  handlerTimeoutMs: number;
+  maxEventAgeMs: number | undefined;
+  logger: WebhookLogger | undefined;
+  stats: WebhookStatsSink | undefined;
+}
+
+/** Checks the delivery options once; a bad one throws a TypeError naming it. */
+export function resolveDeliveryOptions(options: DeliveryOptions): DeliveryPlan {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  return {
+    store: options.idempotency === false ? undefined : options.idempotency === undefined ? memoryIdempotencyStore() : checkIdempotencyStore(options.idempotency),
+    leaseMs: checkPositiveInteger(options.idempotencyLeaseMs, 'idempotencyLeaseMs', DEFAULT_IDEMPOTENCY_LEASE_MS),
+    ttlMs: checkPositiveInteger(options.idempotencyTtlMs, 'idempotencyTtlMs', DEFAULT_IDEMPOTENCY_TTL_MS),
+    handlerTimeoutMs: checkPositiveInteger(options.handlerTimeoutMs, 'handlerTimeoutMs', DEFAULT_HANDLER_TIMEOUT_MS),
+    maxEventAgeMs: options.maxEventAgeMs === undefined ? undefined : checkPositiveInteger(options.maxEventAgeMs, 'maxEventAgeMs', 0),
+    logger: checkLogger(options.logger),
+    stats: checkStats(options.stats),
+  };
+}

@@ -1,0 +1,7 @@
+/**
+ * Test helpers: make secrets and encrypted envelopes exactly as Kompliant does, to unit-test
+ * your handlers (with supertest or the receiver) without a sender.
+ *
+ * @packageDocumentation
+ */
+export * from './wire/seal.js';

@@ -1,0 +1,70 @@
+// The source layout's rules: no import cycle, only published entry points directly in src/, an opening comment in every file.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const src = path.join(root, 'src');
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { tsup: { entry: Record<string, string> } };
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const full = path.join(dir, name);
+    return statSync(full).isDirectory() ? walk(full) : name.endsWith('.ts') ? [full] : [];
+  });
+}
+
+const files = walk(src).map((file) => path.relative(src, file).split(path.sep).join('/'));
+const SPECIFIER = /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
+
+/** Every relative import (type-only ones included) of each source file, as paths relative to src/. */
+function importGraph(): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const file of files) {
+    const text = readFileSync(path.join(src, file), 'utf8');
+    const targets = [...text.matchAll(SPECIFIER)].map((m) => path.posix.normalize(path.posix.join(path.posix.dirname(file), (m[1] ?? m[2])!)).replace(/\.js$/, '.ts'));
+    graph.set(file, targets);
+  }
+  return graph;
+}
+
+/** The cycles found by a depth-first search, each as the list of files around it. */
+function findCycles(graph: Map<string, string[]>): string[][] {
+  const cycles: string[][] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const visit = (file: string): void => {
+    state.set(file, 'open');
+    stack.push(file);
+    for (const next of graph.get(file) ?? []) {
+      if (state.get(next) === 'open') cycles.push([...stack.slice(stack.indexOf(next)), next]);
+      else if (!state.has(next)) visit(next);
+    }
+    stack.pop();
+    state.set(file, 'done');
+  };
+  for (const file of graph.keys()) if (!state.has(file)) visit(file);
+  return cycles;
+}
+
+describe('source layout', () => {
+  it('every relative import resolves to a source file', () => {
+    const missing = [...importGraph()].flatMap(([file, targets]) => targets.filter((t) => !files.includes(t)).map((t) => `${file} -> ${t}`));
+    expect(missing).toEqual([]);
+  });
+
+  it('has no import cycle (type-only imports included)', () => {
+    expect(findCycles(importGraph()).map((cycle) => cycle.join(' -> '))).toEqual([]);
+  });
+
+  it('holds only the published entry points directly in src/', () => {
+    const entries = Object.values(pkg.tsup.entry).map((entry) => entry.replace(/^src\//, '')).toSorted();
+    expect(files.filter((file) => !file.includes('/')).toSorted()).toEqual(entries);
+  });
+
+  it('opens every source file with a comment saying what it is for', () => {
+    const silent = files.filter((file) => !/^(#![^\n]*\n)?\s*(\/\/|\/\*)/.test(readFileSync(path.join(src, file), 'utf8')));
+    expect(silent).toEqual([]);
+  });
+});
