@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createWebhookReceiver,
+  createWebhookStats,
+  DEFAULT_HANDLER_TIMEOUT_MS,
+  DEFAULT_IDEMPOTENCY_LEASE_MS,
+  DEFAULT_IDEMPOTENCY_TTL_MS,
+  kompliantWebhook,
+  memoryIdempotencyStore,
+  memoryKeyStore,
+  WEBHOOK_ERROR_STATUS,
+} from '../../src/index.js';
+
+const keyStore = memoryKeyStore({});
+const every = {
+  idempotency: memoryIdempotencyStore(),
+  idempotencyLeaseMs: 60_000,
+  idempotencyTtlMs: 3_600_000,
+  handlerTimeoutMs: 10_000,
+  maxEventAgeMs: 86_400_000,
+  logger: console,
+  stats: createWebhookStats(),
+};
+
+describe('delivery options', () => {
+  it('documents its defaults as constants', () => {
+    expect(DEFAULT_HANDLER_TIMEOUT_MS).toBe(25_000);
+    expect(DEFAULT_IDEMPOTENCY_LEASE_MS).toBe(60_000);
+    expect(DEFAULT_IDEMPOTENCY_TTL_MS).toBe(7 * 24 * 3600 * 1000);
+    expect(WEBHOOK_ERROR_STATUS.HANDLER_TIMEOUT).toBe(503);
+  });
+
+  it('the middleware and the receiver accept all of them', () => {
+    expect(() => kompliantWebhook({ keyStore, ...every, allowedIps: ['10.0.0.0/8'], contentEncoding: 'reject' })).not.toThrow();
+    expect(() => createWebhookReceiver({ keyStore, ...every, idempotency: false })).not.toThrow();
+  });
+
+  it.each(['idempotencyLeaseMs', 'idempotencyTtlMs', 'handlerTimeoutMs', 'maxEventAgeMs'])(
+    '%s must be a positive integer (TypeError naming it)',
+    (name) => {
+      for (const bad of [0, -1, 2.5, '100', Number.NaN, Number.POSITIVE_INFINITY]) {
+        expect(() => kompliantWebhook({ keyStore, [name]: bad })).toThrow(new RegExp(name));
+        expect(() => createWebhookReceiver({ keyStore, [name]: bad })).toThrow(new RegExp(name));
+      }
+    },
+  );
+
+  it('the receiver refuses HTTP-only options and typos', () => {
+    expect(() => createWebhookReceiver({ keyStore, allowedIps: ['10.0.0.1'] } as never)).toThrow(/unknown option "allowedIps"/);
+    expect(() => createWebhookReceiver({ keyStore, idempotencyTTLMs: 5 } as never)).toThrow(/unknown option "idempotencyTTLMs"/);
+  });
+
+  it('receiver.handle refuses a missing handler', async () => {
+    await expect(createWebhookReceiver({ keyStore }).handle('{}', undefined as never)).rejects.toThrow(TypeError);
+  });
+});

@@ -1,0 +1,80 @@
+import express from 'express';
+import request from 'supertest';
+import { describe, expect, it, vi } from 'vitest';
+import { createIpAllowList, KOMPLIANT_SENDER_IPS, kompliantWebhook, memoryKeyStore } from '../../src/index.js';
+import { createTestWebhook } from '../../src/testing.js';
+import { KEY_ID, PATH, SECRET } from '../support/app.js';
+
+describe('createIpAllowList', () => {
+  const allowed = createIpAllowList(['203.0.113.0/24', '198.51.100.7', '2001:db8::/32', '::ffff:192.0.2.0/120']);
+
+  it.each([
+    ['203.0.113.9', true],
+    ['203.0.114.1', false],
+    ['198.51.100.7', true],
+    ['198.51.100.8', false],
+    ['::ffff:203.0.113.200', true],
+    ['::FFFF:198.51.100.7', true],
+    ['::ffff:198.51.100.8', false],
+    ['2001:db8:1::5', true],
+    ['2001:db9::1', false],
+    ['192.0.2.77', true],
+    ['::ffff:192.0.2.77', true],
+    ['fe80::1%eth0', false],
+    ['not-an-ip', false],
+    ['', false],
+    [undefined, false],
+  ])('%s -> %s', (ip, expected) => {
+    expect(allowed(ip)).toBe(expected);
+  });
+
+  it.each([[[]], [['10.0.0.0/33']], [['::/129']], [['10.0.0.1/8/2']], [['example.com']], [[42]], [['10.0.0.0/x']], ['10.0.0.1']])(
+    'rejects %j',
+    (entries) => {
+      expect(() => createIpAllowList(entries as string[])).toThrow(TypeError);
+    },
+  );
+
+  it('KOMPLIANT_SENDER_IPS is empty (none are published) and refused as an allow-list on its own', () => {
+    expect(KOMPLIANT_SENDER_IPS).toEqual([]);
+    expect(() => kompliantWebhook({ keyStore: memoryKeyStore({}), allowedIps: KOMPLIANT_SENDER_IPS })).toThrow(/allowedIps/);
+  });
+});
+
+describe('allowedIps through Express (req.ip, so trust proxy decides)', () => {
+  function app(trustProxy: boolean) {
+    const onEvent = vi.fn();
+    const a = express();
+    a.set('trust proxy', trustProxy);
+    a.post(PATH, kompliantWebhook({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), allowedIps: ['203.0.113.0/24'], onEvent }));
+    return { app: a, onEvent };
+  }
+  const envelope = () => createTestWebhook({ secret: SECRET, keyId: KEY_ID });
+
+  it('refuses the loopback client with 403 FORBIDDEN_IP before reading the body', async () => {
+    const { app: a, onEvent } = app(false);
+    const res = await request(a).post(PATH).send(envelope());
+    expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe('FORBIDDEN_IP');
+    expect(onEvent).not.toHaveBeenCalled();
+  });
+
+  it('ignores X-Forwarded-For unless trust proxy is set', async () => {
+    const { app: a } = app(false);
+    await request(a).post(PATH).set('x-forwarded-for', '203.0.113.5').send(envelope()).expect(403);
+  });
+
+  it('uses X-Forwarded-For when trust proxy is set', async () => {
+    const { app: a, onEvent } = app(true);
+    await request(a).post(PATH).set('x-forwarded-for', '203.0.113.5').send(envelope()).expect(200);
+    await request(a).post(PATH).set('x-forwarded-for', '10.1.1.1').send(envelope()).expect(403);
+    expect(onEvent).toHaveBeenCalledTimes(1);
+  });
+
+  it('a forbidden client learns nothing else, not even about the method', async () => {
+    const a = express();
+    a.use(PATH, kompliantWebhook({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), allowedIps: ['203.0.113.0/24'], onEvent: vi.fn() }));
+    const res = await request(a).put(PATH).send('x');
+    expect(res.status).toBe(403);
+  });
+});

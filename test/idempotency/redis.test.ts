@@ -1,0 +1,174 @@
+import { execFileSync } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { Redis } from 'ioredis';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { kompliantWebhook, memoryKeyStore } from '../../src/index.js';
+import { DEFAULT_REDIS_KEY_PREFIX, redisIdempotencyStore } from '../../src/redis.js';
+import { createTestWebhook } from '../../src/testing.js';
+import { KEY_ID, PATH, SECRET } from '../support/app.js';
+import { redisSkipReason, startRedisServer, type RedisServer } from '../support/redis-server.js';
+
+describe('the kompliant-webhooks/redis subpath (built package)', () => {
+  it('loads without ioredis: the client is passed in, never imported', () => {
+    const code = `
+      const before = new Set(Object.keys(require.cache));
+      const { redisIdempotencyStore } = require('kompliant-webhooks/redis');
+      const loaded = Object.keys(require.cache).filter((f) => !before.has(f) && f.includes('node_modules'));
+      console.log(JSON.stringify({ loaded, type: typeof redisIdempotencyStore }));`;
+    const out = execFileSync(process.execPath, ['--input-type=commonjs', '-e', code], {
+      cwd: new URL('../..', import.meta.url),
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(out)).toEqual({ loaded: [], type: 'function' });
+  });
+});
+
+const skip = redisSkipReason();
+if (skip !== undefined) console.warn(`\n!!! test/redis.test.ts ${skip}\n`);
+
+describe.skipIf(skip !== undefined)('redisIdempotencyStore against a real redis-server', () => {
+  let redis: RedisServer;
+  let client: Redis;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    client = new Redis({ host: '127.0.0.1', port: redis.port, lazyConnect: true, maxRetriesPerRequest: 1 });
+    await client.connect();
+  });
+  afterAll(async () => {
+    await client?.quit();
+    await redis?.stop();
+  });
+
+  it('claims, reports in_progress, completes to done, with TTLs on every key', async () => {
+    const store = redisIdempotencyStore({ client });
+    expect(await store.claim('wh_a', 't1', 60_000)).toBe('claimed');
+    expect(await store.claim('wh_a', 't2', 60_000)).toBe('in_progress');
+    const lease = await client.pttl(`${DEFAULT_REDIS_KEY_PREFIX}wh_a`);
+    expect(lease).toBeGreaterThan(0);
+    expect(lease).toBeLessThanOrEqual(60_000);
+    await store.complete('wh_a', 't2', 5_000); // not the holder: ignored
+    expect(await store.claim('wh_a', 't3', 60_000)).toBe('in_progress');
+    await store.complete('wh_a', 't1', 7 * 24 * 3600 * 1000);
+    expect(await store.claim('wh_a', 't3', 60_000)).toBe('done');
+    expect(await client.pttl(`${DEFAULT_REDIS_KEY_PREFIX}wh_a`)).toBeGreaterThan(60_000);
+  });
+
+  it('release frees the id only for the holder', async () => {
+    const store = redisIdempotencyStore({ client, prefix: 'test-release:' });
+    expect(await store.claim('wh_b', 't1', 60_000)).toBe('claimed');
+    await store.release('wh_b', 'someone-else');
+    expect(await store.claim('wh_b', 't2', 60_000)).toBe('in_progress');
+    await store.release('wh_b', 't1');
+    expect(await store.claim('wh_b', 't2', 60_000)).toBe('claimed');
+  });
+
+  it('an expired lease can be claimed again', async () => {
+    const store = redisIdempotencyStore({ client, prefix: 'test-lease:' });
+    expect(await store.claim('wh_c', 't1', 30)).toBe('claimed');
+    await vi.waitFor(async () => expect(await store.claim('wh_c', 't2', 60_000)).toBe('claimed'), { timeout: 2000, interval: 20 });
+  });
+
+  it('keys are namespaced and bounded: odd or long ids are hashed', async () => {
+    const store = redisIdempotencyStore({ client, prefix: 'test-keys:' });
+    await store.claim('x'.repeat(5000), 't', 60_000);
+    await store.claim('__proto__ {}*?[', 't', 60_000);
+    await store.claim('wh_plain', 't', 60_000);
+    const keys = await client.keys('test-keys:*');
+    expect(keys).toHaveLength(3);
+    expect(keys).toContain('test-keys:wh_plain');
+    for (const key of keys) expect(key.length).toBeLessThanOrEqual('test-keys:'.length + 128);
+    expect(keys.filter((k) => /^test-keys:sha256:[0-9a-f]{64}$/.test(k))).toHaveLength(2);
+  });
+
+  it('checks its options', () => {
+    expect(() => redisIdempotencyStore({} as never)).toThrow(/client/);
+    expect(() => redisIdempotencyStore({ client, prefix: 'p'.repeat(65) })).toThrow(/prefix/);
+    expect(() => redisIdempotencyStore({ client, ttl: 5 } as never)).toThrow(/unknown option/);
+  });
+
+  it('a Redis outage answers 500 HANDLER_FAILED and never runs the handler', async () => {
+    const dead = new Redis({ host: '127.0.0.1', port: 1, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+    const onEvent = vi.fn();
+    const app = express();
+    app.post(PATH, kompliantWebhook({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), idempotency: redisIdempotencyStore({ client: dead }), onEvent }));
+    const res = await request(app).post(PATH).send(createTestWebhook({ secret: SECRET, keyId: KEY_ID }));
+    expect(res.status).toBe(500);
+    expect(res.body.error.code).toBe('HANDLER_FAILED');
+    expect(onEvent).not.toHaveBeenCalled();
+    dead.disconnect();
+  });
+
+  describe('two Express apps sharing one Redis', () => {
+    const servers: Server[] = [];
+    const urls: string[] = [];
+    let handled = 0;
+    let calls = 0;
+    let failNext = false;
+
+    beforeAll(async () => {
+      for (let i = 0; i < 2; i++) {
+        const app = express();
+        app.use(express.json());
+        const idempotency = redisIdempotencyStore({ client, prefix: 'two-apps:' });
+        app.post(
+          PATH,
+          kompliantWebhook({
+            keyStore: memoryKeyStore({ [KEY_ID]: SECRET }),
+            idempotency,
+            async onEvent() {
+              calls++;
+              await new Promise((r) => setTimeout(r, 100));
+              if (failNext) {
+                failNext = false;
+                throw new Error('downstream failed');
+              }
+              handled++;
+            },
+          }),
+        );
+        const server = createServer(app);
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+        servers.push(server);
+        urls.push(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+      }
+    });
+    afterAll(() => Promise.all(servers.map((s) => new Promise((r) => s.close(r)))));
+
+    it('50 concurrent deliveries of one id: the handler runs exactly once, the rest get 409 or 200 duplicate', async () => {
+      calls = 0;
+      handled = 0;
+      const sent = createTestWebhook({ secret: SECRET, keyId: KEY_ID });
+      const responses = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          request(urls[i % 2]!).post(PATH).send({ ...sent, retry_count: i }),
+        ),
+      );
+      const first = responses.filter((r) => r.status === 200 && r.body.duplicate === undefined);
+      const inProgress = responses.filter((r) => r.status === 409);
+      const duplicates = responses.filter((r) => r.status === 200 && r.body.duplicate === true);
+      console.info(`two apps, one Redis, 50 concurrent: ${first.length} handled, ${inProgress.length} x 409, ${duplicates.length} x 200 duplicate, handler calls ${calls}`);
+      expect(calls).toBe(1);
+      expect(handled).toBe(1);
+      expect(first).toHaveLength(1);
+      expect(inProgress.length + duplicates.length).toBe(49);
+      expect(inProgress.every((r) => r.body.error.code === 'DUPLICATE_IN_PROGRESS')).toBe(true);
+      for (const url of urls) await request(url).post(PATH).send(sent).expect(200, { received: true, duplicate: true });
+      expect(calls).toBe(1);
+    });
+
+    it('a failure on one instance releases the id; the retry on the other instance runs it', async () => {
+      calls = 0;
+      failNext = true;
+      const sent = createTestWebhook({ secret: SECRET, keyId: KEY_ID });
+      const failed = await request(urls[0]!).post(PATH).send(sent);
+      expect(failed.status).toBe(500);
+      expect(failed.body.error.code).toBe('HANDLER_FAILED');
+      await request(urls[1]!).post(PATH).send({ ...sent, retry_count: 1 }).expect(200, { received: true });
+      await request(urls[0]!).post(PATH).send({ ...sent, retry_count: 2 }).expect(200, { received: true, duplicate: true });
+      expect(calls).toBe(2);
+    });
+  });
+});

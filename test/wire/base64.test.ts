@@ -1,0 +1,98 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { isValidSharedSecret, isWebhookError, openEnvelope } from '../../src/index.js';
+import { createTestWebhook, generateSharedSecret } from '../../src/testing.js';
+
+// The straightforward definition of canonical standard base64 (what src/base64.ts used to run
+// as a regex), kept here as the reference the faster decoder must agree with on every input.
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+function referenceDecode(text: string): Buffer | undefined {
+  const m = /^([A-Za-z0-9+/]*)(={0,2})$/.exec(text);
+  if (!m) return undefined;
+  const body = m[1] as string;
+  const padding = (m[2] as string).length;
+  const remainder = body.length % 4;
+  if (remainder === 1) return undefined;
+  if (padding > 0 && (text.length % 4 !== 0 || padding !== 4 - remainder)) return undefined;
+  if (remainder !== 0) {
+    const last = ALPHABET.indexOf(body.charAt(body.length - 1));
+    if ((last & (remainder === 2 ? 0b1111 : 0b11)) !== 0) return undefined;
+  }
+  return Buffer.from(body, 'base64');
+}
+
+const NOISE = ['=', '-', '_', ' ', '\n', '\t', '.', '*', '\u0000', 'é', '€', '😀', 'A', '+', '/'];
+
+/** Valid base64 (padded or not) with zero to three edits: insert, replace, or drop a character. */
+const base64ish = fc
+  .tuple(
+    fc.uint8Array({ minLength: 0, maxLength: 60 }),
+    fc.boolean(),
+    fc.array(fc.tuple(fc.constantFrom('insert', 'replace', 'drop'), fc.nat(), fc.constantFrom(...NOISE)), { maxLength: 3 }),
+  )
+  .map(([bytes, stripPadding, edits]) => {
+    let text = Buffer.from(bytes).toString('base64');
+    if (stripPadding) text = text.replace(/=+$/, '');
+    for (const [kind, at, char] of edits) {
+      const i = text.length === 0 ? 0 : at % (text.length + (kind === 'insert' ? 1 : 0));
+      if (kind === 'insert') text = text.slice(0, i) + char + text.slice(i);
+      else if (kind === 'replace') text = text.slice(0, i) + char + text.slice(i + 1);
+      else text = text.slice(0, i) + text.slice(i + 1);
+    }
+    return text;
+  });
+
+const secret = generateSharedSecret();
+const template = createTestWebhook({ secret, keyId: 'whk_20251121_01' });
+
+function envelopeCode(data: string): string {
+  try {
+    openEnvelope({ ...template, data }, secret);
+    return 'OPENED';
+  } catch (error) {
+    if (!isWebhookError(error)) throw error;
+    return error.code;
+  }
+}
+
+describe('strict base64 (data field and shared secrets) agrees with the reference definition', () => {
+  it('envelope data: INVALID_ENVELOPE exactly when the reference refuses it or it is under 28 bytes', () => {
+    fc.assert(
+      fc.property(base64ish, (data) => {
+        const decoded = referenceDecode(data);
+        const expected = decoded === undefined || decoded.length < 28 ? 'INVALID_ENVELOPE' : 'DECRYPTION_FAILED';
+        expect(envelopeCode(data)).toBe(expected);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('shared secrets: valid exactly when the reference decodes them to 32 bytes', () => {
+    const secretish = fc
+      .tuple(fc.uint8Array({ minLength: 31, maxLength: 33 }), base64ish)
+      .chain(([bytes]) => fc.constant(Buffer.from(bytes).toString('base64')))
+      .chain((text) => base64ish.map((noise) => (noise.length % 3 === 0 ? text : `${text.slice(0, 20)}${noise.slice(0, 3)}${text.slice(23)}`)));
+    fc.assert(
+      fc.property(secretish, (text) => {
+        expect(isValidSharedSecret(text)).toBe(referenceDecode(text)?.length === 32);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it.each([
+    ['url-safe characters', 'ab-_'.repeat(10)],
+    ['inner padding', `${'QUJD'.repeat(9)}QQ==QUJD`],
+    ['whitespace', `${'QUJD'.repeat(5)} ${'QUJD'.repeat(5)}`],
+    ['non-zero trailing bits', `${'QUJD'.repeat(9)}QR`],
+    ['a non-ASCII character', `${'QUJD'.repeat(9)}QUé`],
+  ])('refuses %s', (_name, data) => {
+    expect(referenceDecode(data)).toBeUndefined();
+    expect(envelopeCode(data)).toBe('INVALID_ENVELOPE');
+  });
+
+  it('accepts canonical base64 of large bodies (a 256 KiB ciphertext) and opens it', () => {
+    const big = createTestWebhook({ secret, keyId: 'whk_20251121_01', data: { blob: 'x'.repeat(256 * 1024) } });
+    expect((openEnvelope(big, secret).data as unknown as { blob: string }).blob).toHaveLength(256 * 1024);
+  });
+});
