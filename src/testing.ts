@@ -4,4 +4,5 @@
  *
  * @packageDocumentation
  */
-export * from './wire/seal.js';
+export { createTestWebhook, generateSharedSecret, randomId, samplePayload, sealData } from './wire/seal.js';
+export type { CreateTestWebhookOptions } from './wire/seal.js';

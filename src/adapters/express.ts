@@ -2,7 +2,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KompliantEvent } from '../wire/event.js';
 import { nodeHeader, nodeRequestBody, type NodeRequest } from '../http/node-body.js';
-import { createHttpHandler, errorAnswer, type HttpHandlerOptions, type HttpRequestHead } from '../http/handler.js';
+import { errorAnswer } from '../http/answer.js';
+import { createHttpHandler, type HttpHandlerOptions, type HttpRequestHead } from '../http/handler.js';
 import { writeNodeAnswer } from '../http/node-answer.js';
 import { WebhookError } from '../wire/errors.js';
 

@@ -5,16 +5,9 @@ import { createGunzip, createInflate } from 'node:zlib';
 import { WebhookError, type WebhookErrorCode } from '../wire/errors.js';
 import type { KompliantEvent } from '../wire/event.js';
 import { nodeRequestHead } from '../http/node-body.js';
-import {
-  createHttpHandler,
-  errorAnswer,
-  HTTP_HANDLER_OPTION_NAMES,
-  type HttpAnswer,
-  type HttpHandler,
-  type HttpHandlerOptions,
-} from '../http/handler.js';
+import { answerBodyText, answerHeaderPairs, errorAnswer, type HttpAnswer } from '../http/answer.js';
+import { createHttpHandler, HTTP_HANDLER_OPTION_NAMES, type HttpHandler, type HttpHandlerOptions } from '../http/handler.js';
 import { checkFunction } from '../options/checks.js';
-import { notifyError } from '../receiver/notify-error.js';
 import { optionNames, withoutNames } from '../options/option-names.js';
 
 declare module 'fastify' {
@@ -103,11 +96,7 @@ async function inflateRequestBody(request: FastifyRequest, reply: FastifyReply, 
 }
 
 function sendAnswer(reply: FastifyReply, answer: HttpAnswer): FastifyReply {
-  reply.code(answer.status);
-  for (const [name, value] of Object.entries(answer.headers)) {
-    if (name.toLowerCase() !== 'connection') reply.header(name, value);
-  }
-  return reply.header('content-type', 'application/json; charset=utf-8').header('cache-control', 'no-store').send(answer.body);
+  return reply.code(answer.status).headers(Object.fromEntries(answerHeaderPairs(answer, false))).send(answerBodyText(answer));
 }
 
 function preHandlerFor(handler: HttpHandler<FastifyRequest>): KompliantPreHandler {
@@ -189,7 +178,6 @@ export async function kompliantFastify(fastify: FastifyInstance, registerOptions
   if (handler.handlesEvents === (passTo !== undefined)) {
     throw new TypeError('kompliantFastify: set exactly one of onEvent and handler');
   }
-  const onError = checkFunction<(error: WebhookError, request: FastifyRequest) => void>(handlerOptions.onError, 'onError');
 
   fastify.decorateRequest('kompliantEvent', undefined);
   fastify.addHook('preParsing', inflateRequestBody);
@@ -206,7 +194,7 @@ export async function kompliantFastify(fastify: FastifyInstance, registerOptions
     }
     const failure = new WebhookError('HANDLER_FAILED', { cause: error });
     // A passed request is settled by its final status, which reports the failure; report the rest here.
-    if (request.kompliantEvent === undefined) notifyError(onError, failure, request);
+    if (request.kompliantEvent === undefined) handler.notifyError(failure, request);
     return sendAnswer(reply, errorAnswer(failure));
   });
   fastify.all(

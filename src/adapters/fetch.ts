@@ -1,6 +1,6 @@
 // The Fetch API adapter: one `(request: Request) => Promise<Response>` function for any runtime with Web-standard `Request`/`Response` (Next.js route handlers, Hono, Bun.serve, Deno.serve, workers with node:crypto).
-import { WebhookError } from '../wire/errors.js';
-import { answerRequest, createHttpHandler, HTTP_HANDLER_OPTION_NAMES, type HttpAnswer, type HttpHandlerOptions, type HttpRequestHead } from '../http/handler.js';
+import { answerBodyText, answerHeaderPairs, type HttpAnswer } from '../http/answer.js';
+import { answerRequest, createHttpHandler, HTTP_HANDLER_OPTION_NAMES, type HttpHandlerOptions, type HttpRequestHead } from '../http/handler.js';
 import { checkFunction } from '../options/checks.js';
 import { optionNames } from '../options/option-names.js';
 import { readWebBody } from '../http/web-body.js';
@@ -43,13 +43,7 @@ function fetchRequestHead(request: Request, ip: string | undefined): HttpRequest
 
 /** Turns an answer into a `Response`; hop-by-hop headers are left to the runtime. */
 function answerToResponse(answer: HttpAnswer): Response {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(answer.headers)) {
-    if (name.toLowerCase() !== 'connection') headers.set(name, value);
-  }
-  headers.set('content-type', 'application/json; charset=utf-8');
-  headers.set('cache-control', 'no-store');
-  return new Response(JSON.stringify(answer.body), { status: answer.status, headers });
+  return new Response(answerBodyText(answer), { status: answer.status, headers: answerHeaderPairs(answer, false) });
 }
 
 /**
@@ -79,7 +73,6 @@ export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
   }
   const handler = createHttpHandler<Request>(options, 'createFetchHandler', FETCH_OPTION_NAMES);
   const getClientIp = checkFunction<(request: Request) => string | undefined>(options.getClientIp, 'getClientIp');
-  const onError = checkFunction<(error: WebhookError, request: Request) => void>(options.onError, 'onError');
 
   return async function kompliantFetchHandler(request: Request): Promise<Response> {
     const answer = await answerRequest(
@@ -87,7 +80,6 @@ export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
       () => fetchRequestHead(request, getClientIp?.(request)),
       (limits) => readWebBody(request.body, request.headers.get('content-length'), limits),
       request,
-      onError,
     );
     return answerToResponse(answer);
   };

@@ -1,15 +1,8 @@
 // The AWS Lambda adapter: a handler for API Gateway REST API (payload 1.0), HTTP API (payload 2.0) and Lambda Function URL events.
 import { decodeBase64Strict } from '../wire/base64.js';
 import { WebhookError } from '../wire/errors.js';
-import {
-  answerRequest,
-  createHttpHandler,
-  HTTP_HANDLER_OPTION_NAMES,
-  type HttpAnswer,
-  type HttpHandlerOptions,
-  type HttpRequestHead,
-} from '../http/handler.js';
-import { checkFunction } from '../options/checks.js';
+import { answerBodyText, answerHeaderPairs, type HttpAnswer } from '../http/answer.js';
+import { answerRequest, createHttpHandler, HTTP_HANDLER_OPTION_NAMES, type HttpHandlerOptions, type HttpRequestHead } from '../http/handler.js';
 import { withoutNames } from '../options/option-names.js';
 
 /**
@@ -114,13 +107,8 @@ function lambdaBody(event: LambdaHttpEvent): string | Uint8Array | undefined {
 }
 
 function toResult(answer: HttpAnswer): LambdaHttpResult {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(answer.headers)) {
-    if (name.toLowerCase() !== 'connection') headers[name] = value;
-  }
-  headers['content-type'] = 'application/json; charset=utf-8';
-  headers['cache-control'] = 'no-store';
-  return { statusCode: answer.status, headers, body: JSON.stringify(answer.body), isBase64Encoded: false };
+  const headers = Object.fromEntries(answerHeaderPairs(answer, false));
+  return { statusCode: answer.status, headers, body: answerBodyText(answer), isBase64Encoded: false };
 }
 
 /**
@@ -152,10 +140,9 @@ export function createLambdaHandler<TEvent extends LambdaHttpEvent = LambdaHttpE
     throw new TypeError('createLambdaHandler: onEvent is required (a Lambda handler must return a result)');
   }
   const handler = createHttpHandler<TEvent>(options, 'createLambdaHandler', LAMBDA_OPTION_NAMES);
-  const onError = checkFunction<(error: WebhookError, event: TEvent) => void>(options.onError, 'onError');
 
   return async function kompliantLambdaHandler(event: TEvent): Promise<LambdaHttpResult> {
-    const answer = await answerRequest(handler, () => lambdaRequestHead(event), async () => lambdaBody(event), event, onError);
+    const answer = await answerRequest(handler, () => lambdaRequestHead(event), async () => lambdaBody(event), event);
     return toResult(answer);
   };
 }

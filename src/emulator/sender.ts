@@ -1,9 +1,8 @@
 // The emulator's sending side: seals events with the active key and delivers them with retries, recording each attempt.
-import { sealData } from '../wire/aes-gcm.js';
 import type { DataLayoutName } from '../wire/data-layout.js';
-import { defaultAad, EVENT_TYPE_PATTERN, ID_PATTERN } from '../wire/envelope.js';
+import { EVENT_TYPE_PATTERN, ID_PATTERN } from '../wire/envelope.js';
 import type { EnvelopeMetadata, KompliantEnvelope } from '../wire/event.js';
-import { randomId } from '../wire/seal.js';
+import { randomId, sealEnvelope } from '../wire/seal.js';
 import type { ApiState } from './api-state.js';
 
 /** One POST of a delivery. */
@@ -105,8 +104,7 @@ export class DeliveryQueue {
       schema_version: '2025-11-21',
       key_id: key.keyId,
     };
-    const sealed = sealData(key.secret, Buffer.from(JSON.stringify(data), 'utf8'), defaultAad(metadata), undefined, this.settings.layout);
-    const envelope: KompliantEnvelope = { ...metadata, data: sealed.toString('base64'), retry_count: 0 };
+    const envelope = sealEnvelope(metadata, data, key.secret, { layout: this.settings.layout });
     const deliveries = this.state.configUrls(accountId).map((url) => {
       const record: DeliveryRecord = {
         deliveryId: randomId('dlv_'),

@@ -1,5 +1,6 @@
 // The framework-free HTTP handler every adapter wraps: request head checks, body, pipeline, then delivery or pass-through.
 import { WebhookError, isWebhookError } from '../wire/errors.js';
+import { DUPLICATE_ANSWER, errorAnswer, RECEIVED_ANSWER, type HttpAnswer } from './answer.js';
 import type { KompliantEvent, PayloadV1 } from '../wire/event.js';
 import { RECEIVER_OPTION_NAMES, resolveReceiverOptions, type ReceiverOptions, type ResolvedReceiverOptions } from '../receiver/options.js';
 import { checkFunction, checkOptionNames, checkPositiveInteger } from '../options/checks.js';
@@ -86,12 +87,6 @@ export interface HttpRequestHead {
   hasBody?: boolean | undefined;
 }
 
-/** An answer for the adapter to write: status, extra headers and a JSON body. */
-export interface HttpAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body: unknown;
-}
 
 /** The outcome of one request. */
 export type HttpHandlerResult =
@@ -115,6 +110,8 @@ export interface HttpHandler<TContext> {
    * `onEvent` or pass-through. Never rejects for a `WebhookError`: those become answers.
    */
   handle(head: HttpRequestHead, readBody: (limits: BodyLimits) => Promise<unknown>, context: TContext): Promise<HttpHandlerResult>;
+  /** Passes an error the adapter found itself to the configured `onError` hook (checked once, here). */
+  notifyError(error: WebhookError, context: TContext): void;
 }
 
 /**
@@ -142,15 +139,7 @@ export function announcesBody(head: HttpRequestHead): boolean {
   return length !== undefined && length.trim() !== '0';
 }
 
-/**
- * Checks method, content encoding (none, or one of `allowedEncodings`) and content type before
- * any byte is read. Throws METHOD_NOT_ALLOWED or UNSUPPORTED_MEDIA_TYPE.
- */
-export function checkRequestHead(head: HttpRequestHead, allowedEncodings: readonly string[] = []): void {
-  checkHeadForCoding(head, allowedEncodings);
-}
-
-/** {@link checkRequestHead}, returning the content coding it checked (for the handler). */
+/** Checks method, content coding and content type before the body is read; returns the content coding to undo. */
 function checkHeadForCoding(head: HttpRequestHead, allowedEncodings: readonly string[]): string | undefined {
   if (head.method !== 'POST') throw new WebhookError('METHOD_NOT_ALLOWED');
   const coding = checkContentEncoding(head.header('content-encoding'), allowedEncodings);
@@ -159,28 +148,6 @@ function checkHeadForCoding(head: HttpRequestHead, allowedEncodings: readonly st
   }
   return coding;
 }
-
-/**
- * The answer for a `WebhookError`: its status and `{"error":{"code","message"}}`. 405 carries
- * `Allow: POST`; 413 and 408 ask to close the connection, since the body was not fully read.
- */
-export function errorAnswer(error: WebhookError): HttpAnswer {
-  const headers: Record<string, string> = {};
-  if (error.code === 'METHOD_NOT_ALLOWED') headers.allow = 'POST';
-  if (error.code === 'PAYLOAD_TOO_LARGE' || error.code === 'REQUEST_TIMEOUT') headers.connection = 'close';
-  return { status: error.status, headers, body: error.toJSON() };
-}
-
-/** The answer to a handled event. */
-export const RECEIVED_ANSWER: HttpAnswer = Object.freeze({ status: 200, headers: Object.freeze({}), body: Object.freeze({ received: true }) });
-
-/** The answer to a delivery of an id already handled: 200, handler not called. */
-export const DUPLICATE_ANSWER: HttpAnswer = Object.freeze({
-  status: 200,
-  headers: Object.freeze({}),
-  body: Object.freeze({ received: true, duplicate: true }),
-});
-
 
 /** Checks the shared adapter options once and returns the resolved configuration. */
 function resolveHttpOptions<TContext>(options: HttpHandlerOptions<TContext>, acceptedNames: readonly string[], where: string) {
@@ -224,6 +191,7 @@ export function createHttpHandler<TContext>(
   return {
     limits,
     handlesEvents: onEvent !== undefined,
+    notifyError: (error, context) => notifyError(onError, error, context),
     async handle(head, readBody, context) {
       const started = performance.now();
       countStat(plan.stats, 'received');
@@ -278,14 +246,13 @@ export async function answerRequest<TContext>(
   makeHead: () => HttpRequestHead,
   readBody: (limits: BodyLimits) => Promise<unknown>,
   context: TContext,
-  onError: ((error: WebhookError, context: TContext) => void) | undefined,
 ): Promise<HttpAnswer> {
   let result: HttpHandlerResult;
   try {
     result = await handler.handle(makeHead(), readBody, context);
   } catch (cause) {
     const failure = new WebhookError('HANDLER_FAILED', { message: 'Internal error', cause });
-    notifyError(onError, failure, context);
+    handler.notifyError(failure, context);
     return errorAnswer(failure);
   }
   if (result.kind === 'answer') return result.answer;

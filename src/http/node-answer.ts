@@ -1,6 +1,6 @@
 // Writes an HTTP answer to a node:http ServerResponse.
 import type { ServerResponse } from 'node:http';
-import type { HttpAnswer } from './handler.js';
+import { answerBodyText, answerHeaderPairs, type HttpAnswer } from './answer.js';
 
 /** An {@link HttpAnswer} ready for the wire: raw header pairs and the JSON body's bytes. */
 interface EncodedAnswer {
@@ -13,10 +13,9 @@ interface EncodedAnswer {
 const encodedFrozen = new WeakMap<HttpAnswer, EncodedAnswer>();
 
 function encodeAnswer(answer: HttpAnswer): EncodedAnswer {
-  const body = Buffer.from(JSON.stringify(answer.body), 'utf8');
-  const headers: string[] = [];
-  for (const [name, value] of Object.entries(answer.headers)) headers.push(name, value);
-  headers.push('content-type', 'application/json; charset=utf-8', 'content-length', String(body.length), 'cache-control', 'no-store');
+  const body = Buffer.from(answerBodyText(answer), 'utf8');
+  const headers = answerHeaderPairs(answer, true).flat();
+  headers.push('content-length', String(body.length));
   return { status: answer.status, headers, body };
 }
 

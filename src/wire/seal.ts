@@ -1,4 +1,4 @@
-// Test helpers: make secrets and encrypted envelopes exactly as Kompliant does, to unit-test your handlers (with supertest or the receiver) without a sender.
+// Sealing as Kompliant does: fresh secrets and ids, and envelopes encrypted with the AAD and layout (used by the test helpers, emulator and CLI).
 import { randomBytes } from 'node:crypto';
 import { NONCE_BYTES, sealData } from './aes-gcm.js';
 import { checkLayoutOption, type DataLayoutName } from './data-layout.js';
@@ -103,11 +103,35 @@ export function createTestWebhook<TData = PayloadV1>(options: CreateTestWebhookO
     key_id: keyId,
   };
   const payload = options.data === undefined ? samplePayload() : options.data;
+  return sealEnvelope(metadata, payload, options.secret, {
+    aad: checkAadOption(options.aad),
+    layout: checkLayoutOption(options.layout),
+    nonce: options.nonce,
+    retryCount: options.retry_count,
+  });
+}
+
+/** How {@link sealEnvelope} seals: all optional, defaults as Kompliant sends. */
+export interface SealEnvelopeOptions {
+  /** Default `'default'` (spec section 2). */
+  aad?: AadOption;
+  /** Default `'nonce-ciphertext-tag'`. */
+  layout?: DataLayoutName;
+  /** 12 bytes; default random. */
+  nonce?: Uint8Array | undefined;
+  /** Default 0. */
+  retryCount?: number | undefined;
+}
+
+/**
+ * Encrypts `payload` as JSON under `metadata` exactly as Kompliant does and returns the envelope.
+ * The one sealing routine behind the test helpers and the emulator's sender.
+ */
+export function sealEnvelope(metadata: EnvelopeMetadata, payload: unknown, secret: SharedSecret, options: SealEnvelopeOptions = {}): KompliantEnvelope {
   const plaintext = Buffer.from(JSON.stringify(payload), 'utf8');
-  const aad = buildAad(checkAadOption(options.aad), metadata);
-  const layout = checkLayoutOption(options.layout);
-  const data = sealData(options.secret, plaintext, aad, options.nonce ?? randomBytes(NONCE_BYTES), layout);
-  return { ...metadata, data: data.toString('base64'), retry_count: options.retry_count ?? 0 };
+  const aad = buildAad(options.aad ?? 'default', metadata);
+  const data = sealData(secret, plaintext, aad, options.nonce ?? randomBytes(NONCE_BYTES), options.layout);
+  return { ...metadata, data: data.toString('base64'), retry_count: options.retryCount ?? 0 };
 }
 
 export { sealData };
