@@ -1,3 +1,4 @@
+// The IdempotencyStore contract: claim an event id with a token and a lease, renew it, complete or release it.
 /**
  * What an {@link IdempotencyStore} knows about an event id when a delivery tries to claim it.
  * - `claimed`: the id was free (or its lease expired) and now belongs to this delivery;
@@ -22,7 +23,17 @@ export type ClaimResult = 'claimed' | 'in_progress' | 'done';
 export interface IdempotencyStore {
   /** Atomically claims `id` for `leaseMs` unless it is in progress or done. */
   claim(id: string, token: string, leaseMs: number): Promise<ClaimResult>;
-  /** Marks `id` done for `ttlMs`, if `token` still holds the claim. */
+  /**
+   * Extends the claim `token` holds on `id` to `leaseMs` from now. Resolves `true` while the token
+   * still holds the claim, `false` once another delivery has claimed the id (or it is done). The
+   * receiver calls it every third of the lease while the handler runs. Shared stores implement it;
+   * a store without it keeps a claim for one lease only.
+   */
+  renew?(id: string, token: string, leaseMs: number): Promise<boolean>;
+  /**
+   * Marks `id` done for `ttlMs` when `token` holds the claim, or held it and its lease lapsed
+   * without anyone claiming the id since. Never marks an id another token holds.
+   */
   complete(id: string, token: string, ttlMs: number): Promise<void>;
   /** Frees `id` so a retry can run it again, if `token` still holds the claim. */
   release(id: string, token: string): Promise<void>;
