@@ -51,7 +51,7 @@ function markdownFiles(): string[] {
     }
   };
   if (existsSync(path.join(root, 'docs'))) walk('docs');
-  return files.sort();
+  return files.toSorted();
 }
 
 /** The fenced blocks of a Markdown file: info string, first line, body, and the comments before. */
@@ -98,7 +98,7 @@ function anchors(text: string): Set<string> {
   const set = new Set<string>();
   let inFence = false;
   for (const line of text.split('\n')) {
-    if (/^```/.test(line)) inFence = !inFence;
+    if (line.startsWith('```')) inFence = !inFence;
     const heading = inFence ? null : /^#{1,6}\s+(.*)$/.exec(line);
     if (heading) set.add((heading[1] as string).trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-'));
   }
@@ -111,7 +111,7 @@ function checkLinks(files: string[]): string[] {
     const text = readFileSync(path.join(root, file), 'utf8');
     let inFence = false;
     text.split('\n').forEach((line, index) => {
-      if (/^```/.test(line)) inFence = !inFence;
+      if (line.startsWith('```')) inFence = !inFence;
       if (inFence) return;
       for (const match of line.matchAll(/\]\(([^)\s]+)\)/g)) {
         const target = match[1] as string;

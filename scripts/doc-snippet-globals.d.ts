@@ -41,5 +41,3 @@ declare global {
   const ack: (status: number) => void;
   const capturedBody: string;
 }
-
-export {};
