@@ -1,6 +1,6 @@
 /**
  * Type-checks every TypeScript code block of README.md and docs/**\/*.md, and checks the docs'
- * relative links. Run: `npm run docs:check`.
+ * relative links and the repository files they name in code spans. Run: `npm run docs:check`.
  *
  * Each ```ts / ```typescript block becomes its own module in .doc-snippets/ (git-ignored, inside
  * the repository so `express`, `vitest`... resolve from node_modules), compiled with the
@@ -113,6 +113,10 @@ function checkLinks(files: string[]): string[] {
     text.split('\n').forEach((line, index) => {
       if (line.startsWith('```')) inFence = !inFence;
       if (inFence) return;
+      // A repository file named in a code span (`examples/demo.ts`) must exist too.
+      for (const match of line.matchAll(/`((?:src|test|examples|scripts)\/[\w./-]+\.\w+)`/g)) {
+        if (!existsSync(path.join(root, match[1] as string))) problems.push(`${file}:${index + 1}: names ${match[1]}: no such file`);
+      }
       for (const match of line.matchAll(/\]\(([^)\s]+)\)/g)) {
         const target = match[1] as string;
         if (/^[a-z]+:/i.test(target)) continue;
