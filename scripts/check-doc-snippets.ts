@@ -93,13 +93,24 @@ function extract(files: string[]): { snippets: Snippet[]; skipped: string[] } {
   return { snippets, skipped };
 }
 
+/** The lines of a Markdown file outside fenced code blocks (a fence closes with at least as many backticks). */
+function proseLines(text: string): { line: string; index: number }[] {
+  const prose: { line: string; index: number }[] = [];
+  let fence: string | undefined;
+  text.split('\n').forEach((line, index) => {
+    const ticks = /^(`{3,})/.exec(line)?.[1];
+    if (fence === undefined && ticks !== undefined) fence = ticks;
+    else if (fence !== undefined && ticks !== undefined && ticks.length >= fence.length && line.trim() === ticks) fence = undefined;
+    else if (fence === undefined) prose.push({ line, index });
+  });
+  return prose;
+}
+
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
 function anchors(text: string): Set<string> {
   const set = new Set<string>();
-  let inFence = false;
-  for (const line of text.split('\n')) {
-    if (line.startsWith('```')) inFence = !inFence;
-    const heading = inFence ? null : /^#{1,6}\s+(.*)$/.exec(line);
+  for (const { line } of proseLines(text)) {
+    const heading = /^#{1,6}\s+(.*)$/.exec(line);
     if (heading) set.add((heading[1] as string).trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-'));
   }
   return set;
@@ -109,10 +120,7 @@ function checkLinks(files: string[]): string[] {
   const problems: string[] = [];
   for (const file of files) {
     const text = readFileSync(path.join(root, file), 'utf8');
-    let inFence = false;
-    text.split('\n').forEach((line, index) => {
-      if (line.startsWith('```')) inFence = !inFence;
-      if (inFence) return;
+    for (const { line, index } of proseLines(text)) {
       // A repository file named in a code span (`examples/demo.ts`) must exist too.
       for (const match of line.matchAll(/`((?:src|test|examples|scripts)\/[\w./-]+\.\w+)`/g)) {
         if (!existsSync(path.join(root, match[1] as string))) problems.push(`${file}:${index + 1}: names ${match[1]}: no such file`);
@@ -128,7 +136,7 @@ function checkLinks(files: string[]): string[] {
           problems.push(`${where}: no heading #${anchor} in ${resolved}`);
         }
       }
-    });
+    }
   }
   return problems;
 }
