@@ -45,7 +45,7 @@ export {
 export type { CachedKeyStoreOptions } from './key-stores/cache.js';
 export { chainKeyStores } from './key-stores/chain.js';
 export { requireValidSharedSecret } from './wire/secret.js';
-export type { HandleResult, WebhookReceiverOptions } from './receiver/receiver.js';
+export type { HandleOptions, HandleResult, WebhookReceiverOptions } from './receiver/receiver.js';
 export { DEFAULT_HANDLER_TIMEOUT_MS } from './delivery/options.js';
 export type { DeliveryOptions } from './delivery/options.js';
 export { DEFAULT_IDEMPOTENCY_LEASE_MS, DEFAULT_IDEMPOTENCY_TTL_MS } from './idempotency/idempotency-store.js';

@@ -74,3 +74,13 @@ export function resolveDeliveryOptions(options: DeliveryOptions): DeliveryPlan {
     stats: checkStats(options.stats),
   };
 }
+
+/**
+ * The plan for one delivery whose caller has a deadline of its own (a Lambda invocation's
+ * remaining time): `handlerTimeoutMs` becomes the smaller of the configured one and `capMs`.
+ */
+export function withHandlerDeadline(plan: DeliveryPlan, capMs: number | undefined): DeliveryPlan {
+  if (capMs === undefined || capMs >= plan.handlerTimeoutMs) return plan;
+  return { ...plan, handlerTimeoutMs: Math.max(1, Math.floor(capMs)) };
+}
+

@@ -7,7 +7,7 @@ import { checkFunction, checkOptionNames, checkPositiveInteger } from '../option
 import { notifyError } from '../receiver/notify-error.js';
 import { runPipeline } from '../receiver/pipeline.js';
 import { checkContentEncoding, inflateBody, SUPPORTED_CONTENT_ENCODINGS } from './content-encoding.js';
-import { DELIVERY_OPTION_NAMES, resolveDeliveryOptions, type DeliveryOptions } from '../delivery/options.js';
+import { DELIVERY_OPTION_NAMES, resolveDeliveryOptions, withHandlerDeadline, type DeliveryOptions } from '../delivery/options.js';
 import type { HeldClaim } from '../delivery/claim.js';
 import { reportDelivered, reportRejected } from '../delivery/report.js';
 import { claimEvent, deliver } from '../delivery/sequence.js';
@@ -109,7 +109,12 @@ export interface HttpHandler<TContext> {
    * Runs one request: head checks, body (via `readBody`), the receiver pipeline, then
    * `onEvent` or pass-through. Never rejects for a `WebhookError`: those become answers.
    */
-  handle(head: HttpRequestHead, readBody: (limits: BodyLimits) => Promise<unknown>, context: TContext): Promise<HttpHandlerResult>;
+  handle(
+    head: HttpRequestHead,
+    readBody: (limits: BodyLimits) => Promise<unknown>,
+    context: TContext,
+    handlerDeadlineMs?: number,
+  ): Promise<HttpHandlerResult>;
   /** Passes an error the adapter found itself to the configured `onError` hook (checked once, here). */
   notifyError(error: WebhookError, context: TContext): void;
 }
@@ -192,7 +197,7 @@ export function createHttpHandler<TContext>(
     limits,
     handlesEvents: onEvent !== undefined,
     notifyError: (error, context) => notifyError(onError, error, context),
-    async handle(head, readBody, context) {
+    async handle(head, readBody, context, handlerDeadlineMs) {
       const started = performance.now();
       countStat(plan.stats, 'received');
       let event: KompliantEvent<PayloadV1> | undefined;
@@ -206,7 +211,7 @@ export function createHttpHandler<TContext>(
         event = opened instanceof Promise ? await opened : opened;
         if (onEvent !== undefined) {
           const verified = event;
-          const outcome = await deliver(plan, started, verified, (e) => onEvent(e, context));
+          const outcome = await deliver(withHandlerDeadline(plan, handlerDeadlineMs), started, verified, (e) => onEvent(e, context));
           return { kind: 'answer', answer: outcome === 'duplicate' ? DUPLICATE_ANSWER : RECEIVED_ANSWER, event: verified };
         }
         claim = await claimEvent(plan, event);
@@ -246,10 +251,11 @@ export async function answerRequest<TContext>(
   makeHead: () => HttpRequestHead,
   readBody: (limits: BodyLimits) => Promise<unknown>,
   context: TContext,
+  handlerDeadlineMs?: number,
 ): Promise<HttpAnswer> {
   let result: HttpHandlerResult;
   try {
-    result = await handler.handle(makeHead(), readBody, context);
+    result = await handler.handle(makeHead(), readBody, context, handlerDeadlineMs);
   } catch (cause) {
     const failure = new WebhookError('HANDLER_FAILED', { message: 'Internal error', cause });
     handler.notifyError(failure, context);

@@ -3,7 +3,7 @@ import { isWebhookError, type WebhookError } from '../wire/errors.js';
 import type { KompliantEvent, PayloadV1 } from '../wire/event.js';
 import { countingKeyStore } from '../key-stores/counting.js';
 import { checkFunction, checkOptionNames } from '../options/checks.js';
-import { DELIVERY_OPTION_NAMES, resolveDeliveryOptions, type DeliveryOptions } from '../delivery/options.js';
+import { DELIVERY_OPTION_NAMES, resolveDeliveryOptions, withHandlerDeadline, type DeliveryOptions } from '../delivery/options.js';
 import { reportRejected } from '../delivery/report.js';
 import { deliver } from '../delivery/sequence.js';
 import { countStat } from '../delivery/stats.js';
@@ -24,6 +24,15 @@ export interface HandleResult<TData = PayloadV1> {
   duplicate: boolean;
 }
 
+/** Per-call settings of {@link WebhookReceiver.handle}. */
+export interface HandleOptions {
+  /**
+   * A deadline of the caller's own, such as a queue consumer's remaining invocation time: the
+   * handler gets the smaller of this and the receiver's `handlerTimeoutMs`.
+   */
+  handlerTimeoutMs?: number;
+}
+
 /** The framework-free pipeline. */
 export interface WebhookReceiver {
   /**
@@ -42,6 +51,7 @@ export interface WebhookReceiver {
   handle<TData = PayloadV1>(
     body: unknown,
     handler: (event: KompliantEvent<TData>) => unknown,
+    options?: HandleOptions,
   ): Promise<HandleResult<TData>>;
 }
 
@@ -69,15 +79,23 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
     return Promise.reject(error);
   };
   return {
-    async handle<TData = PayloadV1>(body: unknown, handler: (event: KompliantEvent<TData>) => unknown): Promise<HandleResult<TData>> {
+    async handle<TData = PayloadV1>(
+      body: unknown,
+      handler: (event: KompliantEvent<TData>) => unknown,
+      handleOptions?: HandleOptions,
+    ): Promise<HandleResult<TData>> {
       if (typeof handler !== 'function') throw new TypeError('handle: handler must be a function');
+      const deadline = handleOptions?.handlerTimeoutMs;
+      if (deadline !== undefined && (typeof deadline !== 'number' || !(deadline > 0))) {
+        throw new TypeError('handle: handlerTimeoutMs must be a positive number');
+      }
       const started = performance.now();
       countStat(plan.stats, 'received');
       let event: KompliantEvent<TData> | undefined;
       try {
         const opened = runPipeline<TData>(config, body);
         event = opened instanceof Promise ? await opened : opened;
-        const outcome = await deliver(plan, started, event, handler);
+        const outcome = await deliver(withHandlerDeadline(plan, deadline), started, event, handler);
         return { event, duplicate: outcome === 'duplicate' };
       } catch (error) {
         if (isWebhookError(error)) {
