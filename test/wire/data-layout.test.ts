@@ -245,7 +245,7 @@ describe('detect -> option -> receiver', () => {
 describe('the emulator sends in a configured layout', { timeout: 20_000 }, () => {
   it('a receiver with the same layout accepts its webhooks; one left at the default answers DECRYPTION_FAILED', async () => {
     const layout: DataLayoutName = 'tag-ciphertext-nonce';
-    const f = await startEmulatorWithClient({ allowHttpLocalhost: true, timeScale: 0.001, maxRetries: 0, layout });
+    const f = await startEmulatorWithClient({ allowHttpLocalhost: true, timeScale: 0.001, attemptTimeoutMs: 5_000, maxRetries: 0, layout });
     const matching = await startTestReceiver({ layout });
     const defaulted = await startTestReceiver();
     try {
