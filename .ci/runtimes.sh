@@ -143,7 +143,7 @@ step "node $("$node20" --version) (engines floor) smoke" "$node20" test/runtimes
 step "bun $("$bun" --version) smoke" env BUN_RUNTIME_TRANSPILER_CACHE_PATH=0 BUN_INSTALL_CACHE_DIR="$tmp/bun-cache" \
   "$bun" --no-install test/runtimes/smoke.mjs
 step "deno $DENO_VERSION smoke" env DENO_DIR="$tmp/deno-dir" DENO_NO_UPDATE_CHECK=1 \
-  "$deno" run --no-prompt --cached-only --no-remote --allow-read test/runtimes/smoke.mjs
+  "$deno" run --no-prompt --cached-only --no-remote --allow-read --allow-net=127.0.0.1 test/runtimes/smoke.mjs
 step "workerd $("$workerd" --version | sed 's/^workerd //') smoke" node test/runtimes/workerd.mjs "$workerd" "$tmp/workerd"
 
 echo

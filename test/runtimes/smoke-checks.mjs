@@ -74,8 +74,12 @@ async function answer(handler, request) {
  * @param {object} p.testing the module `kompliant-webhooks/testing`
  * @param {{ keys: Record<string, string>, cases: Array<{ name: string, body: string, expect: { status: number, code?: string, event?: object } }> }} p.vectors
  *   the shared vectors, test/fixtures/vectors/envelopes.json
+ * @param {{ label: string, post: (body: string) => Promise<Response> }} [p.served] optional: the
+ *   runtime's own server (Bun.serve, Deno.serve, a Workers fetch export) running
+ *   `createFetchHandler({ keyStore: memoryKeyStore(vectors.keys), onEvent })`; `post` sends a
+ *   body to it, and every vector is checked through it too
  */
-export async function runSmokeChecks({ core, fetchAdapter, testing, vectors }) {
+export async function runSmokeChecks({ core, fetchAdapter, testing, vectors, served }) {
   const { createWebhookReceiver, isWebhookError, memoryKeyStore, openEnvelope } = core;
   const { createFetchHandler } = fetchAdapter;
   const { createTestWebhook, generateSharedSecret } = testing;
@@ -184,6 +188,18 @@ export async function runSmokeChecks({ core, fetchAdapter, testing, vectors }) {
         check(seen.length === 0, 'onEvent was called');
       }
     });
+  }
+
+  if (served) {
+    for (const vector of vectors.cases) {
+      await run(`vector via ${served.label}: ${vector.name}`, async () => {
+        const response = await served.post(vector.body);
+        const body = await response.json();
+        check(response.status === vector.expect.status, `status ${response.status}, expected ${vector.expect.status}`);
+        if (vector.expect.status === 200) check(jsonEqual(body, { received: true }), `body ${JSON.stringify(body)}`);
+        else check(body?.error?.code === vector.expect.code, `code ${body?.error?.code}, expected ${vector.expect.code}`);
+      });
+    }
   }
 
   return { results };

@@ -4,7 +4,9 @@
 // Writes a worker into <temp dir>: the built package's ESM files (each entry point resolved
 // through package.json "exports", as a bundler would), the shared checks, the shared vectors as
 // a JSON module, and a workerd config with the `nodejs_compat` flag (the core needs node:crypto).
-// The worker's test() handler runs the checks; workerd exits non-zero when it throws.
+// The worker's fetch export is the Fetch handler (as the README shows); its test() handler runs
+// the checks, and sends every vector to the fetch export through a service binding to itself.
+// workerd exits non-zero when test() throws.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,9 +44,18 @@ import * as testing from './${esmTarget('./testing')}';
 import vectors from './envelopes.json';
 import { formatReport, runSmokeChecks } from './smoke-checks.mjs';
 
+// The README's Workers setup: the Fetch handler is the worker's fetch export.
+const handler = fetchAdapter.createFetchHandler({ keyStore: core.memoryKeyStore(vectors.keys), onEvent: () => {} });
+
 export default {
-  async test() {
-    const report = formatReport('workerd ' + ${JSON.stringify(readWorkerdVersion())}, await runSmokeChecks({ core, fetchAdapter, testing, vectors }));
+  fetch: handler,
+  async test(controller, env) {
+    // env.SELF is a service binding to this worker: requests reach the fetch export above.
+    const served = {
+      label: 'the worker fetch export',
+      post: (body) => env.SELF.fetch('http://worker/webhooks/kompliant', { method: 'POST', headers: { 'content-type': 'application/json' }, body }),
+    };
+    const report = formatReport('workerd ' + ${JSON.stringify(readWorkerdVersion())}, await runSmokeChecks({ core, fetchAdapter, testing, vectors, served }));
     console.log(report.text);
     if (report.failed > 0 || report.total === 0) throw new Error(report.failed + ' smoke checks failed');
   },
@@ -66,6 +77,7 @@ ${modules.map((m) => `    (name = "${m.name}", ${m.kind} = embed "${m.name}")`).
   ],
   compatibilityDate = "2025-09-01",
   compatibilityFlags = ["nodejs_compat"],
+  bindings = [ (name = "SELF", service = "smoke") ],
 );
 `;
 writeFileSync(join(dir, 'config.capnp'), config);
