@@ -121,10 +121,12 @@ step() {
 }
 
 # vitest under one Node binary (its workers run on that binary too), then a plain summary line.
+# The default timeouts are raised: this checks runtimes, not speed, on a shared CI machine.
 vitest_with() {
   local node="$1"
   local report="$tmp/vitest-$("$node" --version).json"
-  "$node" node_modules/vitest/vitest.mjs run --reporter=default --reporter=json --outputFile.json="$report" "${subset[@]}" \
+  "$node" node_modules/vitest/vitest.mjs run --testTimeout=30000 --hookTimeout=30000 \
+    --reporter=default --reporter=json --outputFile.json="$report" "${subset[@]}" \
     || true
   node -e '
 const r = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
