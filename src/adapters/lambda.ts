@@ -3,6 +3,7 @@ import { decodeBase64Strict } from '../wire/base64.js';
 import { WebhookError } from '../wire/errors.js';
 import { answerBodyText, answerHeaderPairs, type HttpAnswer } from '../http/answer.js';
 import { answerRequest, createHttpHandler, HTTP_HANDLER_OPTION_NAMES, type HttpHandlerOptions, type HttpRequestHead } from '../http/handler.js';
+import type { PayloadSchemas } from '../receiver/payload-schemas.js';
 import { withoutNames } from '../options/option-names.js';
 
 /**
@@ -49,10 +50,10 @@ export interface LambdaHttpResult {
  * `maxBodyBytes`, `onError`. Hooks receive the Lambda event. There is no `readTimeoutMs`:
  * Lambda delivers the body whole, within API Gateway's own limits.
  */
-export interface LambdaHandlerOptions<TEvent extends LambdaHttpEvent = LambdaHttpEvent>
-  extends Omit<HttpHandlerOptions<TEvent>, 'readTimeoutMs'> {
+export interface LambdaHandlerOptions<TEvent extends LambdaHttpEvent = LambdaHttpEvent, TSchemas extends PayloadSchemas = {}>
+  extends Omit<HttpHandlerOptions<TEvent, TSchemas>, 'readTimeoutMs'> {
   /** Handles the event; answered 200 once it resolves, 500 HANDLER_FAILED if it throws. Required. */
-  onEvent: NonNullable<HttpHandlerOptions<TEvent>['onEvent']>;
+  onEvent: NonNullable<HttpHandlerOptions<TEvent, TSchemas>['onEvent']>;
 }
 
 /** A Lambda handler for HTTP events. */
@@ -133,13 +134,13 @@ function toResult(answer: HttpAnswer): LambdaHttpResult {
  * });
  * ```
  */
-export function createLambdaHandler<TEvent extends LambdaHttpEvent = LambdaHttpEvent>(
-  options: LambdaHandlerOptions<TEvent>,
+export function createLambdaHandler<TEvent extends LambdaHttpEvent = LambdaHttpEvent, TSchemas extends PayloadSchemas = {}>(
+  options: LambdaHandlerOptions<TEvent, TSchemas>,
 ): LambdaHttpHandler<TEvent> {
   if (typeof options === 'object' && options !== null && options.onEvent === undefined) {
     throw new TypeError('createLambdaHandler: onEvent is required (a Lambda handler must return a result)');
   }
-  const handler = createHttpHandler<TEvent>(options, 'createLambdaHandler', LAMBDA_OPTION_NAMES);
+  const handler = createHttpHandler<TEvent, TSchemas>(options, 'createLambdaHandler', LAMBDA_OPTION_NAMES);
 
   return async function kompliantLambdaHandler(event: TEvent): Promise<LambdaHttpResult> {
     const answer = await answerRequest(handler, () => lambdaRequestHead(event), async () => lambdaBody(event), event);

@@ -2,7 +2,7 @@
 import { EVENT_TYPE_PATTERN } from '../wire/envelope.js';
 import type { EventType, KompliantEvent, PayloadV1 } from '../wire/event.js';
 import { checkOptionNames } from '../options/checks.js';
-import { resolvePayloadSchemas, type PayloadSchemas, type SchemaOutput } from '../receiver/payload-schemas.js';
+import { resolvePayloadSchemas, type PayloadSchemas, type SchemaEvent, type SchemaOutput } from '../receiver/payload-schemas.js';
 
 /**
  * The decrypted `data` type of each event type. An interface, so you can describe your own
@@ -46,11 +46,11 @@ export interface EventRouter<TContext = unknown, TSchemas extends PayloadSchemas
   /** Adds a handler for one event type (or several); `event` is narrowed to that type. */
   on<T extends EventType>(eventType: T | readonly T[], handler: RouteHandler<RoutedEvent<T, TSchemas>, TContext>): this;
   /** Adds a handler for every event. */
-  onAny(handler: RouteHandler<KompliantEvent, TContext>): this;
+  onAny(handler: RouteHandler<SchemaEvent<TSchemas>, TContext>): this;
   /** Adds a fallback for event types no `on` handler names (new types Kompliant adds later). */
-  onUnknown(handler: RouteHandler<KompliantEvent, TContext>): this;
+  onUnknown(handler: RouteHandler<SchemaEvent<TSchemas>, TContext>): this;
   /** Runs the handlers for one event; bound, so `onEvent: router.handle` works. */
-  readonly handle: (event: KompliantEvent, context: TContext) => Promise<void>;
+  readonly handle: (event: SchemaEvent<TSchemas>, context: TContext) => Promise<void>;
   /**
    * The `schemas` the router was created with, to give the entry point too (`schemas:
    * router.schemas`): the entry point validates, the router only types its handlers by them.
@@ -126,7 +126,8 @@ export function createEventRouter<TContext = unknown, TSchemas extends PayloadSc
     },
     handle: async (event, context) => {
       const typed = byType.get(event.event_type);
-      for (const handler of [...anyHandlers, ...(typed ?? unknownHandlers)]) await handler(event, context);
+      // Each handler was typed for this event's type when it was registered.
+      for (const handler of [...anyHandlers, ...(typed ?? unknownHandlers)]) await handler(event as KompliantEvent, context);
     },
   };
   return router;

@@ -17,12 +17,12 @@ export type SchemaTypedEvent<TSchemas, TType extends keyof TSchemas & string> = 
 /**
  * The event a handler receives when the entry point has `schemas`: for each schema'd type, an
  * event whose `data` is the schema's output; any other type is a `KompliantEvent<PayloadV1>`.
- * With no schemas it is `KompliantEvent<PayloadV1>`. `Extract<SchemaEvent<S>, { event_type: 'X' }>`
+ * With no schemas (or schemas typed only as `PayloadSchemas`) it is `KompliantEvent<PayloadV1>`. `Extract<SchemaEvent<S>, { event_type: 'X' }>`
  * picks one type's event; `createEventRouter({ schemas })` narrows per handler.
  */
-export type SchemaEvent<TSchemas = {}> =
-  | { [K in keyof TSchemas & string]: SchemaTypedEvent<TSchemas, K> }[keyof TSchemas & string]
-  | KompliantEvent<PayloadV1>;
+export type SchemaEvent<TSchemas = {}> = string extends keyof TSchemas
+  ? KompliantEvent<PayloadV1> // schemas known only as a record of any type names: nothing to narrow by
+  : { [K in keyof TSchemas & string]: SchemaTypedEvent<TSchemas, K> }[keyof TSchemas & string] | KompliantEvent<PayloadV1>;
 
 const MAX_LISTED_PATHS = 10;
 const MAX_SEGMENT_LENGTH = 64;

@@ -46,7 +46,7 @@ beforeEach(() => {
 });
 afterEach(() => uninstall());
 
-function appWith(onEvent: (event: KompliantEvent) => unknown, extra: Record<string, unknown> = {}) {
+function appWith(onEvent: (event: KompliantEvent) => unknown, extra: { handlerTimeoutMs?: number } = {}) {
   const app = express();
   app.post('/hook', kompliantWebhook({ keyStore, onEvent, ...extra }));
   return app;
@@ -56,7 +56,7 @@ const deliverySpans = (): ReadableSpan[] => exporter.getFinishedSpans().filter((
 
 async function metricPoints(name: string): Promise<DataPoint<unknown>[]> {
   const { resourceMetrics } = await reader.collect();
-  return resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics.filter((m) => m.descriptor.name === name).flatMap((m) => m.dataPoints));
+  return resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics.filter((m) => m.descriptor.name === name).flatMap((m) => m.dataPoints as DataPoint<unknown>[]));
 }
 
 describe('instrumentKompliantWebhooks: spans', () => {
