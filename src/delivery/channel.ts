@@ -36,7 +36,7 @@ export interface DeliveryChannelMessage {
   event?: DeliveryChannelEvent;
   /** How the delivery ended; set before `asyncStart`. */
   outcome?: WebhookOutcome;
-  /** The HTTP status the delivery was (or would be) answered with; set before `asyncStart`. */
+  /** 200 for a delivery that ended well (handled, duplicate, passed), else the error's status; set before `asyncStart`. */
   status?: number;
   /** The error code of a delivery that did not end in 200. */
   code?: WebhookErrorCode;
