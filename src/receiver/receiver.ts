@@ -32,8 +32,9 @@ export interface HandleResult<TData = PayloadV1> {
 /** The framework-free pipeline; `TSchemas` (the `schemas` option's type) types `handle`'s event. */
 export interface WebhookReceiver<TSchemas extends PayloadSchemas = {}> {
   /**
-   * Validates, resolves the key, decrypts, checks the payload's schema (if any) and returns the event. `body` is the request body
-   * as a JSON string, UTF-8 bytes, or an already parsed object. Rejects with `WebhookError`.
+   * Validates, resolves the key, decrypts, checks the payload's schema (if any) and returns the
+   * event. `body` is the request body as a JSON string, UTF-8 bytes, or an already parsed object.
+   * Rejects with `WebhookError`.
    */
   receive<TData = PayloadV1>(body: unknown): Promise<KompliantEvent<TData>>;
   /**
