@@ -53,7 +53,11 @@ export type { ClaimResult, IdempotencyStore } from './idempotency/idempotency-st
 export { DEFAULT_MEMORY_IDEMPOTENCY_MAX, memoryIdempotencyStore } from './idempotency/memory.js';
 export type { MemoryIdempotencyStoreOptions } from './idempotency/memory.js';
 export { createEventRouter } from './delivery/router.js';
-export type { EventRouter, KompliantEventDataMap, RoutedEvent, RouteHandler } from './delivery/router.js';
+export type { EventRouter, EventRouterOptions, KompliantEventDataMap, RoutedEvent, RouteHandler } from './delivery/router.js';
+export type { PayloadSchemas, SchemaEvent, SchemaOutput, SchemaTypedEvent } from './receiver/payload-schemas.js';
+export type { StandardSchemaV1 } from './wire/standard-schema.js';
+export { DELIVERY_CHANNEL_NAME } from './delivery/channel.js';
+export type { DeliveryChannelEvent, DeliveryChannelMessage } from './delivery/channel.js';
 export { createIpAllowList, KOMPLIANT_SENDER_IPS } from './http/ip-allow-list.js';
 export { SUPPORTED_CONTENT_ENCODINGS } from './http/content-encoding.js';
 export type { WebhookLogFields, WebhookLogger, WebhookOutcome } from './delivery/logger.js';

@@ -6,6 +6,7 @@ import { errorAnswer } from '../http/answer.js';
 import { createHttpHandler, type HttpHandlerOptions, type HttpRequestHead } from '../http/handler.js';
 import { writeNodeAnswer } from '../http/node-answer.js';
 import { WebhookError } from '../wire/errors.js';
+import type { PayloadSchemas } from '../receiver/payload-schemas.js';
 
 declare global {
   // Declaration merging into the global `Express` namespace that @types/express 4 and 5 both
@@ -25,7 +26,10 @@ export type WebhookRequest = IncomingMessage & { body?: unknown; kompliantEvent?
  * Options of {@link kompliantWebhook}: `keyStore` (required), `aad`, `layout`, `maxBodyBytes`,
  * `readTimeoutMs`, `onEvent`, `onError`. Hooks receive the request.
  */
-export type KompliantWebhookOptions<TRequest extends IncomingMessage = WebhookRequest> = HttpHandlerOptions<TRequest>;
+export type KompliantWebhookOptions<TRequest extends IncomingMessage = WebhookRequest, TSchemas extends PayloadSchemas = {}> = HttpHandlerOptions<
+  TRequest,
+  TSchemas
+>;
 
 /**
  * The middleware's shape: works with Express 4 and 5, Connect, and plain node:http (where
@@ -75,10 +79,10 @@ class ExpressRequestHead implements HttpRequestHead {
  * }));
  * ```
  */
-export function kompliantWebhook<TRequest extends IncomingMessage = WebhookRequest>(
-  options: KompliantWebhookOptions<TRequest>,
+export function kompliantWebhook<TRequest extends IncomingMessage = WebhookRequest, TSchemas extends PayloadSchemas = {}>(
+  options: KompliantWebhookOptions<TRequest, TSchemas>,
 ): KompliantWebhookMiddleware<TRequest> {
-  const handler = createHttpHandler<TRequest>(options, 'kompliantWebhook');
+  const handler = createHttpHandler<TRequest, TSchemas>(options, 'kompliantWebhook');
 
   return async function kompliantWebhookMiddleware(req, res, next): Promise<void> {
     let result;

@@ -6,6 +6,7 @@ import { answerRequest, createHttpHandler, HTTP_HANDLER_OPTION_NAMES, type HttpH
 import { checkNonNegativeInteger } from '../options/checks.js';
 import { DEFAULT_INVOCATION_MARGIN_MS, invocationDeadline, type LambdaContextLike } from './lambda-invocation.js';
 import { optionNames, withoutNames } from '../options/option-names.js';
+import type { PayloadSchemas } from '../receiver/payload-schemas.js';
 
 /**
  * The fields of an API Gateway REST API (v1) proxy event this adapter reads. Structural, so
@@ -51,10 +52,10 @@ export interface LambdaHttpResult {
  * `maxBodyBytes`, `onError`. Hooks receive the Lambda event. There is no `readTimeoutMs`:
  * Lambda delivers the body whole, within API Gateway's own limits.
  */
-export interface LambdaHandlerOptions<TEvent extends LambdaHttpEvent = LambdaHttpEvent>
-  extends Omit<HttpHandlerOptions<TEvent>, 'readTimeoutMs'> {
+export interface LambdaHandlerOptions<TEvent extends LambdaHttpEvent = LambdaHttpEvent, TSchemas extends PayloadSchemas = {}>
+  extends Omit<HttpHandlerOptions<TEvent, TSchemas>, 'readTimeoutMs'> {
   /** Handles the event; answered 200 once it resolves, 500 HANDLER_FAILED if it throws. Required. */
-  onEvent: NonNullable<HttpHandlerOptions<TEvent>['onEvent']>;
+  onEvent: NonNullable<HttpHandlerOptions<TEvent, TSchemas>['onEvent']>;
   /**
    * Time kept back from the invocation: the handler's deadline is the smaller of
    * `handlerTimeoutMs` and `context.getRemainingTimeInMillis()` minus this, so a slow handler is
@@ -147,13 +148,13 @@ function toResult(answer: HttpAnswer): LambdaHttpResult {
  * });
  * ```
  */
-export function createLambdaHandler<TEvent extends LambdaHttpEvent = LambdaHttpEvent>(
-  options: LambdaHandlerOptions<TEvent>,
+export function createLambdaHandler<TEvent extends LambdaHttpEvent = LambdaHttpEvent, TSchemas extends PayloadSchemas = {}>(
+  options: LambdaHandlerOptions<TEvent, TSchemas>,
 ): LambdaHttpHandler<TEvent> {
   if (typeof options === 'object' && options !== null && options.onEvent === undefined) {
     throw new TypeError('createLambdaHandler: onEvent is required (a Lambda handler must return a result)');
   }
-  const handler = createHttpHandler<TEvent>(options, 'createLambdaHandler', LAMBDA_OPTION_NAMES);
+  const handler = createHttpHandler<TEvent, TSchemas>(options, 'createLambdaHandler', LAMBDA_OPTION_NAMES);
   const marginMs = checkNonNegativeInteger(options.invocationMarginMs, 'invocationMarginMs', DEFAULT_INVOCATION_MARGIN_MS);
 
   return async function kompliantLambdaHandler(event: TEvent, context?: LambdaContextLike): Promise<LambdaHttpResult> {

@@ -1,19 +1,25 @@
-// Reports how a delivery ended: one counter and one log line each, at info, warn (4xx) or error (5xx).
+// Reports how a delivery ended: one counter and one log line each, at info, warn (4xx) or error (5xx), and the end of its channel message.
 import type { WebhookError } from '../wire/errors.js';
 import type { KompliantEvent } from '../wire/event.js';
+import { finishDeliveryTrace, type DeliveryChannelMessage } from './channel.js';
 import { eventLogFields, writeLog, type WebhookOutcome } from './logger.js';
 import type { DeliveryPlan } from './options.js';
 import { countStat } from './stats.js';
 
 const elapsed = (started: number): number => Math.round(performance.now() - started);
 
-/** Counts and logs (at info) a delivery that ended well. `started` is a `performance.now()`. */
+/**
+ * Counts and logs (at info) a delivery that ended well. `started` is a `performance.now()`;
+ * `trace` the delivery's channel message, when anybody listens.
+ */
 export function reportDelivered(
   plan: DeliveryPlan,
   started: number,
   outcome: 'handled' | 'passed' | 'duplicate',
   event: KompliantEvent<unknown>,
+  trace?: DeliveryChannelMessage,
 ): void {
+  finishDeliveryTrace(trace, outcome, event);
   countStat(plan.stats, outcome === 'duplicate' ? 'duplicate' : 'handled');
   if (plan.logger === undefined) return;
   writeLog(plan.logger, 'info', { ...eventLogFields(event), duration: elapsed(started), outcome }, `kompliant webhook ${outcome}`);
@@ -23,11 +29,18 @@ export function reportDelivered(
  * Counts and logs a delivery that ended in `error`: warn for 4xx, error for 5xx. `event` is
  * given once the envelope decrypted; before that only the code is logged.
  */
-export function reportRejected(plan: DeliveryPlan, started: number, error: WebhookError, event?: KompliantEvent<unknown>): void {
-  countStat(plan.stats, 'rejected', error.code);
-  if (plan.logger === undefined) return;
+export function reportRejected(
+  plan: DeliveryPlan,
+  started: number,
+  error: WebhookError,
+  event?: KompliantEvent<unknown>,
+  trace?: DeliveryChannelMessage,
+): void {
   const outcome: WebhookOutcome =
     error.code === 'HANDLER_TIMEOUT' ? 'timeout' : error.code === 'HANDLER_FAILED' ? 'failed' : 'rejected';
+  finishDeliveryTrace(trace, outcome, event, error);
+  countStat(plan.stats, 'rejected', error.code);
+  if (plan.logger === undefined) return;
   const fields = { ...(event === undefined ? {} : eventLogFields(event)), code: error.code, duration: elapsed(started), outcome };
   writeLog(plan.logger, error.status >= 500 ? 'error' : 'warn', fields, `kompliant webhook ${outcome}: ${error.code}`);
 }

@@ -22,7 +22,8 @@ describe('the published package', () => {
     expect(pkg.dependencies ?? {}).toEqual({});
   });
 
-  it.each(['module', 'commonjs'] as const)('imports every export by name (%s)', (type) => {
+  // One process per subpath: give a loaded machine time (the default 5 s is a subpath or two).
+  it.each(['module', 'commonjs'] as const)('imports every export by name (%s)', { timeout: 60_000 }, (type) => {
     const subpaths = Object.keys(pkg.exports).filter((p) => p !== './package.json');
     for (const subpath of subpaths) {
       const name = `kompliant-webhooks${subpath.slice(1)}`;
