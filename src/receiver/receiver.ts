@@ -4,7 +4,7 @@ import type { KompliantEvent, PayloadV1 } from '../wire/event.js';
 import { countingKeyStore } from '../key-stores/counting.js';
 import { checkFunction, checkOptionNames } from '../options/checks.js';
 import { DELIVERY_OPTION_NAMES, resolveDeliveryOptions, type DeliveryOptions } from '../delivery/options.js';
-import { reportRejected } from '../delivery/report.js';
+import { reportDelivered, reportRejected } from '../delivery/report.js';
 import { deliver } from '../delivery/sequence.js';
 import { countStat } from '../delivery/stats.js';
 import { notifyError } from './notify-error.js';
@@ -29,6 +29,8 @@ export interface WebhookReceiver {
   /**
    * Validates, resolves the key, decrypts and returns the event. `body` is the request body
    * as a JSON string, UTF-8 bytes, or an already parsed object. Rejects with `WebhookError`.
+   * Counted and logged like a pass-through delivery: `received`, then `handled` when the event
+   * is returned (no deduplication: use `handle` for that) or `rejected` with the code.
    */
   receive<TData = PayloadV1>(body: unknown): Promise<KompliantEvent<TData>>;
   /**
@@ -64,9 +66,16 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
   const config: ResolvedReceiverOptions = resolveReceiverOptions(options, (store) => countingKeyStore(store, plan.stats));
   checkOptionNames(options, WEBHOOK_RECEIVER_OPTION_NAMES, 'createWebhookReceiver');
   const onError = checkFunction<(error: WebhookError) => void>(options.onError, 'onError');
-  const rejected = (error: unknown): Promise<never> => {
-    if (isWebhookError(error)) notifyError(onError, error);
+  const rejected = (started: number, error: unknown): Promise<never> => {
+    if (isWebhookError(error)) {
+      reportRejected(plan, started, error);
+      notifyError(onError, error);
+    }
     return Promise.reject(error);
+  };
+  const received = <TData>(started: number, event: KompliantEvent<TData>): KompliantEvent<TData> => {
+    reportDelivered(plan, started, 'passed', event);
+    return event;
   };
   return {
     async handle<TData = PayloadV1>(body: unknown, handler: (event: KompliantEvent<TData>) => unknown): Promise<HandleResult<TData>> {
@@ -88,13 +97,17 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
       }
     },
     receive<TData = PayloadV1>(body: unknown): Promise<KompliantEvent<TData>> {
+      const started = performance.now();
+      countStat(plan.stats, 'received');
       let opened: KompliantEvent<TData> | Promise<KompliantEvent<TData>>;
       try {
         opened = runPipeline<TData>(config, body);
       } catch (error) {
-        return rejected(error);
+        return rejected(started, error);
       }
-      return opened instanceof Promise ? opened.then(undefined, rejected) : Promise.resolve(opened);
+      return opened instanceof Promise
+        ? opened.then((event) => received(started, event), (error: unknown) => rejected(started, error))
+        : Promise.resolve(received(started, opened));
     },
   };
 }
