@@ -69,12 +69,17 @@ class ExpressRequestHead implements HttpRequestHead {
  * Failures answer the spec's status with `{"error":{"code","message"}}` and never call
  * `next()`. Options are checked here, once: a bad option throws a `TypeError` naming it.
  *
+ * Hooks get the request typed as `TRequest`: pass your framework's request type
+ * (`kompliantWebhook<express.Request>(...)`) to use `req.ip` and the like. It is inferred when
+ * the middleware is assigned to a typed constant (`const h: express.RequestHandler = ...`), not
+ * inside `app.post(path, ...)`, whose overloads offer no single type to infer from.
+ *
  * @example
  * ```ts
- * app.post('/webhooks/kompliant', kompliantWebhook({
+ * app.post('/webhooks/kompliant', kompliantWebhook<express.Request>({
  *   keyStore: memoryKeyStore({ whk_20251121_01: process.env.KOMPLIANT_WEBHOOK_SECRET! }),
- *   async onEvent(event) {
- *     await jobs.enqueue(event.event_type, event.data);
+ *   async onEvent(event, req) {
+ *     await jobs.enqueue(event.event_type, event.data, req.ip);
  *   },
  * }));
  * ```

@@ -3,6 +3,7 @@ import { checkIdempotencyStore, DEFAULT_IDEMPOTENCY_LEASE_MS, DEFAULT_IDEMPOTENC
 import { memoryIdempotencyStore } from '../idempotency/memory.js';
 import { checkPositiveInteger } from '../options/checks.js';
 import { optionNames } from '../options/option-names.js';
+import { createDefaultLogger } from './default-logger.js';
 import { checkLogger, type WebhookLogger } from './logger.js';
 import { checkStats, type WebhookStatsSink } from './stats.js';
 
@@ -33,8 +34,13 @@ export interface DeliveryOptions {
    * deduplication by `id`, not a time window.
    */
   maxEventAgeMs?: number;
-  /** A pino/console-like logger for one structured line per delivery. Default: none. */
-  logger?: WebhookLogger;
+  /**
+   * A pino/console-like logger for one structured line per delivery (info when it ended well,
+   * warn for a 4xx, error for a 5xx). Default: rejections and failures only, on stderr through
+   * `console.warn` / `console.error`, at most one line per error code per 10 s. `false`: no
+   * lines at all.
+   */
+  logger?: WebhookLogger | false;
   /** A counter sink such as `createWebhookStats()`. Default: none. */
   stats?: WebhookStatsSink;
 }
@@ -57,7 +63,10 @@ export interface DeliveryPlan {
   ttlMs: number;
   handlerTimeoutMs: number;
   maxEventAgeMs: number | undefined;
+  /** Where delivery lines go: the `logger` option, the default stderr logger, or none (`logger: false`). */
   logger: WebhookLogger | undefined;
+  /** False for the default logger, which prints nothing for deliveries that ended well. */
+  logsDelivered: boolean;
   stats: WebhookStatsSink | undefined;
 }
 
@@ -70,7 +79,8 @@ export function resolveDeliveryOptions(options: DeliveryOptions): DeliveryPlan {
     ttlMs: checkPositiveInteger(options.idempotencyTtlMs, 'idempotencyTtlMs', DEFAULT_IDEMPOTENCY_TTL_MS),
     handlerTimeoutMs: checkPositiveInteger(options.handlerTimeoutMs, 'handlerTimeoutMs', DEFAULT_HANDLER_TIMEOUT_MS),
     maxEventAgeMs: options.maxEventAgeMs === undefined ? undefined : checkPositiveInteger(options.maxEventAgeMs, 'maxEventAgeMs', 0),
-    logger: checkLogger(options.logger),
+    logger: options.logger === false ? undefined : options.logger === undefined ? createDefaultLogger() : checkLogger(options.logger),
+    logsDelivered: options.logger !== undefined && options.logger !== false,
     stats: checkStats(options.stats),
   };
 }

@@ -2,7 +2,8 @@
 import type { WebhookError } from '../wire/errors.js';
 import type { KompliantEvent } from '../wire/event.js';
 import { finishDeliveryTrace, type DeliveryChannelMessage } from './channel.js';
-import { eventLogFields, writeLog, type WebhookOutcome } from './logger.js';
+import { rejectedEnvelope } from '../receiver/rejected-envelope.js';
+import { envelopeLogFields, eventLogFields, handlerErrorField, writeLog, type WebhookLogFields, type WebhookOutcome } from './logger.js';
 import type { DeliveryPlan } from './options.js';
 import { countStat } from './stats.js';
 
@@ -21,13 +22,15 @@ export function reportDelivered(
 ): void {
   finishDeliveryTrace(trace, outcome, event);
   countStat(plan.stats, outcome === 'duplicate' ? 'duplicate' : 'handled');
-  if (plan.logger === undefined) return;
+  if (!plan.logsDelivered) return;
   writeLog(plan.logger, 'info', { ...eventLogFields(event), duration: elapsed(started), outcome }, `kompliant webhook ${outcome}`);
 }
 
 /**
  * Counts and logs a delivery that ended in `error`: warn for 4xx, error for 5xx. `event` is
- * given once the envelope decrypted; before that only the code is logged.
+ * given once the envelope decrypted; before that the identifiers of an envelope that passed the
+ * envelope rules are logged (unauthenticated), else only the code. A HANDLER_FAILED with a
+ * cause carries the handler's error message and stack.
  */
 export function reportRejected(
   plan: DeliveryPlan,
@@ -41,6 +44,13 @@ export function reportRejected(
   finishDeliveryTrace(trace, outcome, event, error);
   countStat(plan.stats, 'rejected', error.code);
   if (plan.logger === undefined) return;
-  const fields = { ...(event === undefined ? {} : eventLogFields(event)), code: error.code, duration: elapsed(started), outcome };
+  const envelope = event === undefined ? rejectedEnvelope(error) : undefined;
+  const fields: WebhookLogFields = {
+    ...(event !== undefined ? eventLogFields(event) : envelope !== undefined ? envelopeLogFields(envelope) : {}),
+    code: error.code,
+    duration: elapsed(started),
+    outcome,
+  };
+  if (error.code === 'HANDLER_FAILED' && error.cause !== undefined) fields.handler_error = handlerErrorField(error.cause);
   writeLog(plan.logger, error.status >= 500 ? 'error' : 'warn', fields, `kompliant webhook ${outcome}: ${error.code}`);
 }

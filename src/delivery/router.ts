@@ -5,11 +5,14 @@ import { checkOptionNames } from '../options/checks.js';
 import { resolvePayloadSchemas, type PayloadSchemas, type SchemaEvent, type SchemaOutput } from '../receiver/payload-schemas.js';
 
 /**
- * The decrypted `data` type of each event type. An interface, so you can describe your own
- * payloads by declaration merging:
+ * The decrypted `data` type of each event type, empty until you describe your own payloads by
+ * declaration merging; an event type not listed here (the documented ones included) has
+ * `PayloadV1` data. Any name may be added, the documented ones too:
  *
  * @example
  * ```ts
+ * import type { PayloadV1 } from 'kompliant-webhooks';
+ *
  * declare module 'kompliant-webhooks' {
  *   interface KompliantEventDataMap {
  *     DOCUMENT_UPLOADED: PayloadV1 & { document_id: string };
@@ -17,10 +20,9 @@ import { resolvePayloadSchemas, type PayloadSchemas, type SchemaEvent, type Sche
  * }
  * ```
  */
-export interface KompliantEventDataMap {
-  WORKFLOW_COMPLETED: PayloadV1;
-  DOCUMENT_UPLOADED: PayloadV1;
-}
+// Empty on purpose: a property declared here could only be merged again with the very same
+// type (TS2717), which would stop users from typing the documented event names.
+export interface KompliantEventDataMap {}
 
 /**
  * The event a handler registered with `on(eventType, ...)` receives: narrowed by its type, with

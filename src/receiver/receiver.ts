@@ -4,7 +4,7 @@ import type { KompliantEvent, PayloadV1 } from '../wire/event.js';
 import { countingKeyStore } from '../key-stores/counting.js';
 import { checkFunction, checkOptionNames } from '../options/checks.js';
 import { DELIVERY_OPTION_NAMES, resolveDeliveryOptions, withHandlerDeadline, type DeliveryOptions } from '../delivery/options.js';
-import { reportRejected } from '../delivery/report.js';
+import { reportDelivered, reportRejected } from '../delivery/report.js';
 import { deliver } from '../delivery/sequence.js';
 import { countStat } from '../delivery/stats.js';
 import { finishDeliveryTrace, traceDelivery, traceEvent, type DeliveryChannelMessage } from '../delivery/channel.js';
@@ -43,7 +43,9 @@ export interface WebhookReceiver<TSchemas extends PayloadSchemas = {}> {
   /**
    * Validates, resolves the key, decrypts, checks the payload's schema (if any) and returns the
    * event. `body` is the request body as a JSON string, UTF-8 bytes, or an already parsed object.
-   * Rejects with `WebhookError`.
+   * Rejects with `WebhookError`. Counted and logged like a pass-through delivery: `received`, then
+   * `handled` when the event is returned (no deduplication: use `handle` for that) or `rejected`
+   * with the code.
    */
   receive<TData = PayloadV1>(body: unknown): Promise<KompliantEvent<TData>>;
   /**
@@ -86,9 +88,16 @@ export function createWebhookReceiver<TSchemas extends PayloadSchemas = {}>(opti
   const config: ResolvedReceiverOptions = resolveReceiverOptions(options, (store) => countingKeyStore(store, plan.stats));
   checkOptionNames(options, WEBHOOK_RECEIVER_OPTION_NAMES, 'createWebhookReceiver');
   const onError = checkFunction<(error: WebhookError) => void>(options.onError, 'onError');
-  const rejected = (error: unknown): Promise<never> => {
-    if (isWebhookError(error)) notifyError(onError, error);
+  const rejected = (started: number, error: unknown): Promise<never> => {
+    if (isWebhookError(error)) {
+      reportRejected(plan, started, error);
+      notifyError(onError, error);
+    }
     return Promise.reject(error);
+  };
+  const received = <TData>(started: number, event: KompliantEvent<TData>): KompliantEvent<TData> => {
+    reportDelivered(plan, started, 'passed', event);
+    return event;
   };
   /** The pipeline, then the payload's schema. */
   const open = <TData>(body: unknown): KompliantEvent<TData> | Promise<KompliantEvent<TData>> => {
@@ -139,13 +148,17 @@ export function createWebhookReceiver<TSchemas extends PayloadSchemas = {}>(opti
       return traceDelivery('receiver', (trace) => deliverBody(body, handler, trace, deadline));
     },
     receive<TData = PayloadV1>(body: unknown): Promise<KompliantEvent<TData>> {
+      const started = performance.now();
+      countStat(plan.stats, 'received');
       let opened: KompliantEvent<TData> | Promise<KompliantEvent<TData>>;
       try {
         opened = open<TData>(body);
       } catch (error) {
-        return rejected(error);
+        return rejected(started, error);
       }
-      return opened instanceof Promise ? opened.then(undefined, rejected) : Promise.resolve(opened);
+      return opened instanceof Promise
+        ? opened.then((event) => received(started, event), (error: unknown) => rejected(started, error))
+        : Promise.resolve(received(started, opened));
     },
   };
 }
