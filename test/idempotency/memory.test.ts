@@ -58,9 +58,9 @@ describe('memoryIdempotencyStore when full', () => {
   it('evicts done ids oldest first, never a claim, and remembers the last max ids', async () => {
     const store = memoryIdempotencyStore({ max: 3 });
     expect(await store.claim('held', 't', 60_000)).toBe('claimed');
-    for (const id of ['d1', 'd2', 'd3', 'd4']) {
-      await store.claim(id, 't', 60_000);
-      await store.complete(id, 't', 60_000);
+    for (const doneId of ['d1', 'd2', 'd3', 'd4']) {
+      await store.claim(doneId, 't', 60_000);
+      await store.complete(doneId, 't', 60_000);
     }
     // 3 slots: the claim and the two newest done ids.
     expect(await store.claim('held', 'x', 60_000)).toBe('in_progress');
