@@ -112,25 +112,27 @@ const summary = (answers: Answer[]): string => {
 /**
  * The reproduction of "a handler slower than the lease" (lease 300 ms, retries every 400 ms),
  * with the handler held open by a gate instead of a 700 ms sleep, so the check does not depend
- * on timing: while it runs every retry must get 409; once it finished, 200 duplicate.
+ * on timing: while it runs every retry must get 409; once it finished, 200 duplicate. Shared
+ * stores get a 1 s lease (renewed every 333 ms), so a loaded CI machine that delays a renewal
+ * timer by a few hundred milliseconds does not lapse it; the 2.4 s of retries still outlive it.
  */
-async function slowerThanTheLease(idempotency: IdempotencyStore | undefined, label: string): Promise<void> {
+async function slowerThanTheLease(idempotency: IdempotencyStore | undefined, label: string, leaseMs = 300): Promise<void> {
   const held = gate();
-  const receiver = await startReceiver({ idempotency, idempotencyLeaseMs: 300 }, () => held.opened);
+  const receiver = await startReceiver({ idempotency, idempotencyLeaseMs: leaseMs }, () => held.opened);
   try {
     const ids = [envelope(), envelope()];
     const first = ids.map((sent) => receiver.post(sent));
     await vi.waitFor(() => expect(receiver.totalRuns()).toBe(2), { timeout: 5000 });
     const retries: Answer[] = [];
-    for (let round = 1; round <= 5; round++) {
-      await sleep(400); // 2 s in all: more than six leases
+    for (let round = 1; round <= 6; round++) {
+      await sleep(400); // 2.4 s in all: more than two leases
       retries.push(...(await Promise.all(ids.map((sent) => receiver.post(sent, round)))));
     }
     held.open();
     const firstAnswers = await Promise.all(first);
-    const after = await Promise.all(ids.map((sent) => receiver.post(sent, 6)));
+    const after = await Promise.all(ids.map((sent) => receiver.post(sent, 7)));
     console.info(
-      `[faults] handler slower than the lease (${label}): runs per id ${ids.map((s) => receiver.runs.get(s.id)).join('/')}, ` +
+      `[faults] handler slower than the lease (${label}, lease ${leaseMs} ms): runs per id ${ids.map((s) => receiver.runs.get(s.id)).join('/')}, ` +
         `first ${summary(firstAnswers)}; during ${summary(retries)}; after ${summary(after)}`,
     );
     expect(ids.map((s) => receiver.runs.get(s.id))).toEqual([1, 1]);
@@ -198,7 +200,7 @@ describe.skipIf(skip !== undefined)('faults with a real redis-server', () => {
   it('handler slower than the lease, ioredis: renewed, one run per id, 409 while it runs, then 200', async () => {
     const client = ioredis();
     try {
-      await slowerThanTheLease(redisIdempotencyStore({ client, prefix: 'faults-slow-io:' }), 'redis, ioredis');
+      await slowerThanTheLease(redisIdempotencyStore({ client, prefix: 'faults-slow-io:' }), 'redis, ioredis', 1000);
     } finally {
       client.disconnect();
     }
@@ -209,7 +211,7 @@ describe.skipIf(skip !== undefined)('faults with a real redis-server', () => {
     client.on('error', () => undefined);
     await client.connect();
     try {
-      await slowerThanTheLease(redisIdempotencyStore({ client, prefix: 'faults-slow-node:' }), 'redis, node-redis');
+      await slowerThanTheLease(redisIdempotencyStore({ client, prefix: 'faults-slow-node:' }), 'redis, node-redis', 1000);
     } finally {
       client.destroy();
     }
@@ -345,7 +347,7 @@ describe.skipIf(skip !== undefined)('faults with a real redis-server', () => {
             REDIS_PREFIX: 'faults-two-processes:',
             WEBHOOK_KEY_ID: KEY_ID,
             WEBHOOK_SECRET: SECRET,
-            LEASE_MS: '300',
+            LEASE_MS: '1000',
           },
           stdio: ['ignore', 'pipe', 'inherit'],
         });
@@ -396,16 +398,16 @@ describe.skipIf(skip !== undefined)('faults with a real redis-server', () => {
       const first = ids.map((sent, i) => post(urls[i % 2]!, sent, 0));
       await vi.waitFor(() => expect(lines.filter((l) => l.run !== undefined)).toHaveLength(3), { timeout: 10_000 });
       const retries: Answer[] = [];
-      for (let round = 1; round <= 5; round++) {
-        await sleep(400); // 2 s in all: more than six 300 ms leases
+      for (let round = 1; round <= 6; round++) {
+        await sleep(400); // 2.4 s in all: more than two 1 s leases (renewed every 333 ms)
         retries.push(...(await Promise.all(ids.flatMap((sent) => urls.map((url) => post(url, sent, round))))));
       }
       await Promise.all(urls.map((url) => fetch(`${url}/gate`, { method: 'POST' })));
       const firstAnswers = await Promise.all(first);
-      const after = await Promise.all(ids.flatMap((sent) => urls.map((url) => post(url, sent, 6))));
+      const after = await Promise.all(ids.flatMap((sent) => urls.map((url) => post(url, sent, 7))));
       const runs = ids.map((s) => lines.filter((l) => l.run === s.id).length);
       console.info(
-        `[faults] two processes, one Redis, lease 300 ms: runs per id ${runs.join('/')}; first ${summary(firstAnswers)}; ` +
+        `[faults] two processes, one Redis, lease 1000 ms: runs per id ${runs.join('/')}; first ${summary(firstAnswers)}; ` +
           `during ${summary(retries)}; after ${summary(after)}`,
       );
       expect(runs).toEqual([1, 1, 1]);
