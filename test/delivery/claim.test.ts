@@ -175,6 +175,11 @@ describe('deduplication through the middleware (onEvent mode)', () => {
   it.each([null, {}, { claim() {} }, 'memory', true])('rejects idempotency %j at construction', (idempotency) => {
     expect(() => kompliantWebhook({ keyStore: keyStore(), idempotency: idempotency as never })).toThrow(/idempotency/);
   });
+
+  it('rejects a store whose renew is not a function', () => {
+    const idempotency = { ...memoryIdempotencyStore(), renew: 5 };
+    expect(() => kompliantWebhook({ keyStore: keyStore(), idempotency: idempotency as never })).toThrow(/idempotency\.renew/);
+  });
 });
 
 describe('handlerTimeoutMs', () => {

@@ -34,7 +34,7 @@ interface Subject {
 }
 
 const LEASE_MS = 60_000;
-const TTL_MS = 3_600_000;
+const TTL_MS = 7 * 24 * 3_600_000; // longer than any run of expires (2 leases each) can reach
 let run = 0;
 
 async function checkInterleaving(subject: Subject, steps: Op[]): Promise<void> {
