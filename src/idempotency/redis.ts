@@ -50,7 +50,7 @@ export interface RedisEvalClient {
   evalsha?(sha1: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
 }
 
-/** node-redis (`redis` v4 and v5, `createClient()`): `evalSha` and `eval` with `{ keys, arguments }`. */
+/** node-redis (`redis`, `createClient()`; tested with v5, v4 has the same calls): `evalSha` and `eval` with `{ keys, arguments }`. */
 export interface NodeRedisEvalClient {
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   evalSha(sha1: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
