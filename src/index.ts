@@ -48,7 +48,7 @@ export { requireValidSharedSecret } from './wire/secret.js';
 export type { HandleOptions, HandleResult, WebhookReceiverOptions } from './receiver/receiver.js';
 export { DEFAULT_HANDLER_TIMEOUT_MS } from './delivery/options.js';
 export type { DeliveryOptions } from './delivery/options.js';
-export { DEFAULT_IDEMPOTENCY_LEASE_MS, DEFAULT_IDEMPOTENCY_TTL_MS } from './idempotency/idempotency-store.js';
+export { DEFAULT_IDEMPOTENCY_LEASE_MS, DEFAULT_IDEMPOTENCY_TIMEOUT_MS, DEFAULT_IDEMPOTENCY_TTL_MS } from './idempotency/idempotency-store.js';
 export type { ClaimResult, IdempotencyStore } from './idempotency/idempotency-store.js';
 export { DEFAULT_MEMORY_IDEMPOTENCY_MAX, memoryIdempotencyStore } from './idempotency/memory.js';
 export type { MemoryIdempotencyStoreOptions } from './idempotency/memory.js';

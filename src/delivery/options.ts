@@ -1,5 +1,11 @@
 // The delivery options (deduplication, leases, handler timeout, event age, logs, counters), checked once into a plan.
-import { checkIdempotencyStore, DEFAULT_IDEMPOTENCY_LEASE_MS, DEFAULT_IDEMPOTENCY_TTL_MS, type IdempotencyStore } from '../idempotency/idempotency-store.js';
+import {
+  checkIdempotencyStore,
+  DEFAULT_IDEMPOTENCY_LEASE_MS,
+  DEFAULT_IDEMPOTENCY_TIMEOUT_MS,
+  DEFAULT_IDEMPOTENCY_TTL_MS,
+  type IdempotencyStore,
+} from '../idempotency/idempotency-store.js';
 import { memoryIdempotencyStore } from '../idempotency/memory.js';
 import { checkPositiveInteger } from '../options/checks.js';
 import { optionNames } from '../options/option-names.js';
@@ -18,10 +24,21 @@ export interface DeliveryOptions {
    * to turn deduplication off (every delivery then reaches the handler).
    */
   idempotency?: IdempotencyStore | false;
-  /** How long a claim holds while the handler runs. Default 60 000 ms (the sender waits 30 s). */
+  /**
+   * How long a claim holds if its holder stops renewing it (a crashed process). While the handler
+   * runs, a shared store's claim is renewed every third of this, and the memory store holds it
+   * until the handler settles, so a slow handler is never run twice. Default 60 000 ms.
+   */
   idempotencyLeaseMs?: number;
   /** How long a done id is remembered. Default 7 days (the sender's retry horizon). */
   idempotencyTtlMs?: number;
+  /**
+   * Deadline of every idempotency-store call (claim, renew, complete, release). A claim that fails
+   * or misses it is answered `500 HANDLER_FAILED` before the handler runs; a completion that fails
+   * or misses it after the handler succeeded is still a 200 (the work is done), logged at warn,
+   * and the claim's lease then expires on its own. Default 2000 ms.
+   */
+  idempotencyTimeoutMs?: number;
   /**
    * Longest a handler may run before the answer is `503 HANDLER_TIMEOUT` (so the answer beats the
    * sender's 30 s timeout). The claim stays in progress until the handler really settles, so the
@@ -50,6 +67,7 @@ export const DELIVERY_OPTION_NAMES: readonly string[] = optionNames<DeliveryOpti
   idempotency: true,
   idempotencyLeaseMs: true,
   idempotencyTtlMs: true,
+  idempotencyTimeoutMs: true,
   handlerTimeoutMs: true,
   maxEventAgeMs: true,
   logger: true,
@@ -61,6 +79,7 @@ export interface DeliveryPlan {
   store: IdempotencyStore | undefined;
   leaseMs: number;
   ttlMs: number;
+  storeTimeoutMs: number;
   handlerTimeoutMs: number;
   maxEventAgeMs: number | undefined;
   /** Where delivery lines go: the `logger` option, the default stderr logger, or none (`logger: false`). */
@@ -77,6 +96,7 @@ export function resolveDeliveryOptions(options: DeliveryOptions): DeliveryPlan {
     store: options.idempotency === false ? undefined : options.idempotency === undefined ? memoryIdempotencyStore() : checkIdempotencyStore(options.idempotency),
     leaseMs: checkPositiveInteger(options.idempotencyLeaseMs, 'idempotencyLeaseMs', DEFAULT_IDEMPOTENCY_LEASE_MS),
     ttlMs: checkPositiveInteger(options.idempotencyTtlMs, 'idempotencyTtlMs', DEFAULT_IDEMPOTENCY_TTL_MS),
+    storeTimeoutMs: checkPositiveInteger(options.idempotencyTimeoutMs, 'idempotencyTimeoutMs', DEFAULT_IDEMPOTENCY_TIMEOUT_MS),
     handlerTimeoutMs: checkPositiveInteger(options.handlerTimeoutMs, 'handlerTimeoutMs', DEFAULT_HANDLER_TIMEOUT_MS),
     maxEventAgeMs: options.maxEventAgeMs === undefined ? undefined : checkPositiveInteger(options.maxEventAgeMs, 'maxEventAgeMs', 0),
     logger: options.logger === false ? undefined : options.logger === undefined ? createDefaultLogger() : checkLogger(options.logger),

@@ -39,5 +39,5 @@ export async function deliver<TEvent extends KompliantEvent<unknown>>(
  */
 export function claimEvent(plan: DeliveryPlan, event: KompliantEvent<unknown>): Promise<'duplicate' | HeldClaim> {
   checkEventAge(plan, event.timestamp);
-  return claimDelivery(plan, event.id);
+  return claimDelivery(plan, event);
 }
