@@ -1,7 +1,7 @@
 // The Express/Connect/node:http adapter: `kompliantWebhook(options)` middleware.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KompliantEvent } from '../wire/event.js';
-import { nodeHeader, nodeRequestBody, type NodeRequest } from '../http/node-body.js';
+import { nodeBodyParsed, nodeHeader, nodeRequestBody, type NodeRequest } from '../http/node-body.js';
 import { errorAnswer } from '../http/answer.js';
 import { createHttpHandler, type HttpHandlerOptions, type HttpRequestHead } from '../http/handler.js';
 import { writeNodeAnswer } from '../http/node-answer.js';
@@ -48,6 +48,9 @@ class ExpressRequestHead implements HttpRequestHead {
   }
   header(name: string): string | undefined {
     return nodeHeader(this.req, name);
+  }
+  get bodyDecoded(): boolean {
+    return nodeBodyParsed(this.req as NodeRequest);
   }
   get ip(): string | undefined {
     return (this.req as { ip?: string }).ip ?? this.req.socket?.remoteAddress;

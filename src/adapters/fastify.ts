@@ -102,7 +102,8 @@ function sendAnswer(reply: FastifyReply, answer: HttpAnswer): FastifyReply {
 function preHandlerFor(handler: HttpHandler<FastifyRequest>): KompliantPreHandler {
   return async function kompliantWebhookPreHandler(request, reply) {
     const result = await handler.handle(
-      { ...nodeRequestHead(request.raw), ip: request.ip },
+      // Fastify's parser read the body, after the plugin's preParsing hook inflated it.
+      { ...nodeRequestHead(request.raw), ip: request.ip, bodyDecoded: true },
       async () => request.body,
       request,
     );

@@ -85,6 +85,13 @@ export interface HttpRequestHead {
    * Transfer-Encoding decide.
    */
   hasBody?: boolean | undefined;
+  /**
+   * True when a body parser already read the body and undid its `Content-Encoding`
+   * (`express.json()`, `express.raw()`, Fastify's parser). When unset, the body handed over is
+   * the bytes as sent, and a coding that does not describe them is 400 INVALID_JSON. Read
+   * before the body is read, and only when the request has a content coding.
+   */
+  readonly bodyDecoded?: boolean | undefined;
 }
 
 
@@ -200,8 +207,9 @@ export function createHttpHandler<TContext>(
       try {
         if (allowIp !== undefined && !allowIp(head.ip)) throw new WebhookError('FORBIDDEN_IP');
         const coding = checkHeadForCoding(head, allowedEncodings);
+        const decodedByParser = coding !== undefined && head.bodyDecoded === true; // asked before reading
         let body = await readBody(limits);
-        if (coding !== undefined) body = await inflateBody(body, coding, limits.maxBodyBytes);
+        if (coding !== undefined) body = await inflateBody(body, coding, limits.maxBodyBytes, decodedByParser);
         const opened = runPipeline<PayloadV1>(config, body);
         event = opened instanceof Promise ? await opened : opened;
         if (onEvent !== undefined) {

@@ -71,15 +71,20 @@ export function readNodeBody(req: IncomingMessage, limits: BodyLimits): Promise<
   });
 }
 
+/** True when a body parser read the request already: its result (or nothing) is on `req.body`. */
+export function nodeBodyParsed(req: NodeRequest): boolean {
+  // oxlint-disable-next-line no-underscore-dangle -- body-parser's public-by-convention flag
+  const consumed = req._body === true || req.readableEnded;
+  return consumed || (req.body !== undefined && !req.readable);
+}
+
 /**
  * The body of a node:http request in whatever state it arrives: a value a body parser left on
  * `req.body` (parsed object, Buffer or string), or the unread stream, read here with the cap
  * and deadline. `undefined` when there is no body.
  */
 export async function nodeRequestBody(req: NodeRequest, limits: BodyLimits): Promise<unknown> {
-  // oxlint-disable-next-line no-underscore-dangle -- body-parser's public-by-convention flag
-  const consumed = req._body === true || req.readableEnded;
-  if (consumed || (req.body !== undefined && !req.readable)) return req.body;
+  if (nodeBodyParsed(req)) return req.body;
   if (!announcesBody(nodeRequestHead(req))) return undefined;
   return readNodeBody(req, limits);
 }
