@@ -9,13 +9,27 @@ export interface HttpAnswer {
 }
 
 /**
+ * Codes answered before the body is read, or while it is being read (413, 408): the answer asks
+ * to close the connection, so the runtime stops reading the rest of the body instead of reading
+ * it all to reuse the connection (spec section 7, "The body is read only when it will be used").
+ */
+const CLOSING_CODES: ReadonlySet<string> = new Set([
+  'METHOD_NOT_ALLOWED',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'FORBIDDEN_IP',
+  'PAYLOAD_TOO_LARGE',
+  'REQUEST_TIMEOUT',
+]);
+
+/**
  * The answer for a `WebhookError`: its status and `{"error":{"code","message"}}`. 405 carries
- * `Allow: POST`; 413 and 408 ask to close the connection, since the body was not fully read.
+ * `Allow: POST`; 405, 415, 403, 413 and 408 carry `Connection: close`, since the body was not
+ * (fully) read.
  */
 export function errorAnswer(error: WebhookError): HttpAnswer {
   const headers: Record<string, string> = {};
   if (error.code === 'METHOD_NOT_ALLOWED') headers.allow = 'POST';
-  if (error.code === 'PAYLOAD_TOO_LARGE' || error.code === 'REQUEST_TIMEOUT') headers.connection = 'close';
+  if (CLOSING_CODES.has(error.code)) headers.connection = 'close';
   return { status: error.status, headers, body: error.toJSON() };
 }
 
