@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KompliantEvent } from '../wire/event.js';
 import { nodeBodyParsed, nodeHeader, nodeRequestBody, type NodeRequest } from '../http/node-body.js';
 import { errorAnswer } from '../http/answer.js';
-import { createHttpHandler, type HttpHandlerOptions, type HttpRequestHead } from '../http/handler.js';
+import { createHttpHandler, type BodyLimits, type HttpHandlerOptions, type HttpRequestHead } from '../http/handler.js';
 import { writeNodeAnswer } from '../http/node-answer.js';
 import { WebhookError } from '../wire/errors.js';
 
@@ -57,6 +57,11 @@ class ExpressRequestHead implements HttpRequestHead {
   }
 }
 
+/** The body as it arrives (see nodeRequestBody); one function for every request, not a closure each. */
+function readExpressBody(limits: BodyLimits, req: IncomingMessage): Promise<unknown> {
+  return nodeRequestBody(req as NodeRequest, limits);
+}
+
 /**
  * Express/Connect middleware that receives Kompliant webhooks: checks method and content type,
  * takes the body however it arrives (parsed by `express.json()`, a Buffer or string from
@@ -86,9 +91,7 @@ export function kompliantWebhook<TRequest extends IncomingMessage = WebhookReque
   return async function kompliantWebhookMiddleware(req, res, next): Promise<void> {
     let result;
     try {
-      result = await handler.handle(
-        new ExpressRequestHead(req),
-        (limits) => nodeRequestBody(req as NodeRequest, limits), req);
+      result = await handler.handle(new ExpressRequestHead(req), readExpressBody, req);
     } catch (error) {
       // Not a WebhookError: a bug or a throwing custom `aad` function. Express and Connect
       // do not catch rejections, so forward it explicitly.

@@ -81,6 +81,11 @@ function sendAnswer(reply: FastifyReply, answer: HttpAnswer): FastifyReply {
   return reply.code(answer.status).headers(Object.fromEntries(answerHeaderPairs(answer, false))).send(answerBodyText(answer));
 }
 
+/** The body Fastify's parser produced. */
+function readParsedBody(_limits: unknown, request: FastifyRequest): Promise<unknown> {
+  return Promise.resolve(request.body);
+}
+
 /**
  * The preHandler over `handler`. `bodyDecoded`: whether the route's parser undid the content
  * coding (a parser of your own in front of {@link kompliantPreHandler}), or kept the bytes as
@@ -90,7 +95,7 @@ function preHandlerFor(handler: HttpHandler<FastifyRequest>, bodyDecoded: boolea
   return async function kompliantWebhookPreHandler(request, reply) {
     const result = await handler.handle(
       { ...nodeRequestHead(request.raw), ip: request.ip, bodyDecoded },
-      async () => request.body,
+      readParsedBody,
       request,
     );
     if (result.kind === 'answer') return sendAnswer(reply, result.answer);

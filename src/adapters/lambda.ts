@@ -106,6 +106,15 @@ function lambdaBody(event: LambdaHttpEvent): string | Uint8Array | undefined {
   return bytes;
 }
 
+/** {@link lambdaBody} as the handler's body reader: a throw becomes a rejection. */
+function readLambdaBody(_limits: unknown, event: LambdaHttpEvent): Promise<string | Uint8Array | undefined> {
+  try {
+    return Promise.resolve(lambdaBody(event));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 function toResult(answer: HttpAnswer): LambdaHttpResult {
   const headers = Object.fromEntries(answerHeaderPairs(answer, false));
   return { statusCode: answer.status, headers, body: answerBodyText(answer), isBase64Encoded: false };
@@ -142,7 +151,7 @@ export function createLambdaHandler<TEvent extends LambdaHttpEvent = LambdaHttpE
   const handler = createHttpHandler<TEvent>(options, 'createLambdaHandler', LAMBDA_OPTION_NAMES);
 
   return async function kompliantLambdaHandler(event: TEvent): Promise<LambdaHttpResult> {
-    const answer = await answerRequest(handler, () => lambdaRequestHead(event), async () => lambdaBody(event), event);
+    const answer = await answerRequest(handler, lambdaRequestHead, readLambdaBody, event);
     return toResult(answer);
   };
 }

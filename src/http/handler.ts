@@ -116,7 +116,7 @@ export interface HttpHandler<TContext> {
    * Runs one request: head checks, body (via `readBody`), the receiver pipeline, then
    * `onEvent` or pass-through. Never rejects for a `WebhookError`: those become answers.
    */
-  handle(head: HttpRequestHead, readBody: (limits: BodyLimits) => Promise<unknown>, context: TContext): Promise<HttpHandlerResult>;
+  handle(head: HttpRequestHead, readBody: (limits: BodyLimits, context: TContext) => Promise<unknown>, context: TContext): Promise<HttpHandlerResult>;
   /** Passes an error the adapter found itself to the configured `onError` hook (checked once, here). */
   notifyError(error: WebhookError, context: TContext): void;
 }
@@ -208,7 +208,7 @@ export function createHttpHandler<TContext>(
         if (allowIp !== undefined && !allowIp(head.ip)) throw new WebhookError('FORBIDDEN_IP');
         const coding = checkHeadForCoding(head, allowedEncodings);
         const decodedByParser = coding !== undefined && head.bodyDecoded === true; // asked before reading
-        let body = await readBody(limits);
+        let body = await readBody(limits, context);
         if (coding !== undefined) body = await inflateBody(body, coding, limits.maxBodyBytes, decodedByParser);
         const opened = runPipeline<PayloadV1>(config, body);
         event = opened instanceof Promise ? await opened : opened;
@@ -243,7 +243,8 @@ export function createHttpHandler<TContext>(
 }
 
 /**
- * For adapters that always answer themselves (Fetch, Lambda): builds the head with `makeHead`,
+ * For adapters that always answer themselves (Fetch, Lambda): builds the head with `makeHead`
+ * (both callbacks take the request as `context`, so adapters pass functions made once),
  * runs `handle` and returns the answer. An unexpected failure (not a `WebhookError`: a bug, a
  * throwing custom `aad` or client-IP callback) becomes a
  * 500 HANDLER_FAILED reported to `onError` with the original as `cause`; a pass (no `onEvent`)
@@ -251,13 +252,13 @@ export function createHttpHandler<TContext>(
  */
 export async function answerRequest<TContext>(
   handler: HttpHandler<TContext>,
-  makeHead: () => HttpRequestHead,
-  readBody: (limits: BodyLimits) => Promise<unknown>,
+  makeHead: (context: TContext) => HttpRequestHead,
+  readBody: (limits: BodyLimits, context: TContext) => Promise<unknown>,
   context: TContext,
 ): Promise<HttpAnswer> {
   let result: HttpHandlerResult;
   try {
-    result = await handler.handle(makeHead(), readBody, context);
+    result = await handler.handle(makeHead(context), readBody, context);
   } catch (cause) {
     const failure = new WebhookError('HANDLER_FAILED', { message: 'Internal error', cause });
     handler.notifyError(failure, context);
