@@ -50,8 +50,11 @@ class NodeBodyRead implements PendingRead {
     private readonly deadlines: ReadDeadlines,
     private readonly resolve: (body: Buffer) => void,
     private readonly reject: (error: WebhookError) => void,
-  ) {
-    deadlines.watch(this);
+  ) {}
+
+  start(): void {
+    const req = this.req;
+    this.deadlines.watch(this);
     req.on('data', this.onData);
     req.on('end', this.onEnd);
     req.on('error', this.onAbort);
@@ -95,7 +98,7 @@ export function readNodeBody(req: IncomingMessage, limits: BodyLimits): Promise<
   }
   const deadlines = readDeadlines(limits.readTimeoutMs);
   return new Promise<Buffer>((resolve, reject) => {
-    new NodeBodyRead(req, limits, deadlines, resolve, reject);
+    new NodeBodyRead(req, limits, deadlines, resolve, reject).start();
   });
 }
 

@@ -84,7 +84,7 @@ describe('kompliantFastify plugin', () => {
     const app = Fastify();
     const onEvent = vi.fn();
     await app.register(kompliantFastify, { prefix: '/hooks', keyStore, onEvent });
-    app.post('/other', async (request) => ({ got: request.body }));
+    app.post('/other', (request, reply) => reply.send({ got: request.body }));
     const text = JSON.stringify(envelope());
     const payload = `${text.slice(0, -1)},"__proto__":{"polluted":true}}`;
     const res = await app.inject({ method: 'POST', url: '/hooks', payload, headers: { 'content-type': 'application/json' } });

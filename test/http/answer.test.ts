@@ -33,16 +33,16 @@ async function sendLargeBody(port: number, method: string, contentType: string):
   const socket = connect(port, '127.0.0.1');
   await once(socket, 'connect');
   let answer = '';
-  let closed = false;
+  const state = { closed: false };
   socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
   socket.on('error', () => {}); // EPIPE / ECONNRESET once the server stops reading
-  socket.on('close', () => (closed = true));
+  socket.on('close', () => (state.closed = true));
   socket.write(`${method} /webhooks/kompliant HTTP/1.1\r\nHost: localhost\r\nContent-Type: ${contentType}\r\nContent-Length: ${BODY_BYTES}\r\n\r\n`);
   const chunk = Buffer.alloc(64 * 1024, 0x20);
-  for (let sent = 0; sent < BODY_BYTES && !closed && !socket.destroyed; sent += chunk.length) {
+  for (let sent = 0; sent < BODY_BYTES && !state.closed && !socket.destroyed; sent += chunk.length) {
     if (!socket.write(chunk)) await Promise.race([once(socket, 'drain'), once(socket, 'close')]).catch(() => {});
   }
-  if (!closed) {
+  if (!state.closed) {
     socket.end();
     await once(socket, 'close').catch(() => {});
   }
