@@ -1,9 +1,9 @@
 // The Express/Connect/node:http adapter: `kompliantWebhook(options)` middleware.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KompliantEvent } from '../wire/event.js';
-import { nodeHeader, nodeRequestBody, type NodeRequest } from '../http/node-body.js';
+import { nodeBodyParsed, nodeHeader, nodeRequestBody, type NodeRequest } from '../http/node-body.js';
 import { errorAnswer } from '../http/answer.js';
-import { createHttpHandler, type HttpHandlerOptions, type HttpRequestHead } from '../http/handler.js';
+import { createHttpHandler, type BodyLimits, type HttpHandlerOptions, type HttpRequestHead } from '../http/handler.js';
 import { writeNodeAnswer } from '../http/node-answer.js';
 import { WebhookError } from '../wire/errors.js';
 import type { PayloadSchemas } from '../receiver/payload-schemas.js';
@@ -53,9 +53,17 @@ class ExpressRequestHead implements HttpRequestHead {
   header(name: string): string | undefined {
     return nodeHeader(this.req, name);
   }
+  get bodyDecoded(): boolean {
+    return nodeBodyParsed(this.req as NodeRequest);
+  }
   get ip(): string | undefined {
     return (this.req as { ip?: string }).ip ?? this.req.socket?.remoteAddress;
   }
+}
+
+/** The body as it arrives (see nodeRequestBody); one function for every request, not a closure each. */
+function readExpressBody(limits: BodyLimits, req: IncomingMessage): Promise<unknown> {
+  return nodeRequestBody(req as NodeRequest, limits);
 }
 
 /**
@@ -92,9 +100,7 @@ export function kompliantWebhook<TRequest extends IncomingMessage = WebhookReque
   return async function kompliantWebhookMiddleware(req, res, next): Promise<void> {
     let result;
     try {
-      result = await handler.handle(
-        new ExpressRequestHead(req),
-        (limits) => nodeRequestBody(req as NodeRequest, limits), req);
+      result = await handler.handle(new ExpressRequestHead(req), readExpressBody, req);
     } catch (error) {
       // Not a WebhookError: a bug or a throwing custom `aad` function. Express and Connect
       // do not catch rejections, so forward it explicitly.

@@ -1,7 +1,5 @@
 // The Fastify adapter: a plugin that registers the webhook route, and a `preHandler` for routes of your own.
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
-import type { Readable, Transform } from 'node:stream';
-import { createGunzip, createInflate } from 'node:zlib';
 import { WebhookError, type WebhookErrorCode } from '../wire/errors.js';
 import type { KompliantEvent } from '../wire/event.js';
 import { nodeRequestHead } from '../http/node-body.js';
@@ -64,47 +62,41 @@ const FASTIFY_BODY_ERRORS = new Map<string, WebhookErrorCode>([
 function bodyErrorCode(error: unknown): WebhookErrorCode | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && FASTIFY_BODY_ERRORS.has(code)) return FASTIFY_BODY_ERRORS.get(code);
-  // Corrupt compressed data from the inflating preParsing hook, as the node body reader says.
-  if (typeof code === 'string' && code.startsWith('Z_')) return 'INVALID_JSON';
   // Fastify's JSON parser (secure-json-parse) throws a plain SyntaxError with status 400.
   if (error instanceof SyntaxError && (error as { statusCode?: unknown }).statusCode === 400) return 'INVALID_JSON';
   return undefined;
 }
 
-const INFLATERS = new Map<string, () => Transform>([
-  ['gzip', createGunzip],
-  ['x-gzip', createGunzip],
-  ['deflate', createInflate],
-]);
-
 /**
- * preParsing hook: inflates a gzip/deflate body before Fastify's parser reads it, so the
- * handler sees the same body as with the other adapters; whether a coding is allowed at all is
- * still the shared handler's head check. Fastify's `bodyLimit` caps the inflated bytes (and,
- * through `receivedEncodedLength`, the compressed ones); the inflater stops with the response.
+ * The plugin's content-type parser, for every media type inside the plugin's own scope: the body
+ * as the bytes sent (up to the route's `bodyLimit`), so the shared handler checks the media
+ * type, undoes the content coding under `maxBodyBytes` and parses the JSON exactly as the other
+ * adapters do: a top-level `__proto__` or `constructor` key is an ignored unknown field, not a 400
+ * from Fastify's poisoning checks, and never reaches a prototype.
  */
-async function inflateRequestBody(request: FastifyRequest, reply: FastifyReply, payload: Readable): Promise<Readable> {
-  const coding = request.headers['content-encoding'];
-  const makeInflater = typeof coding === 'string' ? INFLATERS.get(coding.trim().toLowerCase()) : undefined;
-  if (makeInflater === undefined) return payload;
-  const inflater = Object.assign(makeInflater(), { receivedEncodedLength: 0 });
-  payload.on('data', (chunk: Buffer) => {
-    inflater.receivedEncodedLength += chunk.length;
-  });
-  payload.once('error', (error) => inflater.destroy(error));
-  reply.raw.once('close', () => inflater.destroy());
-  return payload.pipe(inflater);
+function keepBodyBytes(_request: FastifyRequest, body: Buffer, done: (error: Error | null, body?: unknown) => void): void {
+  done(null, body);
 }
 
 function sendAnswer(reply: FastifyReply, answer: HttpAnswer): FastifyReply {
   return reply.code(answer.status).headers(Object.fromEntries(answerHeaderPairs(answer, false))).send(answerBodyText(answer));
 }
 
-function preHandlerFor(handler: HttpHandler<FastifyRequest>): KompliantPreHandler {
+/** The body Fastify's parser produced. */
+function readParsedBody(_limits: unknown, request: FastifyRequest): Promise<unknown> {
+  return Promise.resolve(request.body);
+}
+
+/**
+ * The preHandler over `handler`. `bodyDecoded`: whether the route's parser undid the content
+ * coding (a parser of your own in front of {@link kompliantPreHandler}), or kept the bytes as
+ * sent (the plugin's own parser).
+ */
+function preHandlerFor(handler: HttpHandler<FastifyRequest>, bodyDecoded: boolean): KompliantPreHandler {
   return async function kompliantWebhookPreHandler(request, reply) {
     const result = await handler.handle(
-      { ...nodeRequestHead(request.raw), ip: request.ip },
-      async () => request.body,
+      { ...nodeRequestHead(request.raw), ip: request.ip, bodyDecoded },
+      readParsedBody,
       request,
     );
     if (result.kind === 'answer') return sendAnswer(reply, result.answer);
@@ -136,7 +128,7 @@ function preHandlerFor(handler: HttpHandler<FastifyRequest>): KompliantPreHandle
  * ```
  */
 export function kompliantPreHandler<TSchemas extends PayloadSchemas = {}>(options: KompliantPreHandlerOptions<TSchemas>): KompliantPreHandler {
-  return preHandlerFor(createHttpHandler<FastifyRequest, TSchemas>(options, 'kompliantPreHandler', PRE_HANDLER_OPTION_NAMES));
+  return preHandlerFor(createHttpHandler<FastifyRequest, TSchemas>(options, 'kompliantPreHandler', PRE_HANDLER_OPTION_NAMES), true);
 }
 
 /**
@@ -181,7 +173,10 @@ export async function kompliantFastify(fastify: FastifyInstance, registerOptions
   }
 
   fastify.decorateRequest('kompliantEvent', undefined);
-  fastify.addHook('preParsing', inflateRequestBody);
+  // The plugin's scope is its own (registered without fastify-plugin): these parsers replace
+  // the application's only here.
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('*', { parseAs: 'buffer' }, keepBodyBytes);
   fastify.setErrorHandler(async (error, request, reply) => {
     const code = bodyErrorCode(error);
     if (code !== undefined) {
@@ -200,7 +195,7 @@ export async function kompliantFastify(fastify: FastifyInstance, registerOptions
   });
   fastify.all(
     path,
-    { bodyLimit: handler.limits.maxBodyBytes, preHandler: preHandlerFor(handler) },
+    { bodyLimit: handler.limits.maxBodyBytes, preHandler: preHandlerFor(handler, false) },
     passTo ?? (async (_request, reply) => reply),
   );
 }

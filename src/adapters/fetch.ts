@@ -1,6 +1,6 @@
 // The Fetch API adapter: one `(request: Request) => Promise<Response>` function for any runtime with Web-standard `Request`/`Response` (Next.js route handlers, Hono, Bun.serve, Deno.serve, workers with node:crypto).
 import { answerBodyText, answerHeaderPairs, type HttpAnswer } from '../http/answer.js';
-import { answerRequest, createHttpHandler, HTTP_HANDLER_OPTION_NAMES, type HttpHandlerOptions, type HttpRequestHead } from '../http/handler.js';
+import { answerRequest, createHttpHandler, HTTP_HANDLER_OPTION_NAMES, type BodyLimits, type HttpHandlerOptions, type HttpRequestHead } from '../http/handler.js';
 import { checkFunction } from '../options/checks.js';
 import { optionNames } from '../options/option-names.js';
 import { readWebBody } from '../http/web-body.js';
@@ -42,6 +42,11 @@ function fetchRequestHead(request: Request, ip: string | undefined): HttpRequest
   };
 }
 
+/** Reads a `Request`'s body with the cap and deadline. */
+function readFetchBody(limits: BodyLimits, request: Request): Promise<Uint8Array | undefined> {
+  return readWebBody(request.body, request.headers.get('content-length'), limits);
+}
+
 /** Turns an answer into a `Response`; hop-by-hop headers are left to the runtime. */
 function answerToResponse(answer: HttpAnswer): Response {
   return new Response(answerBodyText(answer), { status: answer.status, headers: answerHeaderPairs(answer, false) });
@@ -75,13 +80,8 @@ export function createFetchHandler<TSchemas extends PayloadSchemas = {}>(options
   const handler = createHttpHandler<Request, TSchemas>(options, 'createFetchHandler', FETCH_OPTION_NAMES);
   const getClientIp = checkFunction<(request: Request) => string | undefined>(options.getClientIp, 'getClientIp');
 
+  const makeHead = (request: Request): HttpRequestHead => fetchRequestHead(request, getClientIp?.(request));
   return async function kompliantFetchHandler(request: Request): Promise<Response> {
-    const answer = await answerRequest(
-      handler,
-      () => fetchRequestHead(request, getClientIp?.(request)),
-      (limits) => readWebBody(request.body, request.headers.get('content-length'), limits),
-      request,
-    );
-    return answerToResponse(answer);
+    return answerToResponse(await answerRequest(handler, makeHead, readFetchBody, request));
   };
 }

@@ -121,6 +121,15 @@ function lambdaBody(event: LambdaHttpEvent): string | Uint8Array | undefined {
   return bytes;
 }
 
+/** {@link lambdaBody} as the handler's body reader: a throw becomes a rejection. */
+function readLambdaBody(_limits: unknown, event: LambdaHttpEvent): Promise<string | Uint8Array | undefined> {
+  try {
+    return Promise.resolve(lambdaBody(event));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 function toResult(answer: HttpAnswer): LambdaHttpResult {
   const headers = Object.fromEntries(answerHeaderPairs(answer, false));
   return { statusCode: answer.status, headers, body: answerBodyText(answer), isBase64Encoded: false };
@@ -158,8 +167,7 @@ export function createLambdaHandler<TEvent extends LambdaHttpEvent = LambdaHttpE
   const marginMs = checkNonNegativeInteger(options.invocationMarginMs, 'invocationMarginMs', DEFAULT_INVOCATION_MARGIN_MS);
 
   return async function kompliantLambdaHandler(event: TEvent, context?: LambdaContextLike): Promise<LambdaHttpResult> {
-    const deadline = invocationDeadline(context, marginMs);
-    const answer = await answerRequest(handler, () => lambdaRequestHead(event), async () => lambdaBody(event), event, deadline);
+    const answer = await answerRequest(handler, lambdaRequestHead, readLambdaBody, event, invocationDeadline(context, marginMs));
     return toResult(answer);
   };
 }

@@ -9,13 +9,27 @@ export interface HttpAnswer {
 }
 
 /**
+ * Codes answered before the body is read, or while it is being read (413, 408): the answer asks
+ * to close the connection, so the runtime stops reading the rest of the body instead of reading
+ * it all to reuse the connection (spec section 7, "The body is read only when it will be used").
+ */
+const CLOSING_CODES: ReadonlySet<string> = new Set([
+  'METHOD_NOT_ALLOWED',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'FORBIDDEN_IP',
+  'PAYLOAD_TOO_LARGE',
+  'REQUEST_TIMEOUT',
+]);
+
+/**
  * The answer for a `WebhookError`: its status and `{"error":{"code","message"}}`. 405 carries
- * `Allow: POST`; 413 and 408 ask to close the connection, since the body was not fully read.
+ * `Allow: POST`; 405, 415, 403, 413 and 408 carry `Connection: close`, since the body was not
+ * (fully) read.
  */
 export function errorAnswer(error: WebhookError): HttpAnswer {
   const headers: Record<string, string> = {};
   if (error.code === 'METHOD_NOT_ALLOWED') headers.allow = 'POST';
-  if (error.code === 'PAYLOAD_TOO_LARGE' || error.code === 'REQUEST_TIMEOUT') headers.connection = 'close';
+  if (CLOSING_CODES.has(error.code)) headers.connection = 'close';
   return { status: error.status, headers, body: error.toJSON() };
 }
 
@@ -35,12 +49,11 @@ const CONTENT_HEADERS: ReadonlyArray<readonly [string, string]> = [
   ['cache-control', 'no-store'],
 ];
 
-/**
- * The header pairs to send for `answer`: its own headers, then the content headers. Runtimes that
- * manage the connection themselves (Fetch, Lambda, Fastify) pass `keepConnection: false`, which
- * leaves out the hop-by-hop `Connection` header.
- */
-export function answerHeaderPairs(answer: HttpAnswer, keepConnection: boolean): Array<[string, string]> {
+// Frozen answers (the 200s every delivery gets) are encoded once per form, not per request.
+const frozenPairs = new WeakMap<HttpAnswer, Array<[string, string]>>();
+const frozenText = new WeakMap<HttpAnswer, string>();
+
+function headerPairs(answer: HttpAnswer, keepConnection: boolean): Array<[string, string]> {
   const pairs: Array<[string, string]> = [];
   for (const [name, value] of Object.entries(answer.headers)) {
     if (keepConnection || name.toLowerCase() !== 'connection') pairs.push([name, value]);
@@ -49,7 +62,29 @@ export function answerHeaderPairs(answer: HttpAnswer, keepConnection: boolean): 
   return pairs;
 }
 
+/**
+ * The header pairs to send for `answer`: its own headers, then the content headers. Runtimes that
+ * manage the connection themselves (Fetch, Lambda, Fastify) pass `keepConnection: false`, which
+ * leaves out the hop-by-hop `Connection` header. For a frozen answer the same array is returned
+ * every time: callers copy it, never change it.
+ */
+export function answerHeaderPairs(answer: HttpAnswer, keepConnection: boolean): Array<[string, string]> {
+  if (keepConnection || !Object.isFrozen(answer)) return headerPairs(answer, keepConnection);
+  let pairs = frozenPairs.get(answer);
+  if (pairs === undefined) {
+    pairs = headerPairs(answer, false);
+    frozenPairs.set(answer, pairs);
+  }
+  return pairs;
+}
+
 /** The answer's body as the JSON text sent. */
 export function answerBodyText(answer: HttpAnswer): string {
-  return JSON.stringify(answer.body);
+  if (!Object.isFrozen(answer)) return JSON.stringify(answer.body);
+  let text = frozenText.get(answer);
+  if (text === undefined) {
+    text = JSON.stringify(answer.body);
+    frozenText.set(answer, text);
+  }
+  return text;
 }

@@ -34,15 +34,19 @@ function isZlib(bytes: Uint8Array): boolean {
 
 /**
  * Inflates a gzip or deflate (zlib) body, refusing to produce more than `maxBytes`: a zip bomb
- * ends as 413 PAYLOAD_TOO_LARGE without ever holding more than the cap. A body that is not
- * compressed bytes (already decoded by a body parser such as `express.json()` or
- * `express.raw()`, which inflate themselves) is returned unchanged. Corrupt compressed data is
- * 400 INVALID_JSON.
+ * ends as 413 PAYLOAD_TOO_LARGE without ever holding more than the cap. `decodedByParser` says a
+ * body parser (`express.json()`, `express.raw()`, Fastify's parser) read the body and undid its
+ * coding already: a body that is not compressed bytes is then returned unchanged. Otherwise the
+ * body is the bytes as sent, so they must be what the coding says. Corrupt compressed data, or a
+ * body read as sent that is not gzip / zlib data, is 400 INVALID_JSON.
  */
-export async function inflateBody(body: unknown, coding: string | undefined, maxBytes: number): Promise<unknown> {
-  if (coding === undefined || !(body instanceof Uint8Array)) return body;
+export async function inflateBody(body: unknown, coding: string | undefined, maxBytes: number, decodedByParser: boolean): Promise<unknown> {
+  if (coding === undefined || body === undefined) return body;
   const gzip = coding !== 'deflate';
-  if (gzip ? !isGzip(body) : !isZlib(body)) return body;
+  if (!(body instanceof Uint8Array) || (gzip ? !isGzip(body) : !isZlib(body))) {
+    if (decodedByParser) return body;
+    throw new WebhookError('INVALID_JSON', { message: `Request body is not ${gzip ? 'gzip' : 'deflate'} data as its Content-Encoding says` });
+  }
   try {
     return await (gzip ? gunzipAsync : inflateAsync)(body, { maxOutputLength: maxBytes });
   } catch (error) {

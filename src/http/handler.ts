@@ -90,6 +90,13 @@ export interface HttpRequestHead {
    * Transfer-Encoding decide.
    */
   hasBody?: boolean | undefined;
+  /**
+   * True when a body parser already read the body and undid its `Content-Encoding`
+   * (`express.json()`, `express.raw()`, Fastify's parser). When unset, the body handed over is
+   * the bytes as sent, and a coding that does not describe them is 400 INVALID_JSON. Read
+   * before the body is read, and only when the request has a content coding.
+   */
+  readonly bodyDecoded?: boolean | undefined;
 }
 
 
@@ -116,7 +123,7 @@ export interface HttpHandler<TContext> {
    */
   handle(
     head: HttpRequestHead,
-    readBody: (limits: BodyLimits) => Promise<unknown>,
+    readBody: (limits: BodyLimits, context: TContext) => Promise<unknown>,
     context: TContext,
     handlerDeadlineMs?: number,
   ): Promise<HttpHandlerResult>;
@@ -220,8 +227,9 @@ export function createHttpHandler<TContext, TSchemas extends PayloadSchemas = {}
       try {
         if (allowIp !== undefined && !allowIp(head.ip)) throw new WebhookError('FORBIDDEN_IP');
         const coding = checkHeadForCoding(head, allowedEncodings);
-        let body = await readBody(limits);
-        if (coding !== undefined) body = await inflateBody(body, coding, limits.maxBodyBytes);
+        const decodedByParser = coding !== undefined && head.bodyDecoded === true; // asked before reading
+        let body = await readBody(limits, context);
+        if (coding !== undefined) body = await inflateBody(body, coding, limits.maxBodyBytes, decodedByParser);
         const opened = runPipeline<PayloadV1>(config, body);
         event = opened instanceof Promise ? await opened : opened;
         traceEvent(trace, event);
@@ -263,7 +271,7 @@ export function createHttpHandler<TContext, TSchemas extends PayloadSchemas = {}
 interface UntracedHttpHandler<TContext> extends Omit<HttpHandler<TContext>, 'handle'> {
   handle(
     head: HttpRequestHead,
-    readBody: (limits: BodyLimits) => Promise<unknown>,
+    readBody: (limits: BodyLimits, context: TContext) => Promise<unknown>,
     context: TContext,
     handlerDeadlineMs: number | undefined,
     trace: DeliveryChannelMessage | undefined,
@@ -280,7 +288,8 @@ function traced<TContext>(handler: UntracedHttpHandler<TContext>): HttpHandler<T
 }
 
 /**
- * For adapters that always answer themselves (Fetch, Lambda): builds the head with `makeHead`,
+ * For adapters that always answer themselves (Fetch, Lambda): builds the head with `makeHead`
+ * (both callbacks take the request as `context`, so adapters pass functions made once),
  * runs `handle` and returns the answer. An unexpected failure (not a `WebhookError`: a bug, a
  * throwing custom `aad` or client-IP callback) becomes a
  * 500 HANDLER_FAILED reported to `onError` with the original as `cause`; a pass (no `onEvent`)
@@ -288,14 +297,14 @@ function traced<TContext>(handler: UntracedHttpHandler<TContext>): HttpHandler<T
  */
 export async function answerRequest<TContext>(
   handler: HttpHandler<TContext>,
-  makeHead: () => HttpRequestHead,
-  readBody: (limits: BodyLimits) => Promise<unknown>,
+  makeHead: (context: TContext) => HttpRequestHead,
+  readBody: (limits: BodyLimits, context: TContext) => Promise<unknown>,
   context: TContext,
   handlerDeadlineMs?: number,
 ): Promise<HttpAnswer> {
   let result: HttpHandlerResult;
   try {
-    result = await handler.handle(makeHead(), readBody, context, handlerDeadlineMs);
+    result = await handler.handle(makeHead(context), readBody, context, handlerDeadlineMs);
   } catch (cause) {
     const failure = new WebhookError('HANDLER_FAILED', { message: 'Internal error', cause });
     handler.notifyError(failure, context);

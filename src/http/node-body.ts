@@ -1,7 +1,8 @@
 // node:http requests: the request head, and reading the body with a byte cap and a read deadline.
 import type { IncomingMessage } from 'node:http';
 import { WebhookError } from '../wire/errors.js';
-import { announcesBody, type BodyLimits, type HttpRequestHead } from './handler.js';
+import type { BodyLimits, HttpRequestHead } from './handler.js';
+import { readDeadlines, type PendingRead, type ReadDeadlines } from './read-deadlines.js';
 
 /** A node:http request, possibly after a body parser (Express, Connect) ran. */
 export type NodeRequest = IncomingMessage & {
@@ -22,53 +23,90 @@ export function nodeRequestHead(req: IncomingMessage): HttpRequestHead {
   return { method: req.method, header: (name) => nodeHeader(req, name) };
 }
 
+/** Reads one request body: its listeners are its own methods, bound once per read. */
+class NodeBodyRead implements PendingRead {
+  deadline = 0;
+  private readonly chunks: Buffer[] = [];
+  private received = 0;
+  private done = false;
+  private readonly onData = (chunk: Buffer | string): void => {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    this.received += buffer.length;
+    if (this.received > this.limits.maxBodyBytes) {
+      this.finish(new WebhookError('PAYLOAD_TOO_LARGE'));
+      return;
+    }
+    this.chunks.push(buffer);
+  };
+  private readonly onEnd = (): void => this.finish(undefined);
+  private readonly onAbort = (): void => this.finish(new WebhookError('REQUEST_TIMEOUT', { message: 'Request body was aborted' }));
+  private readonly onClose = (): void => {
+    if (!this.req.readableEnded) this.onAbort();
+  };
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly limits: BodyLimits,
+    private readonly deadlines: ReadDeadlines,
+    private readonly resolve: (body: Buffer) => void,
+    private readonly reject: (error: WebhookError) => void,
+  ) {}
+
+  start(): void {
+    const req = this.req;
+    this.deadlines.watch(this);
+    req.on('data', this.onData);
+    req.on('end', this.onEnd);
+    req.on('error', this.onAbort);
+    req.on('close', this.onClose);
+  }
+
+  expire(): void {
+    this.finish(new WebhookError('REQUEST_TIMEOUT'));
+  }
+
+  private finish(error: WebhookError | undefined): void {
+    if (this.done) return;
+    this.done = true;
+    this.deadlines.forget(this);
+    const req = this.req;
+    req.off('data', this.onData);
+    req.off('end', this.onEnd);
+    req.off('error', this.onAbort);
+    req.off('close', this.onClose);
+    if (error === undefined) {
+      const chunks = this.chunks;
+      this.resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, this.received));
+    } else {
+      this.chunks.length = 0;
+      this.reject(error);
+    }
+  }
+}
+
 /**
  * Reads an unread node:http request stream with a byte cap and a deadline, holding at most
  * `maxBodyBytes`. A declared Content-Length over the cap is refused before reading. On any
  * failure the listeners are removed and the rest of the body is left to be discarded.
- * Rejects with PAYLOAD_TOO_LARGE or REQUEST_TIMEOUT.
+ * Rejects with PAYLOAD_TOO_LARGE or REQUEST_TIMEOUT (the deadline is checked by a shared
+ * coarse timer: it fires within an eighth of `readTimeoutMs` after it passed).
  */
 export function readNodeBody(req: IncomingMessage, limits: BodyLimits): Promise<Buffer> {
-  const declared = nodeHeader(req, 'content-length');
+  const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limits.maxBodyBytes) {
     return Promise.reject(new WebhookError('PAYLOAD_TOO_LARGE'));
   }
+  const deadlines = readDeadlines(limits.readTimeoutMs);
   return new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let received = 0;
-    const finish = (error: WebhookError | undefined): void => {
-      clearTimeout(timer);
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onAbort);
-      req.off('close', onClose);
-      if (error === undefined) {
-        resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received));
-      } else {
-        chunks.length = 0;
-        reject(error);
-      }
-    };
-    const onData = (chunk: Buffer | string): void => {
-      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      received += buffer.length;
-      if (received > limits.maxBodyBytes) {
-        finish(new WebhookError('PAYLOAD_TOO_LARGE'));
-        return;
-      }
-      chunks.push(buffer);
-    };
-    const onEnd = (): void => finish(undefined);
-    const onAbort = (): void => finish(new WebhookError('REQUEST_TIMEOUT', { message: 'Request body was aborted' }));
-    const onClose = (): void => {
-      if (!req.readableEnded) onAbort();
-    };
-    const timer = setTimeout(() => finish(new WebhookError('REQUEST_TIMEOUT')), limits.readTimeoutMs);
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onAbort);
-    req.on('close', onClose);
+    new NodeBodyRead(req, limits, deadlines, resolve, reject).start();
   });
+}
+
+/** True when a body parser read the request already: its result (or nothing) is on `req.body`. */
+export function nodeBodyParsed(req: NodeRequest): boolean {
+  // oxlint-disable-next-line no-underscore-dangle -- body-parser's public-by-convention flag
+  const consumed = req._body === true || req.readableEnded;
+  return consumed || (req.body !== undefined && !req.readable);
 }
 
 /**
@@ -76,11 +114,18 @@ export function readNodeBody(req: IncomingMessage, limits: BodyLimits): Promise<
  * `req.body` (parsed object, Buffer or string; its Content-Length held to `maxBodyBytes`), or the
  * unread stream, read here with the cap and deadline. `undefined` when there is no body.
  */
-export async function nodeRequestBody(req: NodeRequest, limits: BodyLimits): Promise<unknown> {
-  // oxlint-disable-next-line no-underscore-dangle -- body-parser's public-by-convention flag
-  const consumed = req._body === true || req.readableEnded;
-  if (consumed || (req.body !== undefined && !req.readable)) return checkParsedBody(req, limits);
-  if (!announcesBody(nodeRequestHead(req))) return undefined;
+export function nodeRequestBody(req: NodeRequest, limits: BodyLimits): Promise<unknown> {
+  if (nodeBodyParsed(req)) {
+    try {
+      return Promise.resolve(checkParsedBody(req, limits));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+  const headers = req.headers;
+  // announcesBody() for a node:http request, read from its headers without a head object.
+  const length = headers['content-length'];
+  if (headers['transfer-encoding'] === undefined && (length === undefined || length.trim() === '0')) return Promise.resolve(undefined);
   return readNodeBody(req, limits);
 }
 

@@ -1,6 +1,7 @@
 // Reads a Web ReadableStream request body with a byte cap and a read deadline.
 import { WebhookError } from '../wire/errors.js';
 import type { BodyLimits } from './handler.js';
+import { readDeadlines, type PendingRead } from './read-deadlines.js';
 
 /**
  * Reads a Web `ReadableStream` body (a Fetch `Request`'s `body`) with a byte cap and a
@@ -19,21 +20,28 @@ export async function readWebBody(
     throw new WebhookError('PAYLOAD_TOO_LARGE');
   }
   const reader = body.getReader();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new WebhookError('REQUEST_TIMEOUT')), limits.readTimeoutMs);
-  });
+  // The shared coarse deadline timer cancels the reader, which ends a pending read() as done.
+  const read: PendingRead & { timedOut: boolean } = {
+    deadline: 0,
+    timedOut: false,
+    expire() {
+      read.timedOut = true;
+      reader.cancel().catch(() => {});
+    },
+  };
+  const deadlines = readDeadlines(limits.readTimeoutMs);
+  deadlines.watch(read);
   const chunks: Uint8Array[] = [];
   let received = 0;
   try {
     for (;;) {
       let step: Awaited<ReturnType<typeof reader.read>>;
       try {
-        step = await Promise.race([reader.read(), deadline]);
-      } catch (error) {
-        if (error instanceof WebhookError) throw error;
+        step = await reader.read();
+      } catch {
         throw new WebhookError('REQUEST_TIMEOUT', { message: 'Request body was aborted' });
       }
+      if (read.timedOut) throw new WebhookError('REQUEST_TIMEOUT');
       if (step.done) break;
       received += step.value.byteLength;
       if (received > limits.maxBodyBytes) throw new WebhookError('PAYLOAD_TOO_LARGE');
@@ -44,7 +52,7 @@ export async function readWebBody(
     reader.cancel().catch(() => {});
     throw error;
   } finally {
-    clearTimeout(timer);
+    deadlines.forget(read);
   }
   reader.releaseLock();
   if (chunks.length === 1) return chunks[0] as Uint8Array;

@@ -3,8 +3,8 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 
 /**
  * Decodes standard base64 (RFC 4648 section 4 alphabet, `=` padding optional) strictly:
- * whitespace, url-safe characters, misplaced or wrong padding and non-zero trailing bits are
- * refused, where `Buffer.from(s, 'base64')` would silently skip or accept them.
+ * whitespace, url-safe characters, non-ASCII characters, misplaced or wrong padding and non-zero
+ * trailing bits are refused, where `Buffer.from(s, 'base64')` would silently skip or accept them.
  * Returns `undefined` for anything that is not canonical base64.
  *
  * @example
@@ -27,9 +27,12 @@ export function decodeBase64Strict(text: string): Buffer | undefined {
   // stops at the first `=`: those are refused by search (the first `=` must be the padding's).
   // This replaces a regex over the whole string that cost far more than the decode itself on
   // large bodies (V8 runs it per character); the text is decoded whole, not sliced, to skip a copy.
+  // Node reads only the low byte of each UTF-16 unit, so U+0141 would pass as `A`: a text with
+  // any non-ASCII character (its UTF-8 length exceeds its length, a native count) is refused.
   const bytes = Buffer.from(text, 'base64');
   let canonical =
     bytes.length === (end * 3) >>> 2 &&
+    Buffer.byteLength(text, 'utf8') === text.length &&
     text.indexOf('=') === (padding === 0 ? -1 : end) &&
     !text.includes('-') &&
     !text.includes('_');

@@ -38,6 +38,21 @@ describe('createLambdaHandler', () => {
     expect((await handler(event)).statusCode).toBe(415);
   });
 
+  it('answers 400 INVALID_JSON for a base64 body holding a non-ASCII character read as an alphabet one', async () => {
+    const handler = createLambdaHandler({ keyStore, onEvent() {} });
+    const text = Buffer.from(body()).toString('base64');
+    const at = text.indexOf('A');
+    expect(at).toBeGreaterThanOrEqual(0);
+    const plain = httpApiEvent({ method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
+    plain.isBase64Encoded = true;
+    expect((await handler(plain)).statusCode).toBe(200);
+    // U+0141 'Ł': a decoder keeping the low byte of each UTF-16 unit reads it as 'A'.
+    const lookalike = { ...plain, body: `${text.slice(0, at)}\u0141${text.slice(at + 1)}` };
+    const result = await handler(lookalike);
+    expect(result.statusCode).toBe(400);
+    expect(JSON.parse(result.body)).toMatchObject({ error: { code: 'INVALID_JSON' } });
+  });
+
   it('answers 400 INVALID_JSON for a base64 body that is not canonical base64', async () => {
     const handler = createLambdaHandler({ keyStore, onEvent() {} });
     const event = functionUrlEvent({ method: 'POST', headers: { 'content-type': 'application/json' }, body: 'not base64!' });

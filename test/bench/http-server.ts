@@ -1,24 +1,39 @@
 /**
  * A bench HTTP server in its own process (forked by http-bench.ts and soak-bench.ts), so the
  * load generator and the server do not share an event loop. Protocol over IPC:
- * parent -> `{type:'start', kind, secret, keyId}`; child -> `{type:'listening', port}`;
+ * parent -> `{type:'start', kind, secret, keyId, redisPort?}`; child -> `{type:'listening', port}`;
  * parent -> `{type:'samples'}`; child -> `{type:'samples', samples}` (memory every 100 ms).
  */
+import { createDecipheriv } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { fetchEntry, library } from './library.js';
+import { Redis } from 'ioredis';
+import { fetchEntry, library, redisEntry } from './library.js';
 import { fetchToNodeListener } from './fetch-bridge.js';
 
 const { kompliantWebhook, memoryKeyStore } = library;
 const { createFetchHandler } = fetchEntry;
+const { redisIdempotencyStore } = redisEntry;
 
 /**
- * The servers the HTTP bench can start. `fetch-kompliant` is `createFetchHandler` served from
- * node:http through the minimal Request/Response bridge in fetch-bridge.ts; `fetch-bare` is a
- * Fetch handler that only runs `request.json()` and answers 200, through the same bridge.
+ * The servers the HTTP bench can start. `fetch-*` kinds are Fetch handlers served from node:http
+ * through the minimal Request/Response bridge in fetch-bridge.ts. The `*-naive` kinds are the
+ * references: a naive decrypt route written inline (spec AAD, AES-256-GCM, JSON.parse, no
+ * validation, no limits), sharing nothing with src/. `node-kompliant-redis` is the node:http
+ * handler with the Redis dedup store (a local redis-server), against `node-kompliant` (memory).
  */
-export const SERVER_KINDS = ['express-kompliant', 'express-json', 'node-kompliant', 'node-bare', 'fetch-kompliant', 'fetch-bare'] as const;
+export const SERVER_KINDS = [
+  'express-kompliant',
+  'express-json',
+  'node-kompliant',
+  'node-kompliant-redis',
+  'node-naive',
+  'node-bare',
+  'fetch-kompliant',
+  'fetch-naive',
+  'fetch-bare',
+] as const;
 /** One of {@link SERVER_KINDS}. */
 export type ServerKind = (typeof SERVER_KINDS)[number];
 
@@ -30,7 +45,7 @@ export interface ServerSample {
 }
 
 /** IPC from the bench process to the server process. */
-export type ParentMessage = { type: 'start'; kind: ServerKind; secret: string; keyId: string } | { type: 'samples' };
+export type ParentMessage = { type: 'start'; kind: ServerKind; secret: string; keyId: string; redisPort?: number } | { type: 'samples' };
 /** IPC from the server process to the bench process. */
 export type ChildMessage = { type: 'listening'; port: number } | { type: 'samples'; samples: ServerSample[] };
 
@@ -73,8 +88,55 @@ async function bareFetchHandler(request: Request): Promise<Response> {
   return new Response(RECEIVED, { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' } });
 }
 
-function listenerFor(kind: ServerKind, secret: string, keyId: string): RequestListener {
+/**
+ * The naive decrypt a hand-written receiver does: AAD as the spec builds it, AES-256-GCM with a
+ * full tag, JSON.parse of the plaintext. No validation of any field. Throws on a bad envelope.
+ */
+function naiveOpen(key: Buffer, text: string): unknown {
+  const e = JSON.parse(text) as Record<string, string>;
+  const aad = JSON.stringify({ id: e.id, event_type: e.event_type, timestamp: e.timestamp, account_id: e.account_id, schema_version: e.schema_version, key_id: e.key_id });
+  const data = Buffer.from(e.data as string, 'base64');
+  const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, 12), { authTagLength: 16 });
+  decipher.setAAD(Buffer.from(aad));
+  decipher.setAuthTag(data.subarray(data.length - 16));
+  const plain = Buffer.concat([decipher.update(data.subarray(12, data.length - 16)), decipher.final()]);
+  return JSON.parse(plain.toString('utf8'));
+}
+
+/** The naive node:http decrypt route: read the body, decrypt, 200 (400 on any failure). */
+function naiveNodeHandler(key: Buffer): RequestListener {
+  return (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      try {
+        naiveOpen(key, Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        res.writeHead(400).end();
+        return;
+      }
+      handled++;
+      answerReceived(res);
+    });
+  };
+}
+
+/** The naive Fetch decrypt route: `request.text()`, decrypt, 200 (400 on any failure). */
+function naiveFetchHandler(key: Buffer): (request: Request) => Promise<Response> {
+  return async (request) => {
+    try {
+      naiveOpen(key, await request.text());
+    } catch {
+      return new Response(null, { status: 400 });
+    }
+    handled++;
+    return new Response(RECEIVED, { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' } });
+  };
+}
+
+function listenerFor(kind: ServerKind, secret: string, keyId: string, redisPort: number | undefined): RequestListener {
   const keyStore = memoryKeyStore({ [keyId]: secret });
+  const key = Buffer.from(secret, 'base64');
   switch (kind) {
     case 'express-kompliant': {
       const app = express();
@@ -91,6 +153,15 @@ function listenerFor(kind: ServerKind, secret: string, keyId: string): RequestLi
     }
     case 'node-kompliant':
       return kompliantWebhook({ keyStore, onEvent });
+    case 'node-kompliant-redis': {
+      if (redisPort === undefined) throw new Error('node-kompliant-redis needs a redis port');
+      const client = new Redis({ host: '127.0.0.1', port: redisPort });
+      return kompliantWebhook({ keyStore, onEvent, idempotency: redisIdempotencyStore({ client }) });
+    }
+    case 'node-naive':
+      return naiveNodeHandler(key);
+    case 'fetch-naive':
+      return fetchToNodeListener(naiveFetchHandler(key));
     case 'node-bare':
       return bareNodeHandler;
     case 'fetch-kompliant':
@@ -108,7 +179,7 @@ const samples: ServerSample[] = [];
 
 process.on('message', (message: ParentMessage) => {
   if (message.type === 'start') {
-    const server = createServer(listenerFor(message.kind, message.secret, message.keyId));
+    const server = createServer(listenerFor(message.kind, message.secret, message.keyId, message.redisPort));
     server.keepAliveTimeout = 60_000;
     server.listen(0, '127.0.0.1', () => {
       send({ type: 'listening', port: (server.address() as AddressInfo).port });

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 
 type IndexEntry = typeof import('../../src/index.js');
 type FetchEntry = typeof import('../../src/fetch.js');
+type RedisEntry = typeof import('../../src/redis.js');
 
 async function loadBuilt<T>(file: string): Promise<T> {
   const url = new URL(`../../dist/${file}`, import.meta.url);
@@ -21,3 +22,5 @@ async function loadBuilt<T>(file: string): Promise<T> {
 export const library: IndexEntry = await loadBuilt<IndexEntry>('index.js');
 /** `kompliant-webhooks/fetch` (dist/fetch.js). */
 export const fetchEntry: FetchEntry = await loadBuilt<FetchEntry>('fetch.js');
+/** `kompliant-webhooks/redis` (dist/redis.js). */
+export const redisEntry: RedisEntry = await loadBuilt<RedisEntry>('redis.js');

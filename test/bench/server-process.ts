@@ -28,8 +28,8 @@ function nextMessage(child: ChildProcess, type: ChildMessage['type']): Promise<C
   });
 }
 
-/** Forks test/bench/http-server.ts (through tsx) and starts a server of `kind` on 127.0.0.1. */
-export async function startServerProcess(kind: ServerKind, secret: string, keyId: string): Promise<ServerProcess> {
+/** Forks test/bench/http-server.ts (through tsx) and starts a server of `kind` on 127.0.0.1 (`redisPort` for the Redis store). */
+export async function startServerProcess(kind: ServerKind, secret: string, keyId: string, redisPort?: number): Promise<ServerProcess> {
   const child = fork(fileURLToPath(new URL('./http-server.ts', import.meta.url)), [], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -38,7 +38,7 @@ export async function startServerProcess(kind: ServerKind, secret: string, keyId
     child.send(message);
   };
   const listening = nextMessage(child, 'listening');
-  send({ type: 'start', kind, secret, keyId });
+  send({ type: 'start', kind, secret, keyId, ...(redisPort === undefined ? {} : { redisPort }) });
   const message = await listening;
   if (message.type !== 'listening') throw new Error('unexpected message');
   return {

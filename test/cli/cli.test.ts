@@ -95,6 +95,11 @@ describe('CLI (dist/cli.js run as a process)', { timeout: 30_000 }, () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('not base64 of exactly 32 bytes');
     expect(bad.stderr + bad.stdout).not.toContain(malformed);
+    // U+0141 'Ł' in place of an 'A': a decoder keeping each character's low byte reads 32 zero bytes.
+    const lookalike = `\u0141${Buffer.alloc(32).toString('base64').slice(1)}`;
+    const nonAscii = await runCli(['open'], { env: { KOMPLIANT_WEBHOOK_SECRET: lookalike }, input: envelope });
+    expect(nonAscii.code).toBe(2);
+    expect(nonAscii.stderr).toContain('not base64 of exactly 32 bytes');
     const argv = await runCli(['open', '--secret', generateSharedSecret()], { input: envelope });
     expect(argv.code).toBe(2);
     const missing = await runCli(['open'], { input: envelope });

@@ -1,8 +1,11 @@
 import { deflateSync, gzipSync } from 'node:zlib';
 import express from 'express';
 import request from 'supertest';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { kompliantWebhook, memoryKeyStore } from '../../src/index.js';
+import { createFetchHandler } from '../../src/fetch.js';
+import { createLambdaHandler } from '../../src/lambda.js';
+import { httpApiEvent } from '../support/lambda-events.js';
 import { createTestWebhook } from '../../src/testing.js';
 import { KEY_ID, PATH, SECRET, createTestApp, type BodyParser } from '../support/app.js';
 
@@ -27,6 +30,41 @@ describe('Content-Encoding', () => {
       const { app, onEvent } = createTestApp({ parser });
       const res = await post(app, encoding, compress(body()));
       expect(res.status).toBe(200);
+      expect(onEvent).toHaveBeenCalledTimes(1);
+    });
+  });
+
+  describe('a body the receiver reads itself must be what its Content-Encoding says: otherwise 400 INVALID_JSON', () => {
+    const keyStore = memoryKeyStore({ [KEY_ID]: SECRET });
+
+    it.each(['gzip', 'x-gzip', 'deflate'])('node:http / Express stream reader: %s on plain JSON', async (encoding) => {
+      const { app, onEvent } = createTestApp({ parser: 'none' });
+      const res = await post(app, encoding, body());
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('INVALID_JSON');
+      expect(onEvent).not.toHaveBeenCalled();
+    });
+
+    it.each(['gzip', 'deflate'])('Fetch: %s on plain JSON', async (encoding) => {
+      const onEvent = vi.fn();
+      const handle = createFetchHandler({ keyStore, onEvent });
+      const headers = { 'content-type': 'application/json', 'content-encoding': encoding };
+      const res = await handle(new Request('http://localhost/', { method: 'POST', headers, body: body() }));
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('INVALID_JSON');
+      const inflated = await handle(new Request('http://localhost/', { method: 'POST', headers, body: encoding === 'gzip' ? gzipSync(body()) : deflateSync(body()) }));
+      expect(inflated.status).toBe(200);
+      expect(onEvent).toHaveBeenCalledTimes(1);
+    });
+
+    it.each([false, true])('Lambda: gzip on a plain JSON body (base64: %s)', async (base64) => {
+      const onEvent = vi.fn();
+      const handle = createLambdaHandler({ keyStore, onEvent });
+      const headers = { 'content-type': 'application/json', 'content-encoding': 'gzip' };
+      const result = await handle(httpApiEvent({ method: 'POST', headers, body: body().toString(), base64 }));
+      expect(result.statusCode).toBe(400);
+      expect(JSON.parse(result.body)).toMatchObject({ error: { code: 'INVALID_JSON' } });
+      expect((await handle(httpApiEvent({ method: 'POST', headers, body: gzipSync(body()) }))).statusCode).toBe(200);
       expect(onEvent).toHaveBeenCalledTimes(1);
     });
   });

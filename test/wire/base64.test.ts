@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isValidSharedSecret, isWebhookError, openEnvelope } from '../../src/index.js';
+import { envKeyStore, isValidSharedSecret, isWebhookError, memoryKeyStore, openEnvelope, requireValidSharedSecret } from '../../src/index.js';
 import { createTestWebhook, generateSharedSecret } from '../../src/testing.js';
 
 // The straightforward definition of canonical standard base64 (what src/base64.ts used to run
@@ -21,7 +21,9 @@ function referenceDecode(text: string): Buffer | undefined {
   return Buffer.from(body, 'base64');
 }
 
-const NOISE = ['=', '-', '_', ' ', '\n', '\t', '.', '*', '\u0000', 'é', '€', '😀', 'A', '+', '/'];
+// U+0141 (low byte 0x41, 'A'), U+012F (0x2F, '/') and U+0D2B (0x2B, '+') are the characters a
+// decoder that keeps only the low byte of each UTF-16 unit would read as alphabet characters.
+const NOISE = ['=', '-', '_', ' ', '\n', '\t', '.', '*', '\u0000', 'é', '€', '😀', 'A', '+', '/', '\u0141', '\u012f', '\u0d2b'];
 
 /** Valid base64 (padded or not) with zero to three edits: insert, replace, or drop a character. */
 const base64ish = fc
@@ -94,5 +96,29 @@ describe('strict base64 (data field and shared secrets) agrees with the referenc
   it('accepts canonical base64 of large bodies (a 256 KiB ciphertext) and opens it', () => {
     const big = createTestWebhook({ secret, keyId: 'whk_20251121_01', data: { blob: 'x'.repeat(256 * 1024) } });
     expect((openEnvelope(big, secret).data as unknown as { blob: string }).blob).toHaveLength(256 * 1024);
+  });
+});
+
+describe('non-ASCII characters whose low byte is an alphabet character are refused by every base64 input', () => {
+  // 'Ł' is U+0141: Buffer.from(text, 'base64') keeps its low byte 0x41 and reads it as 'A'.
+  const zeroSecret = Buffer.alloc(32).toString('base64'); // 'AAAA...A='
+  const lookalikeSecret = `\u0141${zeroSecret.slice(1)}`;
+
+  it('envelope data', () => {
+    const data = template.data;
+    const at = data.indexOf('A');
+    expect(at).toBeGreaterThanOrEqual(0);
+    expect(envelopeCode(data)).toBe('OPENED');
+    expect(envelopeCode(`${data.slice(0, at)}\u0141${data.slice(at + 1)}`)).toBe('INVALID_ENVELOPE');
+  });
+
+  it('shared secrets: isValidSharedSecret, requireValidSharedSecret, memoryKeyStore and envKeyStore', async () => {
+    expect(isValidSharedSecret(zeroSecret)).toBe(true);
+    expect(isValidSharedSecret(lookalikeSecret)).toBe(false);
+    expect(isValidSharedSecret(`${zeroSecret.slice(0, -2)}\u012f=`)).toBe(false);
+    expect(() => requireValidSharedSecret(lookalikeSecret)).toThrow(expect.objectContaining({ code: 'INVALID_KEY' }));
+    expect(() => memoryKeyStore({ whk_20251121_01: lookalikeSecret })).toThrow(TypeError);
+    const env = envKeyStore({ env: { KOMPLIANT_WEBHOOK_SECRET_20251121_01: lookalikeSecret } });
+    await expect(env.getSecret('whk_20251121_01')).rejects.toMatchObject({ code: 'INVALID_KEY' });
   });
 });
