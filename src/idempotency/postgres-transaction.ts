@@ -24,8 +24,13 @@ export interface InPostgresTransactionOptions<TPool extends PostgresPool = Postg
   lockTimeoutMs?: number;
 }
 
-/** The client type a pool's `connect()` resolves (`pg.PoolClient` for a `pg.Pool`). */
-export type PostgresClientOf<TPool extends PostgresPool> = Awaited<ReturnType<TPool['connect']>>;
+/**
+ * The client type a pool's `connect()` resolves (`pg.PoolClient` for a `pg.Pool`). The second
+ * signature lets inference read `connect()` of a pool that also has a callback overload (pg's).
+ */
+export type PostgresClientOf<TPool extends PostgresPool> = TPool extends { connect(): Promise<infer C>; connect(callback: never): void }
+  ? C
+  : PostgresPoolClient;
 
 /**
  * Wraps `handler` so that each event runs inside one PostgreSQL transaction together with its

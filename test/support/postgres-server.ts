@@ -23,7 +23,7 @@ function executable(path: string): boolean {
 export function findPostgresBin(): string | undefined {
   const candidates = [process.env.PG_BIN ?? '', ...(process.env.PATH ?? '').split(delimiter)];
   try {
-    const majors = readdirSync('/usr/lib/postgresql').filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(b) - Number(a));
+    const majors = readdirSync('/usr/lib/postgresql').filter((d) => /^\d+$/.test(d)).toSorted((a, b) => Number(b) - Number(a));
     candidates.push(...majors.map((major) => `/usr/lib/postgresql/${major}/bin`));
   } catch {
     // not a Debian-style install
