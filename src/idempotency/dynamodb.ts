@@ -101,7 +101,7 @@ function stateOf(item: Record<string, AttributeValue> | undefined, now: number):
  * import { dynamoDbIdempotencyStore } from 'kompliant-webhooks/dynamodb';
  *
  * const idempotency = dynamoDbIdempotencyStore({ client: new DynamoDBClient({}), tableName: 'kompliant-webhook-idempotency' });
- * export const handler = kompliantLambdaHandler({ keyStore, idempotency, onEvent });
+ * export const handler = createLambdaHandler({ keyStore, idempotency, onEvent }); // from kompliant-webhooks/lambda
  * ```
  */
 export function dynamoDbIdempotencyStore(options: DynamoDbIdempotencyStoreOptions): IdempotencyStore {

@@ -2,9 +2,26 @@
 /** Default table of the PostgreSQL idempotency store and of `inPostgresTransaction`. */
 export const DEFAULT_POSTGRES_IDEMPOTENCY_TABLE = 'kompliant_webhook_idempotency';
 
-/** What the store needs from a `pg` client or pool: `query(text, values)` resolving `{ rows, rowCount }`. */
+/** A statement as `pg` takes it: with a `name`, pg prepares it once per connection and reuses the plan. */
+export interface PostgresQuery {
+  name?: string;
+  text: string;
+  values?: unknown[];
+}
+
+/** What the store needs from a `pg` client or pool: `query({ name, text, values })` resolving `{ rows, rowCount }`. */
 export interface PostgresQueryable {
-  query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }>;
+  query(query: PostgresQuery): Promise<{ rows: unknown[]; rowCount: number | null }>;
+}
+
+/**
+ * The statement `text` with `values`, named `kompliant-webhooks:<what>:<table>` when `prepare`
+ * is on (pg then plans it once per connection: a claim took about a sixth of the time it took
+ * unprepared in one measurement), unnamed otherwise (for poolers that cannot keep prepared
+ * statements, such as PgBouncer in transaction mode before 1.21).
+ */
+export function postgresQuery(prepare: boolean, what: string, table: PostgresTable, text: string, values: unknown[]): PostgresQuery {
+  return prepare ? { name: `kompliant-webhooks:${what}:${table.name}`, text, values } : { text, values };
 }
 
 /** A client checked out of a pool (`pg.PoolClient`): queries, then `release()`. */
@@ -86,5 +103,5 @@ export async function createIdempotencyTable(pool: PostgresQueryable, options: {
   if (typeof pool !== 'object' || pool === null || typeof pool.query !== 'function') {
     throw new TypeError('createIdempotencyTable: pool must be a pg Pool or Client (an object with a query method)');
   }
-  await pool.query(idempotencyTableSql(options.table));
+  await pool.query({ text: idempotencyTableSql(options.table) });
 }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DEFAULT_IDEMPOTENCY_TTL_MS } from './idempotency-store.js';
 import { checkOptionNames, checkPositiveInteger } from '../options/checks.js';
 import type { KompliantEvent } from '../wire/event.js';
-import { checkPostgresTable, type PostgresPool, type PostgresPoolClient } from './postgres-table.js';
+import { checkPostgresTable, postgresQuery, type PostgresPool, type PostgresPoolClient } from './postgres-table.js';
 
 /** Default longest wait of a duplicate delivery for the row lock a running delivery of the same id holds: 5 s. */
 export const DEFAULT_POSTGRES_LOCK_TIMEOUT_MS = 5_000;
@@ -22,6 +22,8 @@ export interface InPostgresTransactionOptions<TPool extends PostgresPool = Postg
    * retries later. Default 5000.
    */
   lockTimeoutMs?: number;
+  /** Whether the dedup statements are named, so pg prepares them once per connection (see `postgresIdempotencyStore`). Default true. */
+  prepare?: boolean;
 }
 
 /**
@@ -71,13 +73,16 @@ export function inPostgresTransaction<TEvent extends KompliantEvent<unknown>, TP
 ): (event: TEvent) => Promise<void> {
   const where = 'inPostgresTransaction';
   if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object`);
-  checkOptionNames(options, ['pool', 'table', 'ttlMs', 'lockTimeoutMs'], where);
+  checkOptionNames(options, ['pool', 'table', 'ttlMs', 'lockTimeoutMs', 'prepare'], where);
   const { pool } = options;
   if (typeof pool !== 'object' || pool === null || typeof (pool as { connect?: unknown }).connect !== 'function') {
     throw new TypeError(`${where}: pool must be a pg Pool (an object with a connect method)`);
   }
   if (typeof handler !== 'function') throw new TypeError(`${where}: handler must be a function`);
-  const table = checkPostgresTable(options.table, where).sql;
+  const checked = checkPostgresTable(options.table, where);
+  const table = checked.sql;
+  if (options.prepare !== undefined && typeof options.prepare !== 'boolean') throw new TypeError(`${where}: prepare must be a boolean`);
+  const prepare = options.prepare ?? true;
   const ttlMs = checkPositiveInteger(options.ttlMs, 'ttlMs', DEFAULT_IDEMPOTENCY_TTL_MS);
   const lockTimeoutMs = checkPositiveInteger(options.lockTimeoutMs, 'lockTimeoutMs', DEFAULT_POSTGRES_LOCK_TIMEOUT_MS);
 
@@ -97,19 +102,19 @@ RETURNING 1`;
     const client = (await pool.connect()) as PostgresPoolClient;
     let open = false;
     try {
-      await client.query('BEGIN');
+      await client.query({ text: 'BEGIN' });
       open = true;
-      await client.query("SELECT set_config('lock_timeout', $1, true)", [`${lockTimeoutMs}ms`]);
-      const { rowCount } = await client.query(insert, [event.id, randomUUID(), ttlMs]);
+      await client.query(postgresQuery(prepare, 'lock-timeout', checked, "SELECT set_config('lock_timeout', $1, true)", [`${lockTimeoutMs}ms`]));
+      const { rowCount } = await client.query(postgresQuery(prepare, 'transaction-insert', checked, insert, [event.id, randomUUID(), ttlMs]));
       if (rowCount !== 1) {
         // Done by a committed delivery: a duplicate, answered 200 without running the handler.
-        await client.query('ROLLBACK');
+        await client.query({ text: 'ROLLBACK' });
         open = false;
         client.release();
         return;
       }
       await handler(event, client as PostgresClientOf<TPool>);
-      await client.query('COMMIT');
+      await client.query({ text: 'COMMIT' });
       open = false;
       client.release();
     } catch (error) {
@@ -118,7 +123,7 @@ RETURNING 1`;
       let broken = !open;
       if (open) {
         try {
-          await client.query('ROLLBACK');
+          await client.query({ text: 'ROLLBACK' });
         } catch {
           broken = true;
         }

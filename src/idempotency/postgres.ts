@@ -1,7 +1,7 @@
 // A PostgreSQL-backed idempotency store: claims with tokens and leases in one table, expired rows cleaned as claims go.
 import { checkOptionNames } from '../options/checks.js';
 import type { ClaimResult, IdempotencyStore } from './idempotency-store.js';
-import { checkPostgresTable, type PostgresQueryable } from './postgres-table.js';
+import { checkPostgresTable, postgresQuery, type PostgresQueryable } from './postgres-table.js';
 
 /** Options of {@link postgresIdempotencyStore}. */
 export interface PostgresIdempotencyStoreOptions {
@@ -9,6 +9,12 @@ export interface PostgresIdempotencyStoreOptions {
   pool: PostgresQueryable;
   /** The dedup table (see `createIdempotencyTable`). Default `kompliant_webhook_idempotency`. */
   table?: string;
+  /**
+   * Whether the statements are named, so pg prepares each once per connection. Turn it off
+   * behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode before
+   * 1.21). Default true.
+   */
+  prepare?: boolean;
 }
 
 /** Most expired rows one claim deletes on its way, so the table needs no cron and no claim does unbounded work. */
@@ -75,30 +81,33 @@ ON CONFLICT (id) DO UPDATE SET done = true, expires_at = EXCLUDED.expires_at WHE
 export function postgresIdempotencyStore(options: PostgresIdempotencyStoreOptions): IdempotencyStore {
   const where = 'postgresIdempotencyStore';
   if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object`);
-  checkOptionNames(options, ['pool', 'table'], where);
+  checkOptionNames(options, ['pool', 'table', 'prepare'], where);
   const { pool } = options;
   if (typeof pool !== 'object' || pool === null || typeof (pool as { query?: unknown }).query !== 'function') {
     throw new TypeError(`${where}: pool must be a pg Pool (an object with a query method)`);
   }
   const table = checkPostgresTable(options.table, where);
   const sql = statements(table.sql);
+  if (options.prepare !== undefined && typeof options.prepare !== 'boolean') throw new TypeError(`${where}: prepare must be a boolean`);
+  const prepare = options.prepare ?? true;
+  const query = (what: keyof typeof sql, values: unknown[]) => pool.query(postgresQuery(prepare, what, table, sql[what], values));
 
   return {
     async claim(id, token, leaseMs): Promise<ClaimResult> {
-      const { rows } = await pool.query(sql.claim, [id, token, Math.ceil(leaseMs)]);
+      const { rows } = await query('claim', [id, token, Math.ceil(leaseMs)]);
       const result = (rows[0] as { result?: unknown } | undefined)?.result;
       if (result === 'claimed' || result === 'in_progress' || result === 'done') return result;
       throw new Error('Unexpected reply from PostgreSQL');
     },
     async renew(id, token, leaseMs): Promise<boolean> {
-      const { rowCount } = await pool.query(sql.renew, [id, token, Math.ceil(leaseMs)]);
+      const { rowCount } = await query('renew', [id, token, Math.ceil(leaseMs)]);
       return rowCount === 1;
     },
     async complete(id, token, ttlMs) {
-      await pool.query(sql.complete, [id, token, Math.ceil(ttlMs)]);
+      await query('complete', [id, token, Math.ceil(ttlMs)]);
     },
     async release(id, token) {
-      await pool.query(sql.release, [id, token]);
+      await query('release', [id, token]);
     },
   };
 }

@@ -22,6 +22,7 @@ describe('the kompliant-webhooks/postgres subpath (built package)', () => {
     const pool = { query: () => Promise.resolve({ rows: [], rowCount: 0 }) };
     expect(() => postgresIdempotencyStore({} as never)).toThrow(/pool/);
     expect(() => postgresIdempotencyStore({ pool, ttl: 1 } as never)).toThrow(/unknown option "ttl"/);
+    expect(() => postgresIdempotencyStore({ pool, prepare: 'yes' } as never)).toThrow(/prepare must be a boolean/);
     for (const table of ['', 'Webhooks', 'a-b', '1abc', 'x"; DROP TABLE y; --', 'a.b.c', 'a'.repeat(64), 42]) {
       expect(() => postgresIdempotencyStore({ pool, table } as never)).toThrow(/table must be a lower-case SQL identifier/);
     }
@@ -68,6 +69,18 @@ describe.skipIf(skip !== undefined)('postgresIdempotencyStore against a real Pos
     await store.claim('wh_2', 't', 60_000);
     await store.claim('wh_3', 't', 60_000);
     expect((await pool.query('SELECT id FROM cleanup_test ORDER BY id')).rows.map((r) => r.id)).toEqual(['live', 'wh_1', 'wh_2', 'wh_3']);
+  });
+
+  it('with prepare: false the statements are sent unnamed (for poolers without prepared statements)', async () => {
+    const seen: Array<string | undefined> = [];
+    const spy = { query: (q: { name?: string; text: string; values?: unknown[] }) => (seen.push(q.name), pool.query(q)) };
+    const store = postgresIdempotencyStore({ pool: spy, prepare: false });
+    expect(await store.claim('wh_unprepared', 't1', 60_000)).toBe('claimed');
+    await store.complete('wh_unprepared', 't1', 60_000);
+    expect(await store.claim('wh_unprepared', 't2', 60_000)).toBe('done');
+    expect(seen).toEqual([undefined, undefined, undefined]);
+    await postgresIdempotencyStore({ pool: spy }).claim('wh_prepared', 't1', 60_000);
+    expect(seen[3]).toBe('kompliant-webhooks:claim:kompliant_webhook_idempotency');
   });
 
   it('leases use the database clock and the row says what the store knows', async () => {
