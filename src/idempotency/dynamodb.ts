@@ -141,61 +141,74 @@ export function dynamoDbIdempotencyStore(options: DynamoDbIdempotencyStoreOption
     async claim(id, token, leaseMs): Promise<ClaimResult> {
       const now = Date.now();
       const put = await conditional(
-        client.send(new PutItemCommand({
-          TableName: tableName,
-          Item: item(id, token, false, now + leaseMs),
-          ConditionExpression: 'attribute_not_exists(id) OR expiresAtMs <= :now',
-          ExpressionAttributeValues: { ':now': { N: String(now) } },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }), deadline()),
+        client.send(
+          new PutItemCommand({
+            TableName: tableName,
+            Item: item(id, token, false, now + leaseMs),
+            ConditionExpression: 'attribute_not_exists(id) OR expiresAtMs <= :now',
+            ExpressionAttributeValues: { ':now': { N: String(now) } },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+          deadline(),
+        ),
       );
       if (put.ok) return 'claimed';
       // DynamoDB returns the item that failed the condition; a server that does not (dynalite)
       // costs one strongly consistent read. An item gone in between reads as in progress (409, retried).
       const old =
         put.item ??
-        (await client.send(new GetItemCommand({ TableName: tableName, Key: { id: { S: id } }, ConsistentRead: true }), deadline())).Item;
+        (await client.send(new GetItemCommand({ TableName: tableName, Key: { id: { S: id } }, ConsistentRead: true }), deadline()))
+          .Item;
       return stateOf(old, now) ?? 'in_progress';
     },
     async renew(id, token, leaseMs): Promise<boolean> {
       const expiresAtMs = Date.now() + leaseMs;
       const update = await conditional(
-        client.send(new UpdateItemCommand({
-          TableName: tableName,
-          Key: { id: { S: id } },
-          UpdateExpression: 'SET expiresAtMs = :ms, #ttl = :s',
-          ConditionExpression: '#token = :token AND done = :false',
-          ExpressionAttributeNames: { '#ttl': DYNAMODB_TTL_ATTRIBUTE, '#token': 'token' },
-          ExpressionAttributeValues: {
-            ':ms': { N: String(expiresAtMs) },
-            ':s': { N: String(Math.ceil(expiresAtMs / 1000)) },
-            ':token': { S: token },
-            ':false': { BOOL: false },
-          },
-        }), deadline()),
+        client.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: { id: { S: id } },
+            UpdateExpression: 'SET expiresAtMs = :ms, #ttl = :s',
+            ConditionExpression: '#token = :token AND done = :false',
+            ExpressionAttributeNames: { '#ttl': DYNAMODB_TTL_ATTRIBUTE, '#token': 'token' },
+            ExpressionAttributeValues: {
+              ':ms': { N: String(expiresAtMs) },
+              ':s': { N: String(Math.ceil(expiresAtMs / 1000)) },
+              ':token': { S: token },
+              ':false': { BOOL: false },
+            },
+          }),
+          deadline(),
+        ),
       );
       return update.ok;
     },
     async complete(id, token, ttlMs) {
       await conditional(
-        client.send(new PutItemCommand({
-          TableName: tableName,
-          Item: item(id, token, true, Date.now() + ttlMs),
-          ConditionExpression: 'attribute_not_exists(id) OR #token = :token',
-          ExpressionAttributeNames: { '#token': 'token' },
-          ExpressionAttributeValues: { ':token': { S: token } },
-        }), deadline()),
+        client.send(
+          new PutItemCommand({
+            TableName: tableName,
+            Item: item(id, token, true, Date.now() + ttlMs),
+            ConditionExpression: 'attribute_not_exists(id) OR #token = :token',
+            ExpressionAttributeNames: { '#token': 'token' },
+            ExpressionAttributeValues: { ':token': { S: token } },
+          }),
+          deadline(),
+        ),
       );
     },
     async release(id, token) {
       await conditional(
-        client.send(new DeleteItemCommand({
-          TableName: tableName,
-          Key: { id: { S: id } },
-          ConditionExpression: '#token = :token AND done = :false',
-          ExpressionAttributeNames: { '#token': 'token' },
-          ExpressionAttributeValues: { ':token': { S: token }, ':false': { BOOL: false } },
-        }), deadline()),
+        client.send(
+          new DeleteItemCommand({
+            TableName: tableName,
+            Key: { id: { S: id } },
+            ConditionExpression: '#token = :token AND done = :false',
+            ExpressionAttributeNames: { '#token': 'token' },
+            ExpressionAttributeValues: { ':token': { S: token }, ':false': { BOOL: false } },
+          }),
+          deadline(),
+        ),
       );
     },
   };
