@@ -105,10 +105,10 @@ export function describeStoreContract(name: string, subject: StoreSubject): void
       const store = subject.create();
       if (store.renew === undefined) context.skip();
       const id = freshId();
-      await store.claim(id, 't1', 300);
+      await store.claim(id, 't1', 1_000);
       expect(await store.renew!(id, 't1', LONG)).toBe(true);
       expect(await store.renew!(id, 'other', LONG)).toBe(false);
-      await sleep(600); // past the first lease; the renewed one holds
+      await sleep(1_300); // past the first lease; the renewed one holds
       expect(await store.claim(id, 't2', LONG)).toBe('in_progress');
       await store.complete(id, 't1', DAY);
       expect(await store.renew!(id, 't1', LONG)).toBe(false); // done: nothing to renew
