@@ -17,6 +17,8 @@ export default defineConfig([
       fastify: 'src/fastify.ts',
       lambda: 'src/lambda.ts',
       otel: 'src/otel.ts',
+      postgres: 'src/postgres.ts',
+      dynamodb: 'src/dynamodb.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

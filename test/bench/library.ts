@@ -11,6 +11,8 @@ import { existsSync } from 'node:fs';
 type IndexEntry = typeof import('../../src/index.js');
 type FetchEntry = typeof import('../../src/fetch.js');
 type RedisEntry = typeof import('../../src/redis.js');
+type PostgresEntry = typeof import('../../src/postgres.js');
+type DynamoDbEntry = typeof import('../../src/dynamodb.js');
 
 async function loadBuilt<T>(file: string): Promise<T> {
   const url = new URL(`../../dist/${file}`, import.meta.url);
@@ -24,3 +26,9 @@ export const library: IndexEntry = await loadBuilt<IndexEntry>('index.js');
 export const fetchEntry: FetchEntry = await loadBuilt<FetchEntry>('fetch.js');
 /** `kompliant-webhooks/redis` (dist/redis.js). */
 export const redisEntry: RedisEntry = await loadBuilt<RedisEntry>('redis.js');
+/** `kompliant-webhooks/redis`, `/postgres` and `/dynamodb`, loaded when the store bench runs (they pull in no peer until used). */
+export const storeEntries = async (): Promise<{ redis: RedisEntry; postgres: PostgresEntry; dynamodb: DynamoDbEntry }> => ({
+  redis: await loadBuilt<RedisEntry>('redis.js'),
+  postgres: await loadBuilt<PostgresEntry>('postgres.js'),
+  dynamodb: await loadBuilt<DynamoDbEntry>('dynamodb.js'),
+});

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--smoke] [--json | --json=FILE] [--only=cpu,http,keys,soak]`: the benchmark suite.
+ * `npm run bench -- [--smoke] [--json | --json=FILE] [--only=cpu,http,keys,soak,stores]`: the benchmark suite.
  * Prints markdown tables (or JSON with --json). --smoke runs every section with few iterations
  * so CI keeps it working; it asserts nothing about time.
  */
@@ -11,6 +11,7 @@ import { machineInfo } from './machine.js';
 import { renderMarkdownTable, type ResultTable } from './markdown-table.js';
 import { parseBenchOptions } from './options.js';
 import { runSoakBench, soakTable } from './soak-bench.js';
+import { runStoreBench, storeTable } from './store-bench.js';
 
 async function main(): Promise<void> {
   const options = parseBenchOptions(process.argv.slice(2));
@@ -48,6 +49,13 @@ async function main(): Promise<void> {
     const soak = await runSoakBench(options.smoke);
     results.soak = soak;
     tables.push(soakTable(soak));
+  }
+
+  if (options.only.has('stores')) {
+    log('bench 5: idempotency stores (claim + complete per delivery)');
+    const stores = await runStoreBench(options.smoke, log);
+    results.stores = stores;
+    tables.push(storeTable(stores));
   }
 
   results.seconds = (Date.now() - started) / 1000;

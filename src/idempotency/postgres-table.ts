@@ -1,0 +1,107 @@
+// The PostgreSQL dedup table: its name checked as an identifier, its migration SQL, and a structural type for pg pools.
+/** Default table of the PostgreSQL idempotency store and of `inPostgresTransaction`. */
+export const DEFAULT_POSTGRES_IDEMPOTENCY_TABLE = 'kompliant_webhook_idempotency';
+
+/** A statement as `pg` takes it: with a `name`, pg prepares it once per connection and reuses the plan. */
+export interface PostgresQuery {
+  name?: string;
+  text: string;
+  values?: unknown[];
+}
+
+/** What the store needs from a `pg` client or pool: `query({ name, text, values })` resolving `{ rows, rowCount }`. */
+export interface PostgresQueryable {
+  query(query: PostgresQuery): Promise<{ rows: unknown[]; rowCount: number | null }>;
+}
+
+/**
+ * The statement `text` with `values`, named `kompliant-webhooks:<what>:<table>` when `prepare`
+ * is on (pg then plans it once per connection: a claim took about a sixth of the time it took
+ * unprepared in one measurement), unnamed otherwise (for poolers that cannot keep prepared
+ * statements, such as PgBouncer in transaction mode before 1.21).
+ */
+export function postgresQuery(prepare: boolean, what: string, table: PostgresTable, text: string, values: unknown[]): PostgresQuery {
+  return prepare ? { name: `kompliant-webhooks:${what}:${table.name}`, text, values } : { text, values };
+}
+
+/** A client checked out of a pool (`pg.PoolClient`): queries, then `release()`. */
+export interface PostgresPoolClient extends PostgresQueryable {
+  /** Returns the client to the pool; with an error (or `true`) the pool destroys it instead. */
+  release(destroy?: Error | boolean): void;
+}
+
+/** What `inPostgresTransaction` needs from a pool (`pg.Pool`): queries and `connect()` for a transaction's client. */
+export interface PostgresPool extends PostgresQueryable {
+  connect(): Promise<PostgresPoolClient>;
+}
+
+// Lower-case identifiers only, so the quoted name means what the same name unquoted means
+// (PostgreSQL folds unquoted names to lower case); optionally schema-qualified.
+const IDENTIFIER = '[a-z_][a-z0-9_]{0,62}';
+const TABLE_NAME = new RegExp(`^(?:${IDENTIFIER}\\.)?${IDENTIFIER}$`);
+
+/** A checked table name and its SQL spelling. */
+export interface PostgresTable {
+  /** The name as given (`schema.table` or `table`). */
+  name: string;
+  /** The quoted SQL spelling, `"schema"."table"`. */
+  sql: string;
+  /** The quoted name of the index on `expires_at`. */
+  indexSql: string;
+}
+
+/**
+ * Checks `table` (default {@link DEFAULT_POSTGRES_IDEMPOTENCY_TABLE}): lower-case letters, digits
+ * and `_`, starting with a letter or `_`, at most 63 characters, optionally `schema.table`.
+ * Throws a TypeError naming `where` otherwise; the name is only ever spliced into SQL quoted.
+ */
+export function checkPostgresTable(table: unknown, where: string): PostgresTable {
+  const name = table ?? DEFAULT_POSTGRES_IDEMPOTENCY_TABLE;
+  if (typeof name !== 'string' || !TABLE_NAME.test(name)) {
+    throw new TypeError(`${where}: table must be a lower-case SQL identifier ([a-z_][a-z0-9_]*, at most 63 characters), optionally schema-qualified`);
+  }
+  const parts = name.split('.');
+  const bare = parts[parts.length - 1]!;
+  return {
+    name,
+    sql: parts.map((part) => `"${part}"`).join('.'),
+    indexSql: `"${`${bare.slice(0, 63 - '_expires_at'.length)}_expires_at`}"`,
+  };
+}
+
+/**
+ * The migration creating the dedup table (idempotent: `IF NOT EXISTS`). One row per event id:
+ * the token of the delivery holding or having finished it, whether it is done, and when the row
+ * stops counting (lease end while in progress, retention end once done). The index on
+ * `expires_at` lets each claim delete a few expired rows, so the table needs no cron.
+ */
+export function idempotencyTableSql(table?: string): string {
+  const t = checkPostgresTable(table, 'idempotencyTableSql');
+  return `CREATE TABLE IF NOT EXISTS ${t.sql} (
+  id text PRIMARY KEY,
+  token text NOT NULL,
+  done boolean NOT NULL DEFAULT false,
+  expires_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ${t.indexSql} ON ${t.sql} (expires_at);`;
+}
+
+/**
+ * Runs the migration ({@link idempotencyTableSql}) on `pool`: creates the dedup table and its
+ * index unless they exist. Call it once at start-up or copy the SQL into your migrations.
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg';
+ * import { createIdempotencyTable } from 'kompliant-webhooks/postgres';
+ *
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * await createIdempotencyTable(pool);
+ * ```
+ */
+export async function createIdempotencyTable(pool: PostgresQueryable, options: { table?: string } = {}): Promise<void> {
+  if (typeof pool !== 'object' || pool === null || typeof pool.query !== 'function') {
+    throw new TypeError('createIdempotencyTable: pool must be a pg Pool or Client (an object with a query method)');
+  }
+  await pool.query({ text: idempotencyTableSql(options.table) });
+}

@@ -1,0 +1,135 @@
+// inPostgresTransaction: the dedup row and the handler's own writes commit in one PostgreSQL transaction.
+import { randomUUID } from 'node:crypto';
+import { DEFAULT_IDEMPOTENCY_TTL_MS } from './idempotency-store.js';
+import { checkOptionNames, checkPositiveInteger } from '../options/checks.js';
+import type { KompliantEvent } from '../wire/event.js';
+import { checkPostgresTable, postgresQuery, type PostgresPool, type PostgresPoolClient } from './postgres-table.js';
+
+/** Default longest wait of a duplicate delivery for the row lock a running delivery of the same id holds: 5 s. */
+export const DEFAULT_POSTGRES_LOCK_TIMEOUT_MS = 5_000;
+
+/** Options of {@link inPostgresTransaction}. */
+export interface InPostgresTransactionOptions<TPool extends PostgresPool = PostgresPool> {
+  /** A `pg` Pool; each delivery checks out one client for its transaction. Required. */
+  pool: TPool;
+  /** The dedup table (see `createIdempotencyTable`). Default `kompliant_webhook_idempotency`. */
+  table?: string;
+  /** How long a done id is remembered. Default 7 days (the sender's retry horizon). */
+  ttlMs?: number;
+  /**
+   * Longest a delivery waits for the lock of a concurrent delivery of the same id (PostgreSQL's
+   * `lock_timeout`, for this transaction only); past it the delivery fails (500) and Kompliant
+   * retries later. Default 5000.
+   */
+  lockTimeoutMs?: number;
+  /** Whether the dedup statements are named, so pg prepares them once per connection (see `postgresIdempotencyStore`). Default true. */
+  prepare?: boolean;
+}
+
+/**
+ * The client type a pool's `connect()` resolves (`pg.PoolClient` for a `pg.Pool`). The second
+ * signature lets inference read `connect()` of a pool that also has a callback overload (pg's).
+ */
+export type PostgresClientOf<TPool extends PostgresPool> = TPool extends { connect(): Promise<infer C>; connect(callback: never): void }
+  ? C
+  : PostgresPoolClient;
+
+/**
+ * Wraps `handler` so that each event runs inside one PostgreSQL transaction together with its
+ * dedup row: the returned function (for `onEvent` or `receiver.handle`) checks out a client,
+ * `BEGIN`s, inserts the event id into the dedup table first, calls `handler(event, client)` and
+ * `COMMIT`s. Do every write of the event through `client`, and its effects happen exactly once:
+ *
+ * - a handler that throws rolls back its writes and the dedup row together; the error reaches the
+ *   receiver (500) and Kompliant's retry runs the handler again from a clean slate;
+ * - a process that dies anywhere leaves nothing: PostgreSQL rolls the open transaction back;
+ * - a concurrent delivery of the same id waits on the row lock (at most `lockTimeoutMs`, then
+ *   500 and a later retry), then sees the committed row and returns without calling the
+ *   handler (answered 200), or sees the rollback and runs the handler itself.
+ *
+ * Use it with `idempotency: false`: the transaction is the deduplication, and no lease is needed.
+ * (It also works next to the default in-memory store, which then only answers in-process
+ * duplicates early.) The dedup table is the one `postgresIdempotencyStore` uses; create it with
+ * `createIdempotencyTable(pool)`. Expired rows are deleted a few at a time as events arrive.
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg';
+ * import { inPostgresTransaction } from 'kompliant-webhooks/postgres';
+ *
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * app.post('/webhooks/kompliant', kompliantWebhook({
+ *   keyStore,
+ *   idempotency: false,
+ *   onEvent: inPostgresTransaction({ pool }, async (event, client) => {
+ *     await client.query('INSERT INTO workflows (id, status) VALUES ($1, $2)', [event.data.workflow_id, 'done']);
+ *   }),
+ * }));
+ * ```
+ */
+export function inPostgresTransaction<TEvent extends KompliantEvent<unknown>, TPool extends PostgresPool = PostgresPool>(
+  options: InPostgresTransactionOptions<TPool>,
+  handler: (event: TEvent, client: PostgresClientOf<TPool>) => unknown,
+): (event: TEvent) => Promise<void> {
+  const where = 'inPostgresTransaction';
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object`);
+  checkOptionNames(options, ['pool', 'table', 'ttlMs', 'lockTimeoutMs', 'prepare'], where);
+  const { pool } = options;
+  if (typeof pool !== 'object' || pool === null || typeof (pool as { connect?: unknown }).connect !== 'function') {
+    throw new TypeError(`${where}: pool must be a pg Pool (an object with a connect method)`);
+  }
+  if (typeof handler !== 'function') throw new TypeError(`${where}: handler must be a function`);
+  const checked = checkPostgresTable(options.table, where);
+  const table = checked.sql;
+  if (options.prepare !== undefined && typeof options.prepare !== 'boolean') throw new TypeError(`${where}: prepare must be a boolean`);
+  const prepare = options.prepare ?? true;
+  const ttlMs = checkPositiveInteger(options.ttlMs, 'ttlMs', DEFAULT_IDEMPOTENCY_TTL_MS);
+  const lockTimeoutMs = checkPositiveInteger(options.lockTimeoutMs, 'lockTimeoutMs', DEFAULT_POSTGRES_LOCK_TIMEOUT_MS);
+
+  // Takes the id unless a live done row has it: an expired row, or an in-progress claim left by
+  // postgresIdempotencyStore on the same table, is taken over. Deletes a few expired rows of
+  // other ids on the way (rolled back with the rest if the handler fails).
+  const insert = `WITH cleanup AS (
+  DELETE FROM ${table} WHERE id IN (
+    SELECT id FROM ${table} WHERE expires_at < now() AND id <> $1 ORDER BY expires_at LIMIT 10 FOR UPDATE SKIP LOCKED)
+)
+INSERT INTO ${table} AS t (id, token, done, expires_at) VALUES ($1, $2, true, now() + $3::bigint * interval '1 millisecond')
+ON CONFLICT (id) DO UPDATE SET token = EXCLUDED.token, done = true, expires_at = EXCLUDED.expires_at
+WHERE NOT t.done OR t.expires_at <= now()
+RETURNING 1`;
+
+  return async (event: TEvent): Promise<void> => {
+    const client = (await pool.connect()) as PostgresPoolClient;
+    let open = false;
+    try {
+      await client.query({ text: 'BEGIN' });
+      open = true;
+      await client.query(postgresQuery(prepare, 'lock-timeout', checked, "SELECT set_config('lock_timeout', $1, true)", [`${lockTimeoutMs}ms`]));
+      const { rowCount } = await client.query(postgresQuery(prepare, 'transaction-insert', checked, insert, [event.id, randomUUID(), ttlMs]));
+      if (rowCount !== 1) {
+        // Done by a committed delivery: a duplicate, answered 200 without running the handler.
+        await client.query({ text: 'ROLLBACK' });
+        open = false;
+        client.release();
+        return;
+      }
+      await handler(event, client as PostgresClientOf<TPool>);
+      await client.query({ text: 'COMMIT' });
+      open = false;
+      client.release();
+    } catch (error) {
+      // Roll back what the handler wrote; a client whose connection failed is destroyed, not
+      // reused (PostgreSQL rolls an open transaction back when its connection ends).
+      let broken = !open;
+      if (open) {
+        try {
+          await client.query({ text: 'ROLLBACK' });
+        } catch {
+          broken = true;
+        }
+      }
+      client.release(broken);
+      throw error;
+    }
+  };
+}

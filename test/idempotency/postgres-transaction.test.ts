@@ -1,0 +1,166 @@
+// inPostgresTransaction against a throwaway PostgreSQL: exactly one business row per event after failures, a killed process and concurrent retries.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import express from 'express';
+import pg from 'pg';
+import request from 'supertest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createWebhookReceiver, isWebhookError, kompliantWebhook, memoryKeyStore, type WebhookReceiver } from '../../src/index.js';
+import { createIdempotencyTable, inPostgresTransaction } from '../../src/postgres.js';
+import { createTestWebhook } from '../../src/testing.js';
+import { KEY_ID, PATH, SECRET } from '../support/app.js';
+import { postgresSkipReason, startPostgresServer, type PostgresServer } from '../support/postgres-server.js';
+
+describe('inPostgresTransaction options', () => {
+  const pool = { query: () => Promise.resolve({ rows: [], rowCount: 0 }), connect: () => Promise.reject(new Error('unused')) };
+  it('are checked when the handler is built', () => {
+    expect(() => inPostgresTransaction({} as never, () => undefined)).toThrow(/pool/);
+    expect(() => inPostgresTransaction({ pool }, 'no' as never)).toThrow(/handler/);
+    expect(() => inPostgresTransaction({ pool, table: 'Bad Name' }, () => undefined)).toThrow(/table/);
+    expect(() => inPostgresTransaction({ pool, lockTimeoutMs: 0 }, () => undefined)).toThrow(/lockTimeoutMs/);
+    expect(() => inPostgresTransaction({ pool, retries: 1 } as never, () => undefined)).toThrow(/unknown option "retries"/);
+  });
+});
+
+const skip = postgresSkipReason();
+if (skip !== undefined) console.warn(`\n!!! test/idempotency/postgres-transaction.test.ts ${skip}\n`);
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe.skipIf(skip !== undefined)('inPostgresTransaction against a real PostgreSQL', () => {
+  let server: PostgresServer;
+  let pool: pg.Pool;
+  let receivers: WebhookReceiver[];
+  beforeAll(async () => {
+    server = await startPostgresServer();
+    pool = new pg.Pool({ host: server.host, port: server.port, user: 'postgres', database: 'postgres', max: 40, connectionTimeoutMillis: 5000 });
+    await createIdempotencyTable(pool);
+    // The business table has no unique constraint on event_id: only the transaction keeps it to one row.
+    await pool.query('CREATE TABLE business_rows (n serial PRIMARY KEY, event_id text NOT NULL, worker text NOT NULL)');
+    receivers = [0, 1].map(() => createWebhookReceiver({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), idempotency: false }));
+  }, 120_000);
+  afterAll(async () => {
+    await pool?.end();
+    await server?.remove();
+  });
+  beforeEach(async () => {
+    await pool.query('TRUNCATE business_rows, kompliant_webhook_idempotency');
+  });
+
+  const rowsOf = async (id: string): Promise<string[]> =>
+    (await pool.query('SELECT worker FROM business_rows WHERE event_id = $1 ORDER BY n', [id])).rows.map((r) => r.worker as string);
+  const dedupRows = async (id: string): Promise<number> =>
+    Number((await pool.query('SELECT count(*) AS n FROM kompliant_webhook_idempotency WHERE id = $1', [id])).rows[0].n);
+  const write = (worker: string) =>
+    inPostgresTransaction({ pool }, async (event, client) => {
+      await client.query('INSERT INTO business_rows (event_id, worker) VALUES ($1, $2)', [event.id, worker]);
+    });
+
+  it('a handler that throws rolls back its writes and the dedup row (500); the retry runs once, later ones are duplicates', async () => {
+    const sent = createTestWebhook({ secret: SECRET, keyId: KEY_ID });
+    const failing = inPostgresTransaction({ pool }, async (event, client) => {
+      await client.query('INSERT INTO business_rows (event_id, worker) VALUES ($1, $2)', [event.id, 'failed']);
+      throw new Error('downstream failed');
+    });
+    const error = await receivers[0]!.handle(sent, failing).catch((e: unknown) => e);
+    expect(isWebhookError(error) && error.status).toBe(500);
+    expect(await rowsOf(sent.id)).toEqual([]);
+    expect(await dedupRows(sent.id)).toBe(0);
+    await receivers[1]!.handle({ ...sent, retry_count: 1 }, write('retry'));
+    let calls = 0;
+    const counting = inPostgresTransaction({ pool }, () => void calls++);
+    await receivers[0]!.handle({ ...sent, retry_count: 2 }, counting);
+    await receivers[1]!.handle({ ...sent, retry_count: 3 }, counting);
+    expect(calls).toBe(0);
+    const rows = await rowsOf(sent.id);
+    console.info(`inPostgresTransaction after a handler failure: ${rows.length} business row(s) for the event`);
+    expect(rows).toEqual(['retry']);
+    expect(await dedupRows(sent.id)).toBe(1);
+  });
+
+  it('a process killed mid-transaction leaves nothing; the retry that waited on its lock runs once', { timeout: 60_000 }, async () => {
+    const sent = createTestWebhook({ secret: SECRET, keyId: KEY_ID });
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../support/postgres-transaction-child.ts', import.meta.url))], {
+      env: { ...process.env, PG_HOST: server.host, PG_PORT: String(server.port), KEY_ID, SECRET, BODY: JSON.stringify(sent) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('inserted') && resolve());
+      child.once('exit', (code) => reject(new Error(`child exited early with ${code}`)));
+    });
+    // The child's row is written but not committed: nobody else sees it.
+    expect(await rowsOf(sent.id)).toEqual([]);
+    // A retry arrives meanwhile and waits on the child's row lock.
+    let retried = false;
+    const retry = receivers[0]!.handle({ ...sent, retry_count: 1 }, write('retry')).then(() => (retried = true));
+    await sleep(200);
+    expect(retried).toBe(false);
+    child.kill('SIGKILL');
+    await exited;
+    await retry;
+    await receivers[1]!.handle({ ...sent, retry_count: 2 }, write('late'));
+    const rows = await rowsOf(sent.id);
+    console.info(`inPostgresTransaction after a killed process: ${rows.length} business row(s) for the event (${rows.join(',')})`);
+    expect(rows).toEqual(['retry']);
+  });
+
+  it('concurrent retries of one event, the first failing: one 500, every other answer 200, one business row', async () => {
+    const sent = createTestWebhook({ secret: SECRET, keyId: KEY_ID });
+    let runs = 0;
+    const handler = inPostgresTransaction({ pool }, async (event, client) => {
+      const run = ++runs;
+      await client.query('INSERT INTO business_rows (event_id, worker) VALUES ($1, $2)', [event.id, `run${run}`]);
+      await sleep(100);
+      if (run === 1) throw new Error('first attempt fails');
+    });
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        receivers[i % 2]!.handle({ ...sent, retry_count: i }, handler).then(
+          () => 200,
+          (error: unknown) => (isWebhookError(error) ? error.status : 0),
+        ),
+      ),
+    );
+    const rows = await rowsOf(sent.id);
+    console.info(`inPostgresTransaction, 20 concurrent retries (first run fails): handler runs ${runs}, answers ${outcomes.filter((s) => s === 200).length} x 200 + ${outcomes.filter((s) => s !== 200).length} x ${[...new Set(outcomes.filter((s) => s !== 200))].join(',')}; ${rows.length} business row(s)`);
+    expect(runs).toBe(2);
+    expect(outcomes.filter((s) => s === 500)).toHaveLength(1);
+    expect(outcomes.filter((s) => s === 200)).toHaveLength(19);
+    expect(rows).toEqual(['run2']);
+  });
+
+  it('a duplicate waits at most lockTimeoutMs for a running delivery, then fails (500, retried later) without running', async () => {
+    const sent = createTestWebhook({ secret: SECRET, keyId: KEY_ID });
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let entered = false;
+    const slow = inPostgresTransaction({ pool, lockTimeoutMs: 200 }, async (event, client) => {
+      entered = true; // the dedup row is inserted (uncommitted, locked) before the handler runs
+      await client.query('INSERT INTO business_rows (event_id, worker) VALUES ($1, $2)', [event.id, 'slow']);
+      await gate;
+    });
+    const first = receivers[0]!.handle(sent, slow);
+    await vi.waitFor(() => expect(entered).toBe(true), { timeout: 10_000, interval: 10 });
+    let ran = false;
+    const error = await receivers[1]!.handle({ ...sent, retry_count: 1 }, inPostgresTransaction({ pool, lockTimeoutMs: 200 }, () => void (ran = true))).catch((e: unknown) => e);
+    expect(isWebhookError(error) && error.status).toBe(500);
+    expect(((error as Error).cause as { code?: string }).code).toBe('55P03'); // lock_not_available
+    expect(ran).toBe(false);
+    open();
+    await first;
+    expect(await rowsOf(sent.id)).toEqual(['slow']);
+  });
+
+  it('as onEvent of two Express apps with idempotency: false: 200 for the delivery and for its retries, one business row', async () => {
+    const apps = [0, 1].map(() => {
+      const app = express();
+      app.post(PATH, kompliantWebhook({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), idempotency: false, onEvent: write('express') }));
+      return app;
+    });
+    const sent = createTestWebhook({ secret: SECRET, keyId: KEY_ID });
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => request(apps[i % 2]!).post(PATH).send({ ...sent, retry_count: i })));
+    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
+    expect(await rowsOf(sent.id)).toEqual(['express']);
+  });
+});

@@ -1,0 +1,97 @@
+// postgresIdempotencyStore against a throwaway PostgreSQL cluster: the table, cleanup on claim, then the store contract.
+import { execFileSync } from 'node:child_process';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIdempotencyTable, idempotencyTableSql, postgresIdempotencyStore, POSTGRES_CLEANUP_BATCH } from '../../src/postgres.js';
+import { postgresSkipReason, startPostgresServer, type PostgresServer } from '../support/postgres-server.js';
+import { describeStoreContract } from './contract.js';
+
+describe('the kompliant-webhooks/postgres subpath (built package)', () => {
+  it('loads without pg: the pool is passed in, never imported; the main entry does not load it either', () => {
+    const code = `
+      const before = new Set(Object.keys(require.cache));
+      const m = require('kompliant-webhooks/postgres');
+      require('kompliant-webhooks');
+      const loaded = Object.keys(require.cache).filter((f) => !before.has(f) && f.includes('node_modules'));
+      console.log(JSON.stringify({ loaded, types: [typeof m.postgresIdempotencyStore, typeof m.inPostgresTransaction, typeof m.createIdempotencyTable] }));`;
+    const out = execFileSync(process.execPath, ['--input-type=commonjs', '-e', code], { cwd: new URL('../..', import.meta.url), encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual({ loaded: [], types: ['function', 'function', 'function'] });
+  });
+
+  it('checks its options and the table name (identifier rules) at construction', () => {
+    const pool = { query: () => Promise.resolve({ rows: [], rowCount: 0 }) };
+    expect(() => postgresIdempotencyStore({} as never)).toThrow(/pool/);
+    expect(() => postgresIdempotencyStore({ pool, ttl: 1 } as never)).toThrow(/unknown option "ttl"/);
+    expect(() => postgresIdempotencyStore({ pool, prepare: 'yes' } as never)).toThrow(/prepare must be a boolean/);
+    for (const table of ['', 'Webhooks', 'a-b', '1abc', 'x"; DROP TABLE y; --', 'a.b.c', 'a'.repeat(64), 42]) {
+      expect(() => postgresIdempotencyStore({ pool, table } as never)).toThrow(/table must be a lower-case SQL identifier/);
+    }
+    expect(() => postgresIdempotencyStore({ pool, table: 'billing.webhook_dedup' })).not.toThrow();
+    expect(idempotencyTableSql('billing.webhook_dedup')).toContain('CREATE TABLE IF NOT EXISTS "billing"."webhook_dedup"');
+  });
+});
+
+const skip = postgresSkipReason();
+if (skip !== undefined) console.warn(`\n!!! test/idempotency/postgres.test.ts ${skip}\n`);
+
+describe.skipIf(skip !== undefined)('postgresIdempotencyStore against a real PostgreSQL', () => {
+  let server: PostgresServer;
+  let pool: pg.Pool;
+  beforeAll(async () => {
+    server = await startPostgresServer();
+    pool = new pg.Pool({ host: server.host, port: server.port, user: 'postgres', database: 'postgres', max: 30, connectionTimeoutMillis: 5000 });
+    pool.on('error', () => undefined); // idle clients lose their connection in the fault case
+    await createIdempotencyTable(pool);
+  }, 120_000);
+  afterAll(async () => {
+    await pool?.end().catch(() => undefined);
+    await server?.remove();
+  });
+
+  it('createIdempotencyTable is idempotent and takes a schema-qualified table', async () => {
+    await createIdempotencyTable(pool);
+    await pool.query('CREATE SCHEMA IF NOT EXISTS billing');
+    await createIdempotencyTable(pool, { table: 'billing.webhook_dedup' });
+    const store = postgresIdempotencyStore({ pool, table: 'billing.webhook_dedup' });
+    expect(await store.claim('wh_schema', 't1', 60_000)).toBe('claimed');
+    const { rows } = await pool.query('SELECT id, token, done FROM billing.webhook_dedup');
+    expect(rows).toEqual([{ id: 'wh_schema', token: 't1', done: false }]);
+  });
+
+  it('each claim deletes a bounded batch of expired rows, never a live one', async () => {
+    await pool.query('CREATE TABLE cleanup_test (LIKE kompliant_webhook_idempotency INCLUDING ALL)');
+    await pool.query(`INSERT INTO cleanup_test SELECT 'old' || g, 't', g % 2 = 0, now() - interval '1 hour' FROM generate_series(1, 25) g`);
+    await pool.query(`INSERT INTO cleanup_test VALUES ('live', 't', true, now() + interval '1 day')`);
+    const store = postgresIdempotencyStore({ pool, table: 'cleanup_test' });
+    const count = async (): Promise<number> => Number((await pool.query('SELECT count(*) AS n FROM cleanup_test')).rows[0].n);
+    await store.claim('wh_1', 't', 60_000);
+    expect(await count()).toBe(26 + 1 - POSTGRES_CLEANUP_BATCH);
+    await store.claim('wh_2', 't', 60_000);
+    await store.claim('wh_3', 't', 60_000);
+    expect((await pool.query('SELECT id FROM cleanup_test ORDER BY id')).rows.map((r) => r.id)).toEqual(['live', 'wh_1', 'wh_2', 'wh_3']);
+  });
+
+  it('with prepare: false the statements are sent unnamed (for poolers without prepared statements)', async () => {
+    const seen: Array<string | undefined> = [];
+    const spy = { query: (q: { name?: string; text: string; values?: unknown[] }) => (seen.push(q.name), pool.query(q)) };
+    const store = postgresIdempotencyStore({ pool: spy, prepare: false });
+    expect(await store.claim('wh_unprepared', 't1', 60_000)).toBe('claimed');
+    await store.complete('wh_unprepared', 't1', 60_000);
+    expect(await store.claim('wh_unprepared', 't2', 60_000)).toBe('done');
+    expect(seen).toEqual([undefined, undefined, undefined]);
+    await postgresIdempotencyStore({ pool: spy }).claim('wh_prepared', 't1', 60_000);
+    expect(seen[3]).toBe('kompliant-webhooks:claim:kompliant_webhook_idempotency');
+  });
+
+  it('leases use the database clock and the row says what the store knows', async () => {
+    const store = postgresIdempotencyStore({ pool });
+    await store.claim('wh_clock', 't1', 60_000);
+    const { rows } = await pool.query(`SELECT done, expires_at > now() + interval '59 seconds' AS ok FROM kompliant_webhook_idempotency WHERE id = 'wh_clock'`);
+    expect(rows).toEqual([{ done: false, ok: true }]);
+  });
+
+  describeStoreContract('postgres', {
+    create: () => postgresIdempotencyStore({ pool }),
+    stopServer: () => server.stop(),
+  });
+});
