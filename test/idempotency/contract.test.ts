@@ -6,7 +6,7 @@ import { redisIdempotencyStore } from '../../src/redis.js';
 import { redisSkipReason, startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { describeStoreContract } from './contract.js';
 
-describeStoreContract('memory', { create: () => memoryIdempotencyStore() });
+describeStoreContract('memory', { create: () => memoryIdempotencyStore(), claimsHeldWhileAlive: true });
 
 const skip = redisSkipReason();
 if (skip !== undefined) console.warn(`\n!!! test/idempotency/contract.test.ts (Redis) ${skip}\n`);
