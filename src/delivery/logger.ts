@@ -32,6 +32,8 @@ export interface WebhookLogFields {
   id?: string;
   event_type?: string;
   key_id?: string;
+  /** The envelope's `account_id`: receivers serving several accounts tell them apart by it. */
+  account_id?: string;
   retry_count?: number;
   code?: WebhookErrorCode;
   /** Milliseconds since the request reached the handler. */
@@ -70,5 +72,11 @@ export function writeLog(
 
 /** The log fields of a verified event: identifiers only, never `data`. */
 export function eventLogFields(event: KompliantEvent<unknown>): WebhookLogFields {
-  return { id: event.id, event_type: event.event_type, key_id: event.key_id, retry_count: event.retry_count };
+  return {
+    id: event.id,
+    event_type: event.event_type,
+    key_id: event.key_id,
+    account_id: event.account_id,
+    retry_count: event.retry_count,
+  };
 }

@@ -14,7 +14,7 @@ export function reportDelivered(
   outcome: 'handled' | 'passed' | 'duplicate',
   event: KompliantEvent<unknown>,
 ): void {
-  countStat(plan.stats, outcome === 'duplicate' ? 'duplicate' : 'handled');
+  countStat(plan.stats, outcome === 'duplicate' ? 'duplicate' : 'handled', undefined, event.account_id);
   if (plan.logger === undefined) return;
   writeLog(plan.logger, 'info', { ...eventLogFields(event), duration: elapsed(started), outcome }, `kompliant webhook ${outcome}`);
 }
@@ -24,7 +24,7 @@ export function reportDelivered(
  * given once the envelope decrypted; before that only the code is logged.
  */
 export function reportRejected(plan: DeliveryPlan, started: number, error: WebhookError, event?: KompliantEvent<unknown>): void {
-  countStat(plan.stats, 'rejected', error.code);
+  countStat(plan.stats, 'rejected', error.code, event?.account_id);
   if (plan.logger === undefined) return;
   const outcome: WebhookOutcome =
     error.code === 'HANDLER_TIMEOUT' ? 'timeout' : error.code === 'HANDLER_FAILED' ? 'failed' : 'rejected';

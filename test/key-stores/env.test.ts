@@ -11,6 +11,9 @@ function brokenEnv(): Record<string, string | undefined> {
     get() {
       throw new Error('secrets volume not mounted');
     },
+    ownKeys() {
+      throw new Error('secrets volume not mounted');
+    },
   });
 }
 
@@ -28,7 +31,7 @@ keyStoreContract('envKeyStore (JSON variable)', {
 
 describe('envKeyStore', () => {
   it('reads at lookup time: a variable set later is picked up', async () => {
-    const env: Record<string, string | undefined> = {};
+    const env: Record<string, string | undefined> = { [variable(KEY_B)]: generateSharedSecret() };
     const store = envKeyStore({ env });
     await expect(store.getSecret(KEY_A)).resolves.toBeUndefined();
     const secret = generateSharedSecret();
@@ -62,12 +65,25 @@ describe('envKeyStore', () => {
     const env = { HOOK_20251121_01: secret, KEYS: JSON.stringify({ [KEY_B]: secret }), KOMPLIANT_WEBHOOK_KEYS: JSON.stringify({ [KEY_B]: secret }) };
     await expect(envKeyStore({ env, prefix: 'HOOK_' }).getSecret(KEY_A)).resolves.toBe(secret);
     await expect(envKeyStore({ env, jsonVariable: 'KEYS' }).getSecret(KEY_B)).resolves.toBe(secret);
-    await expect(envKeyStore({ env, jsonVariable: false }).getSecret(KEY_B)).resolves.toBeUndefined();
+    await expect(envKeyStore({ env: { ...env, [variable(KEY_A)]: secret }, jsonVariable: false }).getSecret(KEY_B)).resolves.toBeUndefined();
+    expect(() => envKeyStore({ env, jsonVariable: false })).toThrow(/no webhook secret found/);
   });
 
-  it('a JSON variable that is not a JSON object is INVALID_KEY naming the variable, not its content', async () => {
+  it('a JSON variable that is not a JSON object: a TypeError at start-up, INVALID_KEY if it breaks later, naming the variable, not its content', async () => {
     const secret = generateSharedSecret();
-    const store = envKeyStore({ env: { KOMPLIANT_WEBHOOK_KEYS: `{"${KEY_A}": "${secret}"` } });
+    const broken = `{"${KEY_A}": "${secret}"`;
+    let thrown: unknown;
+    try {
+      envKeyStore({ env: { KOMPLIANT_WEBHOOK_KEYS: broken } });
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(TypeError);
+    expect((thrown as Error).message).toContain('KOMPLIANT_WEBHOOK_KEYS');
+    expect((thrown as Error).message).not.toContain(secret);
+    const env: Record<string, string> = { KOMPLIANT_WEBHOOK_KEYS: JSON.stringify({ [KEY_B]: secret }) };
+    const store = envKeyStore({ env });
+    env.KOMPLIANT_WEBHOOK_KEYS = broken;
     const error = await store.getSecret(KEY_A).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'INVALID_KEY', status: 500 });
     expect((error as Error).message).toContain('KOMPLIANT_WEBHOOK_KEYS');
@@ -83,13 +99,14 @@ describe('envKeyStore', () => {
 
   it('never reads a variable for a malformed key id', async () => {
     const read: string[] = [];
-    const env = new Proxy({} as Record<string, string | undefined>, {
-      get(_target, name) {
+    const env = new Proxy({ [variable(KEY_A)]: generateSharedSecret() } as Record<string, string | undefined>, {
+      get(target, name) {
         read.push(String(name));
-        return undefined;
+        return target[name as string];
       },
     });
     const store = envKeyStore({ env });
+    read.length = 0; // the start-up scan read the environment once
     for (const keyId of ['../x', 'whk_1_01', 'PATH', 'whk_20251121_01 ']) await expect(store.getSecret(keyId)).resolves.toBeUndefined();
     expect(read).toEqual([]);
   });
