@@ -120,7 +120,7 @@ describe('logger: one structured line per delivery, nothing secret across every 
     expect(printed).toEqual([]); // the library prints nothing on its own
 
     const fieldNames = new Set(lines.flatMap((l) => Object.keys(l.fields)));
-    expect(fieldNames).toEqual(new Set(['code', 'duration', 'event_type', 'id', 'key_id', 'outcome', 'retry_count']));
+    expect(fieldNames).toEqual(new Set(['account_id', 'code', 'duration', 'event_type', 'id', 'key_id', 'outcome', 'retry_count']));
     const outcomes = new Set(lines.map((l) => l.fields.outcome));
     expect(outcomes).toEqual(new Set(['duplicate', 'failed', 'handled', 'rejected', 'timeout']));
     expect(lines.find((l) => l.fields.outcome === 'handled')).toMatchObject({ level: 'info', fields: { id: handled.id, key_id: KEY_ID, retry_count: 0 } });
@@ -164,6 +164,7 @@ describe('stats', () => {
       duplicate: 1,
       rejected: { UNKNOWN_KEY: 1, DECRYPTION_FAILED: 1, INVALID_ENVELOPE: 1 },
       keyStoreLookups: lookups,
+      keyStoreLookupsByAccount: { [sent.account_id]: lookups },
     });
   });
 
@@ -174,7 +175,14 @@ describe('stats', () => {
     await receiver.handle(sent, () => {});
     await receiver.handle(sent, () => {});
     await expect(receiver.handle({}, () => {})).rejects.toMatchObject({ code: 'INVALID_ENVELOPE' });
-    expect(stats.snapshot()).toEqual({ received: 3, handled: 1, duplicate: 1, rejected: { INVALID_ENVELOPE: 1 }, keyStoreLookups: 1 }); // the second is a cache hit
+    expect(stats.snapshot()).toEqual({
+      received: 3,
+      handled: 1,
+      duplicate: 1,
+      rejected: { INVALID_ENVELOPE: 1 },
+      keyStoreLookups: 1, // the second is a cache hit
+      keyStoreLookupsByAccount: { [sent.account_id]: 1 },
+    });
   });
 
   it('a custom sink sees each increment; a throwing sink changes nothing', async () => {
@@ -183,8 +191,10 @@ describe('stats', () => {
     });
     const app = express();
     app.post(PATH, kompliantWebhook({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), stats: { increment }, onEvent() {} }));
-    await request(app).post(PATH).send(createTestWebhook({ secret: SECRET, keyId: KEY_ID })).expect(200);
-    expect(increment.mock.calls).toEqual([['received'], ['key_store_lookup'], ['handled']]);
+    const sent = createTestWebhook({ secret: SECRET, keyId: KEY_ID });
+    await request(app).post(PATH).send(sent).expect(200);
+    const account = { accountId: sent.account_id };
+    expect(increment.mock.calls).toEqual([['received'], ['key_store_lookup', undefined, account], ['handled', undefined, account]]);
   });
 
   it('refuses a stats option without increment()', () => {

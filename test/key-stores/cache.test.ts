@@ -4,6 +4,7 @@ import { awsSecretsManagerKeyStore } from '../../src/aws.js';
 import {
   cachedKeyStore,
   createWebhookReceiver,
+  createWebhookStats,
   envKeyStore,
   isValidKeyId,
   memoryKeyStore,
@@ -104,6 +105,29 @@ describe('cachedKeyStore: call counts against the real SDK and a local Secrets M
     clock += 0.1 * HOUR + 2;
     await r.receive(createTestWebhook({ account_id: ACCOUNT, secret, keyId: KEY_A })); // served stale at once
     await quiet(); // the one background refresh
+    expect(sm.calls).toHaveLength(2);
+  });
+
+  it('two accounts x one key id: 2 lookups through the real SDK, each account\'s own secret, then none while cached', async () => {
+    const live = generateSharedSecret();
+    const sandbox = generateSharedSecret();
+    sm.secrets.set(`kompliant/webhook/lv_Live/${KEY_A}`, { SecretString: live });
+    sm.secrets.set(`kompliant/webhook/sb_Sandbox/${KEY_A}`, { SecretString: sandbox });
+    const stats = createWebhookStats();
+    const r = createWebhookReceiver({
+      keyStore: awsSecretsManagerKeyStore({ client: sm.client(), secretId: 'kompliant/webhook/{account_id}/{key_id}' }),
+      accounts: ['lv_Live', 'sb_Sandbox'],
+      cache: { now },
+      stats,
+    });
+    for (let i = 0; i < 10; i++) {
+      await r.receive(createTestWebhook({ account_id: 'lv_Live', secret: live, keyId: KEY_A }));
+      await r.receive(createTestWebhook({ account_id: 'sb_Sandbox', secret: sandbox, keyId: KEY_A }));
+    }
+    expect(sm.calls.map((c) => c.secretId).sort()).toEqual([`kompliant/webhook/lv_Live/${KEY_A}`, `kompliant/webhook/sb_Sandbox/${KEY_A}`]);
+    expect(stats.snapshot().keyStoreLookupsByAccount).toEqual({ lv_Live: 1, sb_Sandbox: 1 });
+    expect(await outcome(r.receive(createTestWebhook({ account_id: 'lv_Live', secret: sandbox, keyId: KEY_A })))).toBe('DECRYPTION_FAILED');
+    expect(await outcome(r.receive(createTestWebhook({ account_id: 'lv_Third', secret: live, keyId: KEY_A })))).toBe('UNKNOWN_KEY');
     expect(sm.calls).toHaveLength(2);
   });
 
