@@ -90,6 +90,7 @@ keyStoreContract('cachedKeyStore (around memory, env and AWS stores)', {
     return cachedKeyStore(awsSecretsManagerKeyStore({ client: sm.client() }));
   },
   holdingBadSecret: () => cachedKeyStore(envKeyStore({ env: { KOMPLIANT_WEBHOOK_SECRET_20251121_01: BAD_SECRET } })),
+  holdingAccounts: (secrets) => cachedKeyStore(memoryKeyStore(secrets)),
 });
 
 describe('cachedKeyStore: call counts against the real SDK and a local Secrets Manager', () => {

@@ -21,12 +21,19 @@ keyStoreContract('envKeyStore (one variable per key)', {
   holding: (secrets) => envKeyStore({ env: Object.fromEntries(Object.entries(secrets).map(([k, v]) => [variable(k), v])) }),
   failing: () => envKeyStore({ env: brokenEnv() }),
   holdingBadSecret: () => envKeyStore({ env: { [variable(KEY_A)]: BAD_SECRET } }),
+  holdingAccounts: (secrets) =>
+    envKeyStore({
+      env: Object.fromEntries(
+        Object.entries(secrets).flatMap(([account, keys]) => Object.entries(keys).map(([k, v]) => [`KOMPLIANT_WEBHOOK_SECRET_${account}_${k.slice(4)}`, v])),
+      ),
+    }),
 });
 
 keyStoreContract('envKeyStore (JSON variable)', {
   holding: (secrets) => envKeyStore({ env: { KOMPLIANT_WEBHOOK_KEYS: JSON.stringify(secrets) } }),
   failing: () => envKeyStore({ env: brokenEnv() }),
   holdingBadSecret: () => envKeyStore({ env: { KOMPLIANT_WEBHOOK_KEYS: JSON.stringify({ [KEY_A]: BAD_SECRET }) } }),
+  holdingAccounts: (secrets) => envKeyStore({ env: { KOMPLIANT_WEBHOOK_KEYS: JSON.stringify(secrets) } }),
 });
 
 describe('envKeyStore', () => {
@@ -119,5 +126,43 @@ describe('envKeyStore', () => {
 
   it.each([[{ prefix: 'bad prefix' }], [{ jsonVariable: '' }], [{ env: 'x' }], [{ envs: {} }]])('refuses %j', (options) => {
     expect(() => envKeyStore(options as never)).toThrow(TypeError);
+  });
+});
+
+describe('envKeyStore: accounts and start-up checks', () => {
+  it('the account\'s own variable first, then the account in the JSON variable, then the flat names', async () => {
+    const own = generateSharedSecret();
+    const json = generateSharedSecret();
+    const flat = generateSharedSecret();
+    const store = envKeyStore({
+      env: {
+        [`KOMPLIANT_WEBHOOK_SECRET_lv_A_${KEY_A.slice(4)}`]: own,
+        KOMPLIANT_WEBHOOK_KEYS: JSON.stringify({ sb_B: { [KEY_A]: json } }),
+        [variable(KEY_A)]: flat,
+      },
+    });
+    await expect(store.getSecret(KEY_A, { accountId: 'lv_A' })).resolves.toBe(own);
+    await expect(store.getSecret(KEY_A, { accountId: 'sb_B' })).resolves.toBe(json);
+    await expect(store.getSecret(KEY_A, { accountId: 'lv_Other' })).resolves.toBe(flat);
+    await expect(store.getSecret(KEY_A)).resolves.toBe(flat);
+  });
+
+  it('no secret in the environment: a TypeError at construction naming the variables looked for', () => {
+    expect(() => envKeyStore({ env: {} })).toThrow(
+      /looked for KOMPLIANT_WEBHOOK_SECRET_<YYYYMMDD_NN>, KOMPLIANT_WEBHOOK_SECRET_<account_id>_<YYYYMMDD_NN>, KOMPLIANT_WEBHOOK_KEYS/,
+    );
+  });
+
+  it('the quick start\'s KOMPLIANT_WEBHOOK_SECRET alone: the error says its name carries no key id, never its value', () => {
+    const secret = generateSharedSecret();
+    let thrown: unknown;
+    try {
+      envKeyStore({ env: { KOMPLIANT_WEBHOOK_SECRET: secret } });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(TypeError);
+    expect((thrown as Error).message).toMatch(/KOMPLIANT_WEBHOOK_SECRET is set, but its name carries no key id: rename it KOMPLIANT_WEBHOOK_SECRET_<YYYYMMDD_NN>/);
+    expect((thrown as Error).message).not.toContain(secret);
   });
 });
