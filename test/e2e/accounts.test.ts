@@ -162,11 +162,11 @@ describe('the emulator delivers two accounts\' events to one kompliantWebhook', 
       [live.accountId, 'delivered', [200]],
       [sandbox.accountId, 'delivered', [200]],
     ]);
-    expect(events.map((e) => [e.id, e.account_id, e.key_id]).sort()).toEqual(
+    expect(events.map((e) => [e.id, e.account_id, e.key_id]).toSorted()).toEqual(
       [
         [emitted[0]!.eventId, live.accountId, keyIds[0]],
         [emitted[1]!.eventId, sandbox.accountId, keyIds[0]],
-      ].sort(),
+      ].toSorted(),
     );
   });
 });

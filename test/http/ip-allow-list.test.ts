@@ -38,13 +38,13 @@ describe('createIpAllowList', () => {
   it('KOMPLIANT_SENDER_IPS holds exactly the four published addresses, frozen, and works as an allow-list', () => {
     expect(KOMPLIANT_SENDER_IPS).toEqual(['3.230.141.132', '35.166.77.7', '52.27.236.245', '54.86.192.161']);
     expect(Object.isFrozen(KOMPLIANT_SENDER_IPS)).toBe(true);
-    const allowed = createIpAllowList([...KOMPLIANT_SENDER_IPS, '10.0.0.0/8']);
+    const senders = createIpAllowList([...KOMPLIANT_SENDER_IPS, '10.0.0.0/8']);
     for (const ip of KOMPLIANT_SENDER_IPS) {
-      expect(allowed(ip)).toBe(true);
-      expect(allowed(`::ffff:${ip}`)).toBe(true);
+      expect(senders(ip)).toBe(true);
+      expect(senders(`::ffff:${ip}`)).toBe(true);
     }
-    expect(allowed('10.1.2.3')).toBe(true);
-    expect(allowed('3.230.141.133')).toBe(false);
+    expect(senders('10.1.2.3')).toBe(true);
+    expect(senders('3.230.141.133')).toBe(false);
     expect(() => kompliantWebhook({ keyStore: memoryKeyStore({}), allowedIps: KOMPLIANT_SENDER_IPS })).not.toThrow();
   });
 });

@@ -292,9 +292,9 @@ describe('awsSecretsManagerKeyStore: accounts, region and the lookup signal', ()
       process.env.AWS_REGION = 'eu-west-1';
       expect(() => awsSecretsManagerKeyStore()).not.toThrow();
     } finally {
-      for (const [name, value] of Object.entries(saved)) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
+      for (const [variable, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[variable];
+        else process.env[variable] = value;
       }
     }
   });

@@ -125,7 +125,7 @@ describe('cachedKeyStore: call counts against the real SDK and a local Secrets M
       await r.receive(createTestWebhook({ account_id: 'lv_Live', secret: live, keyId: KEY_A }));
       await r.receive(createTestWebhook({ account_id: 'sb_Sandbox', secret: sandbox, keyId: KEY_A }));
     }
-    expect(sm.calls.map((c) => c.secretId).sort()).toEqual([`kompliant/webhook/lv_Live/${KEY_A}`, `kompliant/webhook/sb_Sandbox/${KEY_A}`]);
+    expect(sm.calls.map((c) => c.secretId).toSorted()).toEqual([`kompliant/webhook/lv_Live/${KEY_A}`, `kompliant/webhook/sb_Sandbox/${KEY_A}`]);
     expect(stats.snapshot().keyStoreLookupsByAccount).toEqual({ lv_Live: 1, sb_Sandbox: 1 });
     expect(await outcome(r.receive(createTestWebhook({ account_id: 'lv_Live', secret: sandbox, keyId: KEY_A })))).toBe('DECRYPTION_FAILED');
     expect(await outcome(r.receive(createTestWebhook({ account_id: 'lv_Third', secret: live, keyId: KEY_A })))).toBe('UNKNOWN_KEY');
