@@ -12,6 +12,12 @@ import { startEmulator } from 'kompliant-webhooks/emulator';
 
 const log = (line: string): void => console.log(line);
 
+log(
+  'kompliant-webhooks demo: a local Kompliant emulator sends encrypted webhooks to an Express receiver.\n' +
+    'It will show: a key created and activated through the key API; events decrypted; the key rotated\n' +
+    'while events keep flowing (none rejected); a handler that fails once, and the retry that succeeds.\n',
+);
+
 // 1. A local Kompliant. timeScale 0.01: the sender's 1 s, 2 s, 4 s... backoff becomes 10 ms, 20 ms, 40 ms...
 const emulator = await startEmulator({ allowHttpLocalhost: true, timeScale: 0.01, attemptTimeoutMs: 5_000 });
 const [account] = emulator.accounts;
@@ -38,6 +44,9 @@ app.post(
   '/webhooks/kompliant',
   kompliantWebhook({
     keyStore,
+    // This demo prints its own lines (onError below); without this, the deliberate failure would
+    // also print the default stderr line with the handler's stack.
+    logger: false,
     onEvent(event) {
       if (failNextHandler) {
         failNextHandler = false;
@@ -121,4 +130,9 @@ await emulator.close();
 server.closeAllConnections();
 await new Promise<void>((resolve) => server.close(() => resolve()));
 const ok = all.every((d) => d.state === 'delivered') && failedAttempts === 1 && byKey.size === 2;
+log(
+  ok
+    ? `\nverdict       OK: every event delivered and decrypted across the rotation (${byKey.size} keys), the event whose handler failed once was retried and delivered.`
+    : `\nverdict       FAILED: expected every delivery delivered, exactly 1 failed attempt and 2 keys used; see the lines above.`,
+);
 process.exitCode = ok ? 0 : 1;

@@ -15,6 +15,7 @@ import { rotateCommand } from './cli/commands/rotate.js';
 import { sealCommand } from './cli/commands/seal.js';
 import { sendCommand } from './cli/commands/send.js';
 import { EXIT, UsageError } from './cli/args.js';
+import { packageVersion } from './cli/version.js';
 
 const COMMANDS = new Map<string, CliCommand>(
   [keygenCommand, sealCommand, sendCommand, openCommand, detectCommand, rotateCommand, emulatorCommand].map((c) => [c.name, c]),
@@ -24,6 +25,10 @@ const HELP = `Usage: kompliant-webhooks <command> [options]     (kompliant-webho
 
 Commands:
 ${[...COMMANDS.values()].map((c) => `  ${c.name.padEnd(10)}${c.summary}`).join('\n')}
+
+Options:
+  --version   print the version of kompliant-webhooks
+  --help      print this help
 
 Exit codes:
   0  success
@@ -37,6 +42,10 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(`${HELP}\n`);
     return name === undefined ? EXIT.USAGE : EXIT.OK;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    io.stdout(`${packageVersion()}\n`);
+    return EXIT.OK;
   }
   const command = COMMANDS.get(name);
   if (command === undefined) {

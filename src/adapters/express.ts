@@ -6,6 +6,7 @@ import { errorAnswer } from '../http/answer.js';
 import { createHttpHandler, type HttpHandlerOptions, type HttpRequestHead } from '../http/handler.js';
 import { writeNodeAnswer } from '../http/node-answer.js';
 import { WebhookError } from '../wire/errors.js';
+import type { PayloadSchemas } from '../receiver/payload-schemas.js';
 
 declare global {
   // Declaration merging into the global `Express` namespace that @types/express 4 and 5 both
@@ -25,7 +26,10 @@ export type WebhookRequest = IncomingMessage & { body?: unknown; kompliantEvent?
  * Options of {@link kompliantWebhook}: `keyStore` (required), `aad`, `layout`, `maxBodyBytes`,
  * `readTimeoutMs`, `onEvent`, `onError`. Hooks receive the request.
  */
-export type KompliantWebhookOptions<TRequest extends IncomingMessage = WebhookRequest> = HttpHandlerOptions<TRequest>;
+export type KompliantWebhookOptions<TRequest extends IncomingMessage = WebhookRequest, TSchemas extends PayloadSchemas = {}> = HttpHandlerOptions<
+  TRequest,
+  TSchemas
+>;
 
 /**
  * The middleware's shape: works with Express 4 and 5, Connect, and plain node:http (where
@@ -65,20 +69,25 @@ class ExpressRequestHead implements HttpRequestHead {
  * Failures answer the spec's status with `{"error":{"code","message"}}` and never call
  * `next()`. Options are checked here, once: a bad option throws a `TypeError` naming it.
  *
+ * Hooks get the request typed as `TRequest`: pass your framework's request type
+ * (`kompliantWebhook<express.Request>(...)`) to use `req.ip` and the like. It is inferred when
+ * the middleware is assigned to a typed constant (`const h: express.RequestHandler = ...`), not
+ * inside `app.post(path, ...)`, whose overloads offer no single type to infer from.
+ *
  * @example
  * ```ts
- * app.post('/webhooks/kompliant', kompliantWebhook({
+ * app.post('/webhooks/kompliant', kompliantWebhook<express.Request>({
  *   keyStore: memoryKeyStore({ whk_20251121_01: process.env.KOMPLIANT_WEBHOOK_SECRET! }),
- *   async onEvent(event) {
- *     await jobs.enqueue(event.event_type, event.data);
+ *   async onEvent(event, req) {
+ *     await jobs.enqueue(event.event_type, event.data, req.ip);
  *   },
  * }));
  * ```
  */
-export function kompliantWebhook<TRequest extends IncomingMessage = WebhookRequest>(
-  options: KompliantWebhookOptions<TRequest>,
+export function kompliantWebhook<TRequest extends IncomingMessage = WebhookRequest, TSchemas extends PayloadSchemas = {}>(
+  options: KompliantWebhookOptions<TRequest, TSchemas>,
 ): KompliantWebhookMiddleware<TRequest> {
-  const handler = createHttpHandler<TRequest>(options, 'kompliantWebhook');
+  const handler = createHttpHandler<TRequest, TSchemas>(options, 'kompliantWebhook');
 
   return async function kompliantWebhookMiddleware(req, res, next): Promise<void> {
     let result;

@@ -7,6 +7,7 @@ import type { KompliantEvent } from '../wire/event.js';
 import { nodeRequestHead } from '../http/node-body.js';
 import { answerBodyText, answerHeaderPairs, errorAnswer, type HttpAnswer } from '../http/answer.js';
 import { createHttpHandler, HTTP_HANDLER_OPTION_NAMES, type HttpHandler, type HttpHandlerOptions } from '../http/handler.js';
+import type { PayloadSchemas } from '../receiver/payload-schemas.js';
 import { checkFunction } from '../options/checks.js';
 import { optionNames, withoutNames } from '../options/option-names.js';
 
@@ -22,7 +23,7 @@ declare module 'fastify' {
  * `onEvent`, `onError`; hooks receive the Fastify request. There is no `readTimeoutMs`:
  * Fastify reads the body (bound it with the server's `requestTimeout`).
  */
-export type KompliantPreHandlerOptions = Omit<HttpHandlerOptions<FastifyRequest>, 'readTimeoutMs'>;
+export type KompliantPreHandlerOptions<TSchemas extends PayloadSchemas = {}> = Omit<HttpHandlerOptions<FastifyRequest, TSchemas>, 'readTimeoutMs'>;
 
 /**
  * Options of the {@link kompliantFastify} plugin: those of {@link kompliantPreHandler}, plus
@@ -134,8 +135,8 @@ function preHandlerFor(handler: HttpHandler<FastifyRequest>): KompliantPreHandle
  * });
  * ```
  */
-export function kompliantPreHandler(options: KompliantPreHandlerOptions): KompliantPreHandler {
-  return preHandlerFor(createHttpHandler<FastifyRequest>(options, 'kompliantPreHandler', PRE_HANDLER_OPTION_NAMES));
+export function kompliantPreHandler<TSchemas extends PayloadSchemas = {}>(options: KompliantPreHandlerOptions<TSchemas>): KompliantPreHandler {
+  return preHandlerFor(createHttpHandler<FastifyRequest, TSchemas>(options, 'kompliantPreHandler', PRE_HANDLER_OPTION_NAMES));
 }
 
 /**

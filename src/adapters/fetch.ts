@@ -4,15 +4,16 @@ import { answerRequest, createHttpHandler, HTTP_HANDLER_OPTION_NAMES, type HttpH
 import { checkFunction } from '../options/checks.js';
 import { optionNames } from '../options/option-names.js';
 import { readWebBody } from '../http/web-body.js';
+import type { PayloadSchemas } from '../receiver/payload-schemas.js';
 
-/** Options of {@link createFetchHandler}: the shared adapter options plus `getClientIp`. */
-export interface FetchHandlerOptions extends HttpHandlerOptions<Request> {
+/** Options of {@link createFetchHandler}: the shared adapter options plus `getClientIp`. `TSchemas` types `onEvent`'s event. */
+export interface FetchHandlerOptions<TSchemas extends PayloadSchemas = {}> extends HttpHandlerOptions<Request, TSchemas> {
   /**
    * Handles the event; the handler answers `200 {"received":true}` once it resolves, 500
    * HANDLER_FAILED if it throws. Required: a `Response` must be returned, so there is no
    * pass-through mode.
    */
-  onEvent: NonNullable<HttpHandlerOptions<Request>['onEvent']>;
+  onEvent: NonNullable<HttpHandlerOptions<Request, TSchemas>['onEvent']>;
   /**
    * The client address, since a `Request` carries none: for example
    * `(req) => req.headers.get('x-forwarded-for')?.split(',')[0]?.trim()` behind a proxy you
@@ -67,11 +68,11 @@ function answerToResponse(answer: HttpAnswer): Response {
  * });
  * ```
  */
-export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
+export function createFetchHandler<TSchemas extends PayloadSchemas = {}>(options: FetchHandlerOptions<TSchemas>): FetchHandler {
   if (typeof options === 'object' && options !== null && options.onEvent === undefined) {
     throw new TypeError('createFetchHandler: onEvent is required (a Fetch handler must return a Response)');
   }
-  const handler = createHttpHandler<Request>(options, 'createFetchHandler', FETCH_OPTION_NAMES);
+  const handler = createHttpHandler<Request, TSchemas>(options, 'createFetchHandler', FETCH_OPTION_NAMES);
   const getClientIp = checkFunction<(request: Request) => string | undefined>(options.getClientIp, 'getClientIp');
 
   return async function kompliantFetchHandler(request: Request): Promise<Response> {

@@ -3,7 +3,10 @@ import { decodeBase64Strict } from '../wire/base64.js';
 import { WebhookError } from '../wire/errors.js';
 import { answerBodyText, answerHeaderPairs, type HttpAnswer } from '../http/answer.js';
 import { answerRequest, createHttpHandler, HTTP_HANDLER_OPTION_NAMES, type HttpHandlerOptions, type HttpRequestHead } from '../http/handler.js';
-import { withoutNames } from '../options/option-names.js';
+import { checkNonNegativeInteger } from '../options/checks.js';
+import { DEFAULT_INVOCATION_MARGIN_MS, invocationDeadline, type LambdaContextLike } from './lambda-invocation.js';
+import { optionNames, withoutNames } from '../options/option-names.js';
+import type { PayloadSchemas } from '../receiver/payload-schemas.js';
 
 /**
  * The fields of an API Gateway REST API (v1) proxy event this adapter reads. Structural, so
@@ -49,17 +52,29 @@ export interface LambdaHttpResult {
  * `maxBodyBytes`, `onError`. Hooks receive the Lambda event. There is no `readTimeoutMs`:
  * Lambda delivers the body whole, within API Gateway's own limits.
  */
-export interface LambdaHandlerOptions<TEvent extends LambdaHttpEvent = LambdaHttpEvent>
-  extends Omit<HttpHandlerOptions<TEvent>, 'readTimeoutMs'> {
+export interface LambdaHandlerOptions<TEvent extends LambdaHttpEvent = LambdaHttpEvent, TSchemas extends PayloadSchemas = {}>
+  extends Omit<HttpHandlerOptions<TEvent, TSchemas>, 'readTimeoutMs'> {
   /** Handles the event; answered 200 once it resolves, 500 HANDLER_FAILED if it throws. Required. */
-  onEvent: NonNullable<HttpHandlerOptions<TEvent>['onEvent']>;
+  onEvent: NonNullable<HttpHandlerOptions<TEvent, TSchemas>['onEvent']>;
+  /**
+   * Time kept back from the invocation: the handler's deadline is the smaller of
+   * `handlerTimeoutMs` and `context.getRemainingTimeInMillis()` minus this, so a slow handler is
+   * answered 503 HANDLER_TIMEOUT (and logged) before Lambda ends the invocation. Default 1000 ms.
+   */
+  invocationMarginMs?: number;
 }
 
 /** A Lambda handler for HTTP events. */
-export type LambdaHttpHandler<TEvent extends LambdaHttpEvent = LambdaHttpEvent> = (event: TEvent) => Promise<LambdaHttpResult>;
+export type LambdaHttpHandler<TEvent extends LambdaHttpEvent = LambdaHttpEvent> = (
+  event: TEvent,
+  context?: LambdaContextLike,
+) => Promise<LambdaHttpResult>;
 
-// Every shared adapter option except the read deadline: the body arrives whole.
-const LAMBDA_OPTION_NAMES: readonly string[] = withoutNames(HTTP_HANDLER_OPTION_NAMES, 'readTimeoutMs');
+// Every shared adapter option except the read deadline (the body arrives whole), plus the invocation margin.
+const LAMBDA_OPTION_NAMES: readonly string[] = [
+  ...withoutNames(HTTP_HANDLER_OPTION_NAMES, 'readTimeoutMs'),
+  ...optionNames<Omit<LambdaHandlerOptions, keyof HttpHandlerOptions<LambdaHttpEvent>>>({ invocationMarginMs: true }),
+];
 
 function isV2(event: LambdaHttpEvent): event is LambdaV2Event {
   return (event as LambdaV2Event).version === '2.0' && typeof (event as LambdaV2Event).requestContext?.http === 'object';
@@ -133,16 +148,18 @@ function toResult(answer: HttpAnswer): LambdaHttpResult {
  * });
  * ```
  */
-export function createLambdaHandler<TEvent extends LambdaHttpEvent = LambdaHttpEvent>(
-  options: LambdaHandlerOptions<TEvent>,
+export function createLambdaHandler<TEvent extends LambdaHttpEvent = LambdaHttpEvent, TSchemas extends PayloadSchemas = {}>(
+  options: LambdaHandlerOptions<TEvent, TSchemas>,
 ): LambdaHttpHandler<TEvent> {
   if (typeof options === 'object' && options !== null && options.onEvent === undefined) {
     throw new TypeError('createLambdaHandler: onEvent is required (a Lambda handler must return a result)');
   }
-  const handler = createHttpHandler<TEvent>(options, 'createLambdaHandler', LAMBDA_OPTION_NAMES);
+  const handler = createHttpHandler<TEvent, TSchemas>(options, 'createLambdaHandler', LAMBDA_OPTION_NAMES);
+  const marginMs = checkNonNegativeInteger(options.invocationMarginMs, 'invocationMarginMs', DEFAULT_INVOCATION_MARGIN_MS);
 
-  return async function kompliantLambdaHandler(event: TEvent): Promise<LambdaHttpResult> {
-    const answer = await answerRequest(handler, () => lambdaRequestHead(event), async () => lambdaBody(event), event);
+  return async function kompliantLambdaHandler(event: TEvent, context?: LambdaContextLike): Promise<LambdaHttpResult> {
+    const deadline = invocationDeadline(context, marginMs);
+    const answer = await answerRequest(handler, () => lambdaRequestHead(event), async () => lambdaBody(event), event, deadline);
     return toResult(answer);
   };
 }

@@ -1,43 +1,109 @@
-// Claim, run, settle: one delivery holds its event id while the handler runs under its timeout, then marks it done or frees it.
+// Claim, run, settle: one delivery holds its event id while the handler runs (renewing a shared store's lease), then marks it done or frees it; every store call has a deadline.
 import { randomUUID } from 'node:crypto';
+import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import { WebhookError } from '../wire/errors.js';
+import type { KompliantEvent } from '../wire/event.js';
+import { withDeadline } from './deadline.js';
+import { eventLogFields, writeLog, type WebhookLogFields } from './logger.js';
 import type { DeliveryPlan } from './options.js';
 
 /** A claim this delivery holds; settle it exactly once. */
 export interface HeldClaim {
-  /** Marks the id done (`true`) or releases it for a retry (`false`). Never rejects. */
+  /**
+   * Stops renewing, then marks the id done (`true`) or releases it for a retry (`false`). Never
+   * rejects and never waits longer than the store deadline: a store that fails or misses it is
+   * logged at warn, and the claim's lease then expires on its own.
+   */
   settle(success: boolean): Promise<void>;
+}
+
+const NO_CLAIM: HeldClaim = { settle: () => Promise.resolve() };
+
+/** One store call under the plan's deadline (`idempotencyTimeoutMs`). */
+function storeCall<T>(plan: DeliveryPlan, call: () => Promise<T>): Promise<T> {
+  return withDeadline(call, plan.storeTimeoutMs, () => new Error(`Idempotency store did not answer within ${plan.storeTimeoutMs} ms`));
+}
+
+/**
+ * Renews the claim every third of the lease while it is held (stores with `renew` only: the
+ * memory store knows its holders are alive). The timer is unref'd, so renewal never keeps a
+ * process alive and stops when the process dies; a renewal that fails is tried again a third of
+ * a lease later. Returns the function that stops it.
+ */
+function keepRenewing(plan: DeliveryPlan, store: IdempotencyStore, id: string, token: string, fields: WebhookLogFields): () => void {
+  const renew = store.renew;
+  if (renew === undefined) return () => undefined;
+  const every = Math.max(1, Math.floor(plan.leaseMs / 3));
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const schedule = (): void => {
+    timer = setTimeout(tick, every);
+    timer.unref?.();
+  };
+  const tick = (): void => {
+    storeCall(plan, () => renew.call(store, id, token, plan.leaseMs)).then(
+      (held) => {
+        if (stopped) return;
+        if (held) return schedule();
+        stopped = true;
+        writeLog(plan.logger, 'warn', fields, 'kompliant webhook claim lost while the handler runs: another delivery claimed the id');
+      },
+      () => {
+        if (!stopped) schedule();
+      },
+    );
+  };
+  schedule();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
 }
 
 /**
  * Claims the event id. Resolves `'duplicate'` when it is already done, a {@link HeldClaim}
  * when this delivery now owns it; throws 409 DUPLICATE_IN_PROGRESS while another delivery
- * holds it, and 500 HANDLER_FAILED when the store itself fails (the sender retries).
- * Call only after decryption succeeded: unauthenticated ids never reach the store.
+ * holds it, and 500 HANDLER_FAILED when the store fails or misses its deadline (the sender
+ * retries). Call only after decryption succeeded: unauthenticated ids never reach the store.
  */
-export async function claimDelivery(plan: DeliveryPlan, id: string): Promise<'duplicate' | HeldClaim> {
+export async function claimDelivery(plan: DeliveryPlan, event: KompliantEvent<unknown>): Promise<'duplicate' | HeldClaim> {
   const store = plan.store;
-  if (store === undefined) return { settle: () => Promise.resolve() };
+  if (store === undefined) return NO_CLAIM;
+  const { id } = event;
   const token = randomUUID();
+  const claiming = new Promise<unknown>((resolve) => resolve(store.claim(id, token, plan.leaseMs)));
   let result: unknown;
   try {
-    result = await store.claim(id, token, plan.leaseMs);
+    result = await storeCall(plan, () => claiming);
   } catch (cause) {
+    // A claim answered after its deadline may still have taken the id: free it, so the retry
+    // does not wait out the lease.
+    claiming.then(
+      (late) => (late === 'claimed' ? storeCall(plan, () => store.release(id, token)) : undefined),
+      () => undefined,
+    ).catch(() => undefined);
     throw new WebhookError('HANDLER_FAILED', { message: 'Idempotency store unavailable', cause });
   }
   if (result === 'done') return 'duplicate';
   if (result === 'in_progress') throw new WebhookError('DUPLICATE_IN_PROGRESS');
   if (result !== 'claimed') throw new WebhookError('HANDLER_FAILED', { message: 'Idempotency store unavailable' });
+  const fields = eventLogFields(event);
+  const stopRenewing = keepRenewing(plan, store, id, token, fields);
   let settled = false;
   return {
     async settle(success) {
       if (settled) return;
       settled = true;
+      stopRenewing();
       try {
-        if (success) await store.complete(id, token, plan.ttlMs);
-        else await store.release(id, token);
+        if (success) await storeCall(plan, () => store.complete(id, token, plan.ttlMs));
+        else await storeCall(plan, () => store.release(id, token));
       } catch {
-        // The lease expires on its own; a failed complete means a later retry may run again.
+        // The handler's outcome stands (a success is still answered 200); the lease expires on its own.
+        const message = success
+          ? 'kompliant webhook handled, but the idempotency store did not record it done: a retry after the lease may run it again'
+          : 'kompliant webhook failed, and the idempotency store did not release the claim: retries get 409 until the lease ends';
+        writeLog(plan.logger, 'warn', { ...fields, outcome: success ? 'handled' : 'failed' }, message);
       }
     },
   };
@@ -55,9 +121,10 @@ async function failClaimed(claim: HeldClaim, cause: unknown): Promise<never> {
 
 /**
  * Runs `handler` for a claimed id with the handler timeout: resolves once it finished and the id
- * is marked done; throws HANDLER_FAILED (claim released) or HANDLER_TIMEOUT (claim kept until
- * the handler really settles, then marked done or released). A handler that returns without a
- * promise has already finished, so no timer is armed for it.
+ * is settled as done; throws HANDLER_FAILED (claim released) or HANDLER_TIMEOUT (claim kept until
+ * the handler really settles, then marked done or released). The timeout covers the handler
+ * alone: settling has its own deadline and never turns a finished handler into a failure. A
+ * handler that returns without a promise has already finished, so no timer is armed for it.
  */
 export function runClaimed(plan: DeliveryPlan, claim: HeldClaim, handler: () => unknown): Promise<void> {
   let returned: unknown;
@@ -67,26 +134,18 @@ export function runClaimed(plan: DeliveryPlan, claim: HeldClaim, handler: () => 
     return failClaimed(claim, cause);
   }
   if (!isThenable(returned)) return claim.settle(true);
-  const finished = (async () => {
-    try {
-      await returned;
-    } catch (cause) {
-      return failClaimed(claim, cause);
-    }
-    return claim.settle(true);
-  })();
   // One promise settled by whichever comes first (no race over a second timeout promise).
-  // After a timeout nobody waits for `finished`; its rejection is still handled here.
+  // After a timeout nobody waits for the handler; its outcome still settles the claim here.
   return new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new WebhookError('HANDLER_TIMEOUT')), plan.handlerTimeoutMs);
-    finished.then(
+    Promise.resolve(returned).then(
       () => {
         clearTimeout(timer);
-        resolve();
+        void claim.settle(true).then(resolve);
       },
-      (error: unknown) => {
+      (cause: unknown) => {
         clearTimeout(timer);
-        reject(error);
+        failClaimed(claim, cause).catch(reject);
       },
     );
   });

@@ -1,11 +1,13 @@
 // Structured delivery log lines: the logger contract, its check, and the fields each line carries (never secrets or payloads).
 import type { WebhookErrorCode } from '../wire/errors.js';
-import type { KompliantEvent } from '../wire/event.js';
+import type { EnvelopeMetadata, KompliantEvent } from '../wire/event.js';
 
 /**
  * A pino- or console-like logger. Each call gets one structured object and a short message,
  * `logger.info({ id, event_type, outcome }, 'kompliant webhook handled')`, which pino, bunyan-style
- * loggers and `console` all accept.
+ * loggers and `console` all accept. Without a `logger` option, rejections and failures are
+ * written to stderr through `console` (warn for 4xx, error for 5xx, at most one line per code
+ * per 10 s); `logger: false` turns that off.
  *
  * @example
  * ```ts
@@ -39,6 +41,11 @@ export interface WebhookLogFields {
   /** Milliseconds since the request reached the handler. */
   duration?: number;
   outcome?: WebhookOutcome;
+  /**
+   * For HANDLER_FAILED when the handler threw: the handler's own error (its message and stack,
+   * your code's text; the library adds nothing from the payload).
+   */
+  handler_error?: { message: string; stack?: string };
 }
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -72,11 +79,16 @@ export function writeLog(
 
 /** The log fields of a verified event: identifiers only, never `data`. */
 export function eventLogFields(event: KompliantEvent<unknown>): WebhookLogFields {
-  return {
-    id: event.id,
-    event_type: event.event_type,
-    key_id: event.key_id,
-    account_id: event.account_id,
-    retry_count: event.retry_count,
-  };
+  return { id: event.id, event_type: event.event_type, key_id: event.key_id, account_id: event.account_id, retry_count: event.retry_count };
+}
+
+/** The log fields of an envelope that passed the envelope rules but was rejected: identifiers only, unauthenticated. */
+export function envelopeLogFields(metadata: EnvelopeMetadata): WebhookLogFields {
+  return { id: metadata.id, event_type: metadata.event_type, key_id: metadata.key_id, account_id: metadata.account_id };
+}
+
+/** The `handler_error` field of a thrown value: an Error's message and stack, or the value as text. */
+export function handlerErrorField(thrown: unknown): { message: string; stack?: string } {
+  if (thrown instanceof Error) return thrown.stack === undefined ? { message: thrown.message } : { message: thrown.message, stack: thrown.stack };
+  return { message: typeof thrown === 'string' ? thrown : String(thrown) };
 }

@@ -1,8 +1,15 @@
 // The delivery options (deduplication, leases, handler timeout, event age, logs, counters), checked once into a plan.
-import { checkIdempotencyStore, DEFAULT_IDEMPOTENCY_LEASE_MS, DEFAULT_IDEMPOTENCY_TTL_MS, type IdempotencyStore } from '../idempotency/idempotency-store.js';
+import {
+  checkIdempotencyStore,
+  DEFAULT_IDEMPOTENCY_LEASE_MS,
+  DEFAULT_IDEMPOTENCY_TIMEOUT_MS,
+  DEFAULT_IDEMPOTENCY_TTL_MS,
+  type IdempotencyStore,
+} from '../idempotency/idempotency-store.js';
 import { memoryIdempotencyStore } from '../idempotency/memory.js';
 import { checkPositiveInteger } from '../options/checks.js';
 import { optionNames } from '../options/option-names.js';
+import { createDefaultLogger } from './default-logger.js';
 import { checkLogger, type WebhookLogger } from './logger.js';
 import { checkStats, type WebhookStatsSink } from './stats.js';
 
@@ -17,10 +24,21 @@ export interface DeliveryOptions {
    * to turn deduplication off (every delivery then reaches the handler).
    */
   idempotency?: IdempotencyStore | false;
-  /** How long a claim holds while the handler runs. Default 60 000 ms (the sender waits 30 s). */
+  /**
+   * How long a claim holds if its holder stops renewing it (a crashed process). While the handler
+   * runs, a shared store's claim is renewed every third of this, and the memory store holds it
+   * until the handler settles, so a slow handler is never run twice. Default 60 000 ms.
+   */
   idempotencyLeaseMs?: number;
   /** How long a done id is remembered. Default 7 days (the sender's retry horizon). */
   idempotencyTtlMs?: number;
+  /**
+   * Deadline of every idempotency-store call (claim, renew, complete, release). A claim that fails
+   * or misses it is answered `500 HANDLER_FAILED` before the handler runs; a completion that fails
+   * or misses it after the handler succeeded is still a 200 (the work is done), logged at warn,
+   * and the claim's lease then expires on its own. Default 2000 ms.
+   */
+  idempotencyTimeoutMs?: number;
   /**
    * Longest a handler may run before the answer is `503 HANDLER_TIMEOUT` (so the answer beats the
    * sender's 30 s timeout). The claim stays in progress until the handler really settles, so the
@@ -33,8 +51,13 @@ export interface DeliveryOptions {
    * deduplication by `id`, not a time window.
    */
   maxEventAgeMs?: number;
-  /** A pino/console-like logger for one structured line per delivery. Default: none. */
-  logger?: WebhookLogger;
+  /**
+   * A pino/console-like logger for one structured line per delivery (info when it ended well,
+   * warn for a 4xx, error for a 5xx). Default: rejections and failures only, on stderr through
+   * `console.warn` / `console.error`, at most one line per error code per 10 s. `false`: no
+   * lines at all.
+   */
+  logger?: WebhookLogger | false;
   /** A counter sink such as `createWebhookStats()`. Default: none. */
   stats?: WebhookStatsSink;
 }
@@ -44,6 +67,7 @@ export const DELIVERY_OPTION_NAMES: readonly string[] = optionNames<DeliveryOpti
   idempotency: true,
   idempotencyLeaseMs: true,
   idempotencyTtlMs: true,
+  idempotencyTimeoutMs: true,
   handlerTimeoutMs: true,
   maxEventAgeMs: true,
   logger: true,
@@ -55,9 +79,13 @@ export interface DeliveryPlan {
   store: IdempotencyStore | undefined;
   leaseMs: number;
   ttlMs: number;
+  storeTimeoutMs: number;
   handlerTimeoutMs: number;
   maxEventAgeMs: number | undefined;
+  /** Where delivery lines go: the `logger` option, the default stderr logger, or none (`logger: false`). */
   logger: WebhookLogger | undefined;
+  /** False for the default logger, which prints nothing for deliveries that ended well. */
+  logsDelivered: boolean;
   stats: WebhookStatsSink | undefined;
 }
 
@@ -68,9 +96,21 @@ export function resolveDeliveryOptions(options: DeliveryOptions): DeliveryPlan {
     store: options.idempotency === false ? undefined : options.idempotency === undefined ? memoryIdempotencyStore() : checkIdempotencyStore(options.idempotency),
     leaseMs: checkPositiveInteger(options.idempotencyLeaseMs, 'idempotencyLeaseMs', DEFAULT_IDEMPOTENCY_LEASE_MS),
     ttlMs: checkPositiveInteger(options.idempotencyTtlMs, 'idempotencyTtlMs', DEFAULT_IDEMPOTENCY_TTL_MS),
+    storeTimeoutMs: checkPositiveInteger(options.idempotencyTimeoutMs, 'idempotencyTimeoutMs', DEFAULT_IDEMPOTENCY_TIMEOUT_MS),
     handlerTimeoutMs: checkPositiveInteger(options.handlerTimeoutMs, 'handlerTimeoutMs', DEFAULT_HANDLER_TIMEOUT_MS),
     maxEventAgeMs: options.maxEventAgeMs === undefined ? undefined : checkPositiveInteger(options.maxEventAgeMs, 'maxEventAgeMs', 0),
-    logger: checkLogger(options.logger),
+    logger: options.logger === false ? undefined : options.logger === undefined ? createDefaultLogger() : checkLogger(options.logger),
+    logsDelivered: options.logger !== undefined && options.logger !== false,
     stats: checkStats(options.stats),
   };
 }
+
+/**
+ * The plan for one delivery whose caller has a deadline of its own (a Lambda invocation's
+ * remaining time): `handlerTimeoutMs` becomes the smaller of the configured one and `capMs`.
+ */
+export function withHandlerDeadline(plan: DeliveryPlan, capMs: number | undefined): DeliveryPlan {
+  if (capMs === undefined || capMs >= plan.handlerTimeoutMs) return plan;
+  return { ...plan, handlerTimeoutMs: Math.max(1, Math.floor(capMs)) };
+}
+

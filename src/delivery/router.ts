@@ -1,13 +1,18 @@
 // Routes verified events to a handler per event type, with each type's `data` typed.
 import { EVENT_TYPE_PATTERN } from '../wire/envelope.js';
 import type { EventType, KompliantEvent, PayloadV1 } from '../wire/event.js';
+import { checkOptionNames } from '../options/checks.js';
+import { resolvePayloadSchemas, type PayloadSchemas, type SchemaEvent, type SchemaOutput } from '../receiver/payload-schemas.js';
 
 /**
- * The decrypted `data` type of each event type. An interface, so you can describe your own
- * payloads by declaration merging:
+ * The decrypted `data` type of each event type, empty until you describe your own payloads by
+ * declaration merging; an event type not listed here (the documented ones included) has
+ * `PayloadV1` data. Any name may be added, the documented ones too:
  *
  * @example
  * ```ts
+ * import type { PayloadV1 } from 'kompliant-webhooks';
+ *
  * declare module 'kompliant-webhooks' {
  *   interface KompliantEventDataMap {
  *     DOCUMENT_UPLOADED: PayloadV1 & { document_id: string };
@@ -15,13 +20,17 @@ import type { EventType, KompliantEvent, PayloadV1 } from '../wire/event.js';
  * }
  * ```
  */
-export interface KompliantEventDataMap {
-  WORKFLOW_COMPLETED: PayloadV1;
-  DOCUMENT_UPLOADED: PayloadV1;
-}
+// Empty on purpose: a property declared here could only be merged again with the very same
+// type (TS2717), which would stop users from typing the documented event names.
+export interface KompliantEventDataMap {}
 
-/** The event a handler registered with `on(eventType, ...)` receives: narrowed by its type. */
-export type RoutedEvent<T extends string> = KompliantEvent<T extends keyof KompliantEventDataMap ? KompliantEventDataMap[T] : PayloadV1> & {
+/**
+ * The event a handler registered with `on(eventType, ...)` receives: narrowed by its type, with
+ * `data` typed by the router's schema for that type, else by {@link KompliantEventDataMap}.
+ */
+export type RoutedEvent<T extends string, TSchemas = {}> = KompliantEvent<
+  T extends keyof TSchemas ? SchemaOutput<TSchemas[T]> : T extends keyof KompliantEventDataMap ? KompliantEventDataMap[T] : PayloadV1
+> & {
   event_type: T;
 };
 
@@ -35,15 +44,26 @@ export type RouteHandler<TEvent, TContext> = (event: TEvent, context: TContext) 
  * the first throw or rejection fails the whole delivery (500 HANDLER_FAILED, so Kompliant
  * retries and every handler runs again: keep them idempotent or split work into a queue).
  */
-export interface EventRouter<TContext = unknown> {
+export interface EventRouter<TContext = unknown, TSchemas extends PayloadSchemas = {}> {
   /** Adds a handler for one event type (or several); `event` is narrowed to that type. */
-  on<T extends EventType>(eventType: T | readonly T[], handler: RouteHandler<RoutedEvent<T>, TContext>): this;
+  on<T extends EventType>(eventType: T | readonly T[], handler: RouteHandler<RoutedEvent<T, TSchemas>, TContext>): this;
   /** Adds a handler for every event. */
-  onAny(handler: RouteHandler<KompliantEvent, TContext>): this;
+  onAny(handler: RouteHandler<SchemaEvent<TSchemas>, TContext>): this;
   /** Adds a fallback for event types no `on` handler names (new types Kompliant adds later). */
-  onUnknown(handler: RouteHandler<KompliantEvent, TContext>): this;
+  onUnknown(handler: RouteHandler<SchemaEvent<TSchemas>, TContext>): this;
   /** Runs the handlers for one event; bound, so `onEvent: router.handle` works. */
-  readonly handle: (event: KompliantEvent, context: TContext) => Promise<void>;
+  readonly handle: (event: SchemaEvent<TSchemas>, context: TContext) => Promise<void>;
+  /**
+   * The `schemas` the router was created with, to give the entry point too (`schemas:
+   * router.schemas`): the entry point validates, the router only types its handlers by them.
+   */
+  readonly schemas: TSchemas | undefined;
+}
+
+/** Options of {@link createEventRouter}. */
+export interface EventRouterOptions<TSchemas extends PayloadSchemas = {}> {
+  /** Standard Schemas by event type that type each `on` handler's `data` (pass the same to the entry point). */
+  schemas?: TSchemas;
 }
 
 function checkHandler(handler: unknown, method: string): void {
@@ -62,15 +82,26 @@ function checkHandler(handler: unknown, method: string): void {
  *   .on('DOCUMENT_UPLOADED', (event) => scanQueue.push(event.data))
  *   .onUnknown((event) => log.info({ type: event.event_type }, 'unhandled kompliant event'));
  * app.post('/webhooks/kompliant', kompliantWebhook({ keyStore, onEvent: router.handle }));
+ *
+ * // Typed by Standard Schemas (zod, valibot, arktype): validated by the entry point.
+ * const typed = createEventRouter({ schemas: { WORKFLOW_COMPLETED: workflowSchema } })
+ *   .on('WORKFLOW_COMPLETED', (event) => approve(event.data.subject_record_id));
+ * app.post('/webhooks/kompliant', kompliantWebhook({ keyStore, schemas: typed.schemas, onEvent: typed.handle }));
  * ```
  */
-export function createEventRouter<TContext = unknown>(): EventRouter<TContext> {
+export function createEventRouter<TContext = unknown, TSchemas extends PayloadSchemas = {}>(
+  options: EventRouterOptions<TSchemas> = {},
+): EventRouter<TContext, TSchemas> {
+  if (typeof options !== 'object' || options === null) throw new TypeError('createEventRouter: options must be an object');
+  checkOptionNames(options, ['schemas'], 'createEventRouter');
+  resolvePayloadSchemas(options.schemas);
   type AnyHandler = RouteHandler<KompliantEvent, TContext>;
   const byType = new Map<string, AnyHandler[]>();
   const anyHandlers: AnyHandler[] = [];
   const unknownHandlers: AnyHandler[] = [];
 
-  const router: EventRouter<TContext> = {
+  const router: EventRouter<TContext, TSchemas> = {
+    schemas: options.schemas,
     on(eventType, handler) {
       checkHandler(handler, 'on');
       const types: readonly unknown[] = Array.isArray(eventType) ? eventType : [eventType];
@@ -97,7 +128,8 @@ export function createEventRouter<TContext = unknown>(): EventRouter<TContext> {
     },
     handle: async (event, context) => {
       const typed = byType.get(event.event_type);
-      for (const handler of [...anyHandlers, ...(typed ?? unknownHandlers)]) await handler(event, context);
+      // Each handler was typed for this event's type when it was registered.
+      for (const handler of [...anyHandlers, ...(typed ?? unknownHandlers)]) await handler(event as KompliantEvent, context);
     },
   };
   return router;

@@ -4,7 +4,8 @@ import type { WebhookErrorCode } from '../wire/errors.js';
 /**
  * The counters a receiver reports:
  * - `received`: requests (or `handle()` calls) that reached the receiver;
- * - `handled`: events the handler finished (or, in pass-through mode, answered with a 2xx);
+ * - `handled`: events the handler finished (or, in pass-through mode, answered with a 2xx; for
+ *   `receiver.receive()`, events returned to the caller);
  * - `duplicate`: deliveries of an id already done (answered 200, handler not called);
  * - `rejected`: every error answer, with its `code`;
  * - `key_store_lookup`: calls to the key store's `getSecret`.

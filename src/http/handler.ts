@@ -7,7 +7,7 @@ import { checkFunction, checkOptionNames, checkPositiveInteger } from '../option
 import { notifyError } from '../receiver/notify-error.js';
 import { runPipeline } from '../receiver/pipeline.js';
 import { checkContentEncoding, inflateBody, SUPPORTED_CONTENT_ENCODINGS } from './content-encoding.js';
-import { DELIVERY_OPTION_NAMES, resolveDeliveryOptions, type DeliveryOptions } from '../delivery/options.js';
+import { DELIVERY_OPTION_NAMES, resolveDeliveryOptions, withHandlerDeadline, type DeliveryOptions } from '../delivery/options.js';
 import type { HeldClaim } from '../delivery/claim.js';
 import { reportDelivered, reportRejected } from '../delivery/report.js';
 import { claimEvent, deliver } from '../delivery/sequence.js';
@@ -15,6 +15,8 @@ import { countingKeyStore } from '../key-stores/counting.js';
 import { optionNames } from '../options/option-names.js';
 import { createIpAllowList } from './ip-allow-list.js';
 import { countStat } from '../delivery/stats.js';
+import { finishDeliveryTrace, traceDelivery, traceEvent, type DeliveryChannelMessage } from '../delivery/channel.js';
+import { validatePayload, type PayloadSchemas, type SchemaEvent } from '../receiver/payload-schemas.js';
 
 /** Default deadline for the whole body to arrive: 10 s. */
 export const DEFAULT_READ_TIMEOUT_MS = 10_000;
@@ -30,14 +32,17 @@ export interface BodyLimits {
 /**
  * Options shared by every HTTP adapter (Express, and the other adapters' subpaths).
  * `TContext` is what the adapter passes to hooks: the Express request, a Fetch `Request`, ...
+ * `TSchemas` is the type of the `schemas` option, which types the event `onEvent` receives.
  */
-export interface HttpHandlerOptions<TContext> extends Omit<ReceiverOptions, 'onError'>, DeliveryOptions {
+export interface HttpHandlerOptions<TContext, TSchemas extends PayloadSchemas = {}>
+  extends Omit<ReceiverOptions<TSchemas>, 'onError'>,
+    DeliveryOptions {
   /**
    * Handles the event; the adapter answers `200 {"received":true}` once it resolves. A throw or
    * rejection answers 500 HANDLER_FAILED, so the sender retries. Without it, adapters that can
    * pass the event on (Express `next()`) do so.
    */
-  onEvent?: (event: KompliantEvent, context: TContext) => unknown;
+  onEvent?: (event: SchemaEvent<TSchemas>, context: TContext) => unknown;
   /**
    * Sees every `WebhookError` (rejections and handler failures) with the adapter's request, for
    * logs and metrics. Its message and code never hold secrets; `error.cause` may hold the
@@ -109,7 +114,12 @@ export interface HttpHandler<TContext> {
    * Runs one request: head checks, body (via `readBody`), the receiver pipeline, then
    * `onEvent` or pass-through. Never rejects for a `WebhookError`: those become answers.
    */
-  handle(head: HttpRequestHead, readBody: (limits: BodyLimits) => Promise<unknown>, context: TContext): Promise<HttpHandlerResult>;
+  handle(
+    head: HttpRequestHead,
+    readBody: (limits: BodyLimits) => Promise<unknown>,
+    context: TContext,
+    handlerDeadlineMs?: number,
+  ): Promise<HttpHandlerResult>;
   /** Passes an error the adapter found itself to the configured `onError` hook (checked once, here). */
   notifyError(error: WebhookError, context: TContext): void;
 }
@@ -150,7 +160,11 @@ function checkHeadForCoding(head: HttpRequestHead, allowedEncodings: readonly st
 }
 
 /** Checks the shared adapter options once and returns the resolved configuration. */
-function resolveHttpOptions<TContext>(options: HttpHandlerOptions<TContext>, acceptedNames: readonly string[], where: string) {
+function resolveHttpOptions<TContext, TSchemas extends PayloadSchemas>(
+  options: HttpHandlerOptions<TContext, TSchemas>,
+  acceptedNames: readonly string[],
+  where: string,
+) {
   const plan = resolveDeliveryOptions(options);
   const resolved: ResolvedReceiverOptions = resolveReceiverOptions(options, (store) => countingKeyStore(store, plan.stats));
   checkOptionNames(options, acceptedNames, where);
@@ -161,7 +175,7 @@ function resolveHttpOptions<TContext>(options: HttpHandlerOptions<TContext>, acc
     plan,
     allowIp: options.allowedIps === undefined ? undefined : createIpAllowList(options.allowedIps),
     allowedEncodings: encoding === 'inflate' ? SUPPORTED_CONTENT_ENCODINGS : [],
-    onEvent: checkFunction<HttpHandlerOptions<TContext>['onEvent']>(options.onEvent, 'onEvent'),
+    onEvent: checkFunction<(event: KompliantEvent, context: TContext) => unknown>(options.onEvent, 'onEvent'),
     onError: checkFunction<(error: WebhookError, context: TContext) => void>(options.onError, 'onError'),
     limits: {
       maxBodyBytes: resolved.maxBodyBytes,
@@ -175,24 +189,30 @@ function resolveHttpOptions<TContext>(options: HttpHandlerOptions<TContext>, acc
  * a bad or unknown option throws a `TypeError` naming it. `where` names the adapter in those
  * messages; `acceptedNames` lists every option the adapter accepts.
  */
-export function createHttpHandler<TContext>(
-  options: HttpHandlerOptions<TContext>,
+export function createHttpHandler<TContext, TSchemas extends PayloadSchemas = {}>(
+  options: HttpHandlerOptions<TContext, TSchemas>,
   where: string,
   acceptedNames: readonly string[] = HTTP_HANDLER_OPTION_NAMES,
 ): HttpHandler<TContext> {
   const { config, plan, allowIp, allowedEncodings, onEvent, onError, limits } = resolveHttpOptions(options, acceptedNames, where);
 
-  const fail = (started: number, error: WebhookError, context: TContext, event?: KompliantEvent<unknown>): HttpHandlerResult => {
-    reportRejected(plan, started, error, event);
+  const fail = (
+    started: number,
+    error: WebhookError,
+    context: TContext,
+    event?: KompliantEvent<unknown>,
+    trace?: DeliveryChannelMessage,
+  ): HttpHandlerResult => {
+    reportRejected(plan, started, error, event, trace);
     notifyError(onError, error, context);
     return { kind: 'answer', answer: errorAnswer(error) };
   };
 
-  return {
+  return traced({
     limits,
     handlesEvents: onEvent !== undefined,
     notifyError: (error, context) => notifyError(onError, error, context),
-    async handle(head, readBody, context) {
+    async handle(head, readBody, context, handlerDeadlineMs, trace) {
       const started = performance.now();
       countStat(plan.stats, 'received');
       let event: KompliantEvent<PayloadV1> | undefined;
@@ -204,19 +224,24 @@ export function createHttpHandler<TContext>(
         if (coding !== undefined) body = await inflateBody(body, coding, limits.maxBodyBytes);
         const opened = runPipeline<PayloadV1>(config, body);
         event = opened instanceof Promise ? await opened : opened;
+        traceEvent(trace, event);
+        const checked = validatePayload(config.schemas, event, plan.handlerTimeoutMs);
+        event = checked instanceof Promise ? await checked : checked;
         if (onEvent !== undefined) {
           const verified = event;
-          const outcome = await deliver(plan, started, verified, (e) => onEvent(e, context));
+          const outcome = await deliver(withHandlerDeadline(plan, handlerDeadlineMs), started, verified, (e) => onEvent(e, context), trace);
           return { kind: 'answer', answer: outcome === 'duplicate' ? DUPLICATE_ANSWER : RECEIVED_ANSWER, event: verified };
         }
         claim = await claimEvent(plan, event);
       } catch (error) {
-        if (isWebhookError(error)) return fail(started, error, context, event);
+        if (isWebhookError(error)) return fail(started, error, context, event, trace);
+        // Not a WebhookError (a bug, a throwing callback): the adapter answers 500, and the trace ends so.
+        finishDeliveryTrace(trace, 'failed', event, new WebhookError('HANDLER_FAILED', { message: 'Internal error', cause: error }));
         throw error;
       }
       const verified = event;
       if (claim === 'duplicate') {
-        reportDelivered(plan, started, 'duplicate', verified);
+        reportDelivered(plan, started, 'duplicate', verified, trace);
         return { kind: 'answer', answer: DUPLICATE_ANSWER, event: verified };
       }
       const held = claim;
@@ -226,11 +251,31 @@ export function createHttpHandler<TContext>(
         settled = true;
         const success = status >= 200 && status < 300;
         void held.settle(success);
-        if (success) reportDelivered(plan, started, 'passed', verified);
-        else fail(started, new WebhookError('HANDLER_FAILED', { message: `Application answered ${status}` }), context, verified);
+        if (success) reportDelivered(plan, started, 'passed', verified, trace);
+        else fail(started, new WebhookError('HANDLER_FAILED', { message: `Application answered ${status}` }), context, verified, trace);
       };
       return { kind: 'pass', event: verified, settle };
     },
+  });
+}
+
+/** An {@link HttpHandler} whose `handle` also takes the delivery's channel message. */
+interface UntracedHttpHandler<TContext> extends Omit<HttpHandler<TContext>, 'handle'> {
+  handle(
+    head: HttpRequestHead,
+    readBody: (limits: BodyLimits) => Promise<unknown>,
+    context: TContext,
+    handlerDeadlineMs: number | undefined,
+    trace: DeliveryChannelMessage | undefined,
+  ): Promise<HttpHandlerResult>;
+}
+
+/** Publishes each request of `handler` on the delivery channel (see `traceDelivery`). */
+function traced<TContext>(handler: UntracedHttpHandler<TContext>): HttpHandler<TContext> {
+  return {
+    ...handler,
+    handle: (head, readBody, context, handlerDeadlineMs) =>
+      traceDelivery('http', (trace) => handler.handle(head, readBody, context, handlerDeadlineMs, trace)),
   };
 }
 
@@ -246,10 +291,11 @@ export async function answerRequest<TContext>(
   makeHead: () => HttpRequestHead,
   readBody: (limits: BodyLimits) => Promise<unknown>,
   context: TContext,
+  handlerDeadlineMs?: number,
 ): Promise<HttpAnswer> {
   let result: HttpHandlerResult;
   try {
-    result = await handler.handle(makeHead(), readBody, context);
+    result = await handler.handle(makeHead(), readBody, context, handlerDeadlineMs);
   } catch (cause) {
     const failure = new WebhookError('HANDLER_FAILED', { message: 'Internal error', cause });
     handler.notifyError(failure, context);

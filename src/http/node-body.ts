@@ -73,13 +73,35 @@ export function readNodeBody(req: IncomingMessage, limits: BodyLimits): Promise<
 
 /**
  * The body of a node:http request in whatever state it arrives: a value a body parser left on
- * `req.body` (parsed object, Buffer or string), or the unread stream, read here with the cap
- * and deadline. `undefined` when there is no body.
+ * `req.body` (parsed object, Buffer or string; its Content-Length held to `maxBodyBytes`), or the
+ * unread stream, read here with the cap and deadline. `undefined` when there is no body.
  */
 export async function nodeRequestBody(req: NodeRequest, limits: BodyLimits): Promise<unknown> {
   // oxlint-disable-next-line no-underscore-dangle -- body-parser's public-by-convention flag
   const consumed = req._body === true || req.readableEnded;
-  if (consumed || (req.body !== undefined && !req.readable)) return req.body;
+  if (consumed || (req.body !== undefined && !req.readable)) return checkParsedBody(req, limits);
   if (!announcesBody(nodeRequestHead(req))) return undefined;
   return readNodeBody(req, limits);
+}
+
+/**
+ * A body a parser in front already read: the parser's limit applied, not `maxBodyBytes`, so the
+ * declared Content-Length is held to `maxBodyBytes` here (413); a Buffer or string shorter than
+ * its Content-Length was cut short on the way (400). Only for bodies sent without a content
+ * coding, where Content-Length is the body's size. A parsed object's size is not known.
+ */
+function checkParsedBody(req: NodeRequest, limits: BodyLimits): unknown {
+  const declared = nodeHeader(req, 'content-length');
+  const coding = nodeHeader(req, 'content-encoding');
+  if (declared === undefined || (coding !== undefined && coding.trim().toLowerCase() !== 'identity')) return req.body;
+  const length = Number(declared);
+  if (length > limits.maxBodyBytes) {
+    throw new WebhookError('PAYLOAD_TOO_LARGE', { message: 'Request body is too large (Content-Length over maxBodyBytes; read by a body parser in front)' });
+  }
+  const body = req.body;
+  const got = typeof body === 'string' ? Buffer.byteLength(body) : body instanceof Uint8Array ? body.length : undefined;
+  if (got !== undefined && got < length) {
+    throw new WebhookError('INVALID_JSON', { message: 'Request body is shorter than its Content-Length (cut short before this middleware)' });
+  }
+  return body;
 }

@@ -24,10 +24,12 @@ export interface IdempotencyStore {
   /** Atomically claims `id` for `leaseMs` unless it is in progress or done. */
   claim(id: string, token: string, leaseMs: number): Promise<ClaimResult>;
   /**
-   * Extends the claim `token` holds on `id` to `leaseMs` from now. Resolves `true` while the token
-   * still holds the claim, `false` once another delivery has claimed the id (or it is done). The
-   * receiver calls it every third of the lease while the handler runs. Shared stores implement it;
-   * a store without it keeps a claim for one lease only.
+   * Extends the claim `token` holds on `id` to `leaseMs` from now (or takes it again when its lease
+   * lapsed and nobody claimed the id since). Resolves `true` while the token holds the claim,
+   * `false` once another delivery has claimed the id (or it is done). The receiver calls it every
+   * third of the lease while the handler runs, and stops when the handler settles (or the process
+   * dies). Shared stores implement it; a store without it either knows its holders are alive
+   * (the in-process memory store) or keeps a claim for one lease only.
    */
   renew?(id: string, token: string, leaseMs: number): Promise<boolean>;
   /**
@@ -41,6 +43,9 @@ export interface IdempotencyStore {
 
 /** Default lease of a claim: 60 s, longer than the sender's 30 s timeout. */
 export const DEFAULT_IDEMPOTENCY_LEASE_MS = 60_000;
+
+/** Default deadline of each idempotency-store call: 2 s. */
+export const DEFAULT_IDEMPOTENCY_TIMEOUT_MS = 2000;
 
 /** Default time a done id is remembered: 7 days, covering the sender's retry horizon. */
 export const DEFAULT_IDEMPOTENCY_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -57,5 +62,6 @@ export function checkIdempotencyStore(value: unknown, optionName = 'idempotency'
   ) {
     throw new TypeError(`${optionName} must be false or an object with claim, complete and release methods`);
   }
+  if (store.renew !== undefined && typeof store.renew !== 'function') throw new TypeError(`${optionName}.renew must be a function`);
   return store as IdempotencyStore;
 }

@@ -1,4 +1,4 @@
-// An in-process idempotency store: claims by id with leases, done ids remembered up to a bound.
+// An in-process idempotency store: claims held while their delivery runs (never evicted), done ids remembered up to a bound, oldest forgotten first.
 import { checkPositiveInteger } from '../options/checks.js';
 import type { ClaimResult, IdempotencyStore } from './idempotency-store.js';
 
@@ -8,33 +8,26 @@ export const DEFAULT_MEMORY_IDEMPOTENCY_MAX = 10_000;
 /** Options of {@link memoryIdempotencyStore}. */
 export interface MemoryIdempotencyStoreOptions {
   /**
-   * Most ids held at once. When full, expired entries go first, then the oldest entry, so
-   * memory stays bounded under any traffic. Default 10 000.
+   * Most ids held at once. When full, expired done ids go first, then the oldest done ids, so
+   * memory stays bounded under any traffic. An id in progress is never evicted: while every
+   * entry is in progress the store holds one more per handler running at once. Default 10 000.
    */
   max?: number;
   /** Clock in milliseconds, for tests. Default `Date.now`. */
   now?: () => number;
 }
 
-/** A claim in progress: the delivery's token and when its lease ends. */
-interface Claim {
-  token: string;
-  expiresAt: number;
-}
-
-/**
- * What the store holds per id: a {@link Claim} while in progress, or only the expiry time
- * once done. Done ids are nearly all of a full store, so each costs a number, not an object
- * and a token string: less memory to hold and less for the garbage collector to move.
- */
-type Entry = Claim | number;
-
-const expiryOf = (entry: Entry): number => (typeof entry === 'number' ? entry : entry.expiresAt);
-
 /**
  * An in-process {@link IdempotencyStore}: the default of every receiver, since deduplication in
- * one process is always better than none. It does not help across instances (use
- * `redisIdempotencyStore` from `kompliant-webhooks/redis` there) and forgets on restart.
+ * one process is always better than none.
+ *
+ * What it guarantees: within one process, a claim is held for as long as its delivery runs (the
+ * holder lives in the same process, so the lease is not needed and never lapses: a handler
+ * slower than `idempotencyLeaseMs` is still run once), an id in progress is never evicted, and
+ * the last `max` ids (10 000 by default) finished in this process are remembered as done for
+ * `idempotencyTtlMs`, oldest forgotten first when full. A retry of an older id, a retry that
+ * reaches another instance, or any retry after a restart runs the handler again. The full 7-day
+ * replay protection needs a shared store (`redisIdempotencyStore` from `kompliant-webhooks/redis`).
  *
  * @example
  * ```ts
@@ -47,78 +40,72 @@ export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
   const max = checkPositiveInteger(options.max, 'max', DEFAULT_MEMORY_IDEMPOTENCY_MAX);
   const now = options.now ?? Date.now;
   if (typeof now !== 'function') throw new TypeError('now must be a function');
-  const entries = new Map<string, Entry>();
-  // A lower bound of every entry's expiresAt (deletions may leave it too low, never too high):
+  // Claims in progress, by id: the holder's token. They end by complete or release only.
+  const claims = new Map<string, string>();
+  // Done ids, by id: when each is forgotten. A number per id, not an object: done ids are nearly
+  // all of a full store, so this is less memory to hold and less for the garbage collector.
+  const done = new Map<string, number>();
+  // A lower bound of every done id's expiry (deletions may leave it too low, never too high):
   // while the clock is below it nothing can have expired, so a full store skips the sweep
   // instead of walking all `max` entries on every claim.
   let earliestExpiry = Number.POSITIVE_INFINITY;
   let evictionCursor: Iterator<string> | undefined;
 
-  const put = (id: string, entry: Entry): void => {
-    entries.set(id, entry);
-    const expiresAt = expiryOf(entry);
-    if (expiresAt < earliestExpiry) earliestExpiry = expiresAt;
-  };
-
-  const live = (id: string): Entry | undefined => {
-    const entry = entries.get(id);
-    if (entry === undefined) return undefined;
-    if (expiryOf(entry) <= now()) {
-      entries.delete(id);
+  /** The expiry of `id` if it is done and not yet forgotten. */
+  const doneUntil = (id: string): number | undefined => {
+    const expiresAt = done.get(id);
+    if (expiresAt === undefined) return undefined;
+    if (expiresAt <= now()) {
+      done.delete(id);
       return undefined;
     }
-    return entry;
+    return expiresAt;
   };
 
   const makeRoom = (): void => {
-    if (entries.size < max) return;
+    if (claims.size + done.size < max) return;
     const time = now();
     if (earliestExpiry <= time) {
       earliestExpiry = Number.POSITIVE_INFINITY;
-      for (const [id, entry] of entries) {
-        const expiresAt = expiryOf(entry);
-        if (expiresAt <= time) entries.delete(id);
+      for (const [id, expiresAt] of done) {
+        if (expiresAt <= time) done.delete(id);
         else if (expiresAt < earliestExpiry) earliestExpiry = expiresAt;
       }
     }
-    // Map iterates in insertion order: the first key is the oldest. The cursor is kept across
-    // calls because every key it passed was deleted right away and keys are only ever appended,
-    // so it always stands at the oldest entry; a fresh iterator would first skip every slot
-    // deleted since the Map last compacted (thousands, once the store is full).
-    while (entries.size >= max) {
+    // Map iterates in insertion order: the first key is the oldest done id. The cursor is kept
+    // across calls because every key it passed was deleted right away and keys are only ever
+    // appended, so it always stands at the oldest entry; a fresh iterator would first skip every
+    // slot deleted since the Map last compacted (thousands, once the store is full).
+    while (claims.size + done.size >= max && done.size > 0) {
       let oldest = evictionCursor?.next();
       if (oldest === undefined || oldest.done === true) {
-        evictionCursor = entries.keys();
+        evictionCursor = done.keys();
         oldest = evictionCursor.next();
       }
       if (oldest.done === true) break;
-      entries.delete(oldest.value);
+      done.delete(oldest.value);
     }
   };
 
-  /** The claim `token` holds on `id`, if that delivery still holds it. */
-  const heldClaim = (id: string, token: string): Claim | undefined => {
-    const entry = live(id);
-    return typeof entry === 'object' && entry.token === token ? entry : undefined;
-  };
-
   return {
-    claim(id, token, leaseMs): Promise<ClaimResult> {
-      const entry = live(id);
-      if (entry !== undefined) return Promise.resolve(typeof entry === 'number' ? 'done' : 'in_progress');
+    claim(id, token): Promise<ClaimResult> {
+      if (claims.has(id)) return Promise.resolve('in_progress');
+      if (doneUntil(id) !== undefined) return Promise.resolve('done');
       makeRoom();
-      put(id, { token, expiresAt: now() + leaseMs });
+      claims.set(id, token);
       return Promise.resolve('claimed');
     },
     complete(id, token, ttlMs): Promise<void> {
-      if (heldClaim(id, token) !== undefined) {
-        entries.delete(id);
-        put(id, now() + ttlMs);
+      if (claims.get(id) === token) {
+        claims.delete(id);
+        const expiresAt = now() + ttlMs;
+        done.set(id, expiresAt);
+        if (expiresAt < earliestExpiry) earliestExpiry = expiresAt;
       }
       return Promise.resolve();
     },
     release(id, token): Promise<void> {
-      if (heldClaim(id, token) !== undefined) entries.delete(id);
+      if (claims.get(id) === token) claims.delete(id);
       return Promise.resolve();
     },
   };

@@ -1,4 +1,4 @@
-// The options every entry point shares (key store, AAD, layout, body cap, cache), checked once into a resolved config.
+// The options every entry point shares (key store, AAD, layout, body cap, cache, payload schemas), checked once into a resolved config.
 import { checkLayoutOption, type DataLayoutName } from '../wire/data-layout.js';
 import { checkAadOption, type AadOption } from '../wire/envelope.js';
 import type { WebhookError } from '../wire/errors.js';
@@ -12,12 +12,17 @@ import {
 import { checkPositiveInteger } from '../options/checks.js';
 import { checkAccountsOption } from './accounts.js';
 import { optionNames } from '../options/option-names.js';
+import type { StandardSchemaV1 } from '../wire/standard-schema.js';
+import { resolvePayloadSchemas, type PayloadSchemas } from './payload-schemas.js';
 
 /** Default cap on the request body: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
-/** Options of {@link createWebhookReceiver}; the middleware takes the same ones and more. */
-export interface ReceiverOptions {
+/**
+ * Options of {@link createWebhookReceiver}; the middleware takes the same ones and more.
+ * `TSchemas` is the type of `schemas`, inferred where the entry point types its handler.
+ */
+export interface ReceiverOptions<TSchemas extends PayloadSchemas = PayloadSchemas> {
   /** Where secrets come from, by (`account_id`, `key_id`). Required. */
   keyStore: KeyStore;
   /**
@@ -58,6 +63,13 @@ export interface ReceiverOptions {
    * decryption failure. A store already built with `cachedKeyStore` is used as it is.
    */
   cache?: boolean | CachedKeyStoreOptions;
+  /**
+   * A Standard Schema (zod, valibot, arktype, ...) per `event_type`, checked on the decrypted
+   * payload: a payload that fails is 400 INVALID_PAYLOAD naming the failing paths (never values);
+   * the handler gets the schema's output as `data`, typed from the schema. Event types without
+   * a schema pass unvalidated. Default: none.
+   */
+  schemas?: TSchemas;
 }
 
 /** Names of {@link ReceiverOptions}: every entry point accepts these. */
@@ -70,6 +82,7 @@ export const RECEIVER_OPTION_NAMES: readonly string[] = optionNames<ReceiverOpti
   maxBodyBytes: true,
   onError: true,
   cache: true,
+  schemas: true,
 });
 
 /** The options every entry point shares, checked once. */
@@ -83,6 +96,8 @@ export interface ResolvedReceiverOptions {
   aad: AadOption;
   maxBodyBytes: number;
   layout: DataLayoutName;
+  /** The `schemas` option by event type; undefined when none. */
+  schemas: ReadonlyMap<string, StandardSchemaV1> | undefined;
 }
 
 /** Checks the options shared by the receiver and every adapter. */
@@ -103,6 +118,7 @@ export function resolveReceiverOptions(
     aad: checkAadOption(o.aad),
     maxBodyBytes: checkPositiveInteger(o.maxBodyBytes, 'maxBodyBytes', DEFAULT_MAX_BODY_BYTES),
     layout: checkLayoutOption(o.layout),
+    schemas: resolvePayloadSchemas(o.schemas),
   };
 }
 

@@ -8,6 +8,7 @@ import { decryptEnvelope, toEnvelopeObject } from '../wire/open-envelope.js';
 import type { ResolvedReceiverOptions } from './options.js';
 import { requireServedAccount } from './accounts.js';
 import type { SharedSecret } from '../wire/secret.js';
+import { tagRejection } from './rejected-envelope.js';
 
 /**
  * One store call with the receiver's deadline, for stores that do not time out themselves (no
@@ -115,6 +116,8 @@ async function decryptWithStoredSecret<TData>(
  * The hot path allocates no promise: when the key id's secret is fresh in the key cache, the
  * event is returned as is, and a rejection found before any lookup is thrown. Otherwise the
  * result is a promise. Callers handle both (`result instanceof Promise ? await result : result`).
+ * A rejection after the envelope rules passed is tagged with the envelope's metadata
+ * (`rejectedEnvelope(error)`), for the log line.
  */
 export function runPipeline<TData>(
   config: ResolvedReceiverOptions,
@@ -122,8 +125,16 @@ export function runPipeline<TData>(
 ): KompliantEvent<TData> | Promise<KompliantEvent<TData>> {
   if (bodyBytes(body) > config.maxBodyBytes) throw new WebhookError('PAYLOAD_TOO_LARGE');
   const envelope = validateEnvelope(toEnvelopeObject(body));
-  requireServedAccount(config.accounts, envelope.metadata.account_id);
-  const cached = peekCachedSecret(config.keyStore, envelope.metadata.key_id, envelope.metadata.account_id);
-  if (cached === undefined) return decryptWithStoredSecret<TData>(config, envelope);
-  return decryptOrRetry<TData>(config, envelope, cached);
+  const tag = (error: unknown): never => {
+    throw tagRejection(error, envelope.metadata);
+  };
+  try {
+    requireServedAccount(config.accounts, envelope.metadata.account_id);
+    const cached = peekCachedSecret(config.keyStore, envelope.metadata.key_id, envelope.metadata.account_id);
+    if (cached === undefined) return decryptWithStoredSecret<TData>(config, envelope).catch(tag);
+    const opened = decryptOrRetry<TData>(config, envelope, cached);
+    return opened instanceof Promise ? opened.catch(tag) : opened;
+  } catch (error) {
+    return tag(error);
+  }
 }

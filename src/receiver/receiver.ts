@@ -1,20 +1,25 @@
 // The framework-free receiver (`createWebhookReceiver`): the pipeline and delivery without HTTP.
-import { isWebhookError, type WebhookError } from '../wire/errors.js';
+import { isWebhookError, WebhookError } from '../wire/errors.js';
 import type { KompliantEvent, PayloadV1 } from '../wire/event.js';
 import { countingKeyStore } from '../key-stores/counting.js';
 import { checkFunction, checkOptionNames } from '../options/checks.js';
-import { DELIVERY_OPTION_NAMES, resolveDeliveryOptions, type DeliveryOptions } from '../delivery/options.js';
-import { reportRejected } from '../delivery/report.js';
+import { DELIVERY_OPTION_NAMES, resolveDeliveryOptions, withHandlerDeadline, type DeliveryOptions } from '../delivery/options.js';
+import { reportDelivered, reportRejected } from '../delivery/report.js';
 import { deliver } from '../delivery/sequence.js';
 import { countStat } from '../delivery/stats.js';
+import { finishDeliveryTrace, traceDelivery, traceEvent, type DeliveryChannelMessage } from '../delivery/channel.js';
+import { validatePayload, type PayloadSchemas, type SchemaEvent } from './payload-schemas.js';
 import { notifyError } from './notify-error.js';
 import { RECEIVER_OPTION_NAMES, resolveReceiverOptions, type ReceiverOptions, type ResolvedReceiverOptions } from './options.js';
 import { runPipeline } from './pipeline.js';
 
 const WEBHOOK_RECEIVER_OPTION_NAMES: readonly string[] = [...RECEIVER_OPTION_NAMES, ...DELIVERY_OPTION_NAMES];
 
-/** Options of {@link createWebhookReceiver}: the core options plus deduplication, timeouts, logs and counters. */
-export interface WebhookReceiverOptions extends ReceiverOptions, DeliveryOptions {}
+/**
+ * Options of {@link createWebhookReceiver}: the core options plus deduplication, timeouts, logs and
+ * counters. `TSchemas` is the type of `schemas`, which types the event `handle` passes on.
+ */
+export interface WebhookReceiverOptions<TSchemas extends PayloadSchemas = PayloadSchemas> extends ReceiverOptions<TSchemas>, DeliveryOptions {}
 
 /** What {@link WebhookReceiver.handle} did with a delivery. */
 export interface HandleResult<TData = PayloadV1> {
@@ -24,11 +29,23 @@ export interface HandleResult<TData = PayloadV1> {
   duplicate: boolean;
 }
 
-/** The framework-free pipeline. */
-export interface WebhookReceiver {
+/** Per-call settings of {@link WebhookReceiver.handle}. */
+export interface HandleOptions {
   /**
-   * Validates, resolves the key, decrypts and returns the event. `body` is the request body
-   * as a JSON string, UTF-8 bytes, or an already parsed object. Rejects with `WebhookError`.
+   * A deadline of the caller's own, such as a queue consumer's remaining invocation time: the
+   * handler gets the smaller of this and the receiver's `handlerTimeoutMs`.
+   */
+  handlerTimeoutMs?: number;
+}
+
+/** The framework-free pipeline; `TSchemas` (the `schemas` option's type) types `handle`'s event. */
+export interface WebhookReceiver<TSchemas extends PayloadSchemas = {}> {
+  /**
+   * Validates, resolves the key, decrypts, checks the payload's schema (if any) and returns the
+   * event. `body` is the request body as a JSON string, UTF-8 bytes, or an already parsed object.
+   * Rejects with `WebhookError`. Counted and logged like a pass-through delivery: `received`, then
+   * `handled` when the event is returned (no deduplication: use `handle` for that) or `rejected`
+   * with the code.
    */
   receive<TData = PayloadV1>(body: unknown): Promise<KompliantEvent<TData>>;
   /**
@@ -37,11 +54,18 @@ export interface WebhookReceiver {
    * finished (answer 200) or the id was already done (`duplicate: true`, answer 200). Rejects
    * with a `WebhookError`: the pipeline's codes, 409 DUPLICATE_IN_PROGRESS, 500 HANDLER_FAILED
    * (claim released, the retry runs again), 503 HANDLER_TIMEOUT (claim kept until the handler
-   * settles). Answer with `error.status`.
+   * settles), 400 INVALID_PAYLOAD (the payload failed its schema). Answer with `error.status`.
+   * Without a type argument the event is typed from `schemas` (`data` is the schema's output).
    */
+  handle(
+    body: unknown,
+    handler: (event: SchemaEvent<TSchemas>) => unknown,
+    options?: HandleOptions,
+  ): Promise<HandleResult<SchemaEvent<TSchemas>['data']>>;
   handle<TData = PayloadV1>(
     body: unknown,
     handler: (event: KompliantEvent<TData>) => unknown,
+    options?: HandleOptions,
   ): Promise<HandleResult<TData>>;
 }
 
@@ -59,42 +83,82 @@ export interface WebhookReceiver {
  * const { duplicate } = await receiver.handle(message.body, async (event) => save(event));
  * ```
  */
-export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookReceiver {
+export function createWebhookReceiver<TSchemas extends PayloadSchemas = {}>(options: WebhookReceiverOptions<TSchemas>): WebhookReceiver<TSchemas> {
   const plan = resolveDeliveryOptions(options);
   const config: ResolvedReceiverOptions = resolveReceiverOptions(options, (store) => countingKeyStore(store, plan.stats));
   checkOptionNames(options, WEBHOOK_RECEIVER_OPTION_NAMES, 'createWebhookReceiver');
   const onError = checkFunction<(error: WebhookError) => void>(options.onError, 'onError');
-  const rejected = (error: unknown): Promise<never> => {
-    if (isWebhookError(error)) notifyError(onError, error);
+  const rejected = (started: number, error: unknown): Promise<never> => {
+    if (isWebhookError(error)) {
+      reportRejected(plan, started, error);
+      notifyError(onError, error);
+    }
     return Promise.reject(error);
   };
-  return {
-    async handle<TData = PayloadV1>(body: unknown, handler: (event: KompliantEvent<TData>) => unknown): Promise<HandleResult<TData>> {
-      if (typeof handler !== 'function') throw new TypeError('handle: handler must be a function');
-      const started = performance.now();
-      countStat(plan.stats, 'received');
-      let event: KompliantEvent<TData> | undefined;
-      try {
-        const opened = runPipeline<TData>(config, body);
-        event = opened instanceof Promise ? await opened : opened;
-        const outcome = await deliver(plan, started, event, handler);
-        return { event, duplicate: outcome === 'duplicate' };
-      } catch (error) {
-        if (isWebhookError(error)) {
-          reportRejected(plan, started, error, event);
-          notifyError(onError, error);
-        }
-        throw error;
+  const received = <TData>(started: number, event: KompliantEvent<TData>): KompliantEvent<TData> => {
+    reportDelivered(plan, started, 'passed', event);
+    return event;
+  };
+  /** The pipeline, then the payload's schema. */
+  const open = <TData>(body: unknown): KompliantEvent<TData> | Promise<KompliantEvent<TData>> => {
+    const opened = runPipeline<TData>(config, body);
+    return opened instanceof Promise
+      ? opened.then((event) => validatePayload(config.schemas, event, plan.handlerTimeoutMs))
+      : validatePayload(config.schemas, opened, plan.handlerTimeoutMs);
+  };
+  /** One delivery; `trace` is its channel message when anybody listens. */
+  const deliverBody = async <TData>(
+    body: unknown,
+    handler: (event: KompliantEvent<TData>) => unknown,
+    trace: DeliveryChannelMessage | undefined,
+    handlerTimeoutMs: number | undefined,
+  ): Promise<HandleResult<TData>> => {
+    const started = performance.now();
+    countStat(plan.stats, 'received');
+    let event: KompliantEvent<TData> | undefined;
+    try {
+      const opened = runPipeline<TData>(config, body);
+      event = opened instanceof Promise ? await opened : opened;
+      traceEvent(trace, event);
+      const checked = validatePayload(config.schemas, event, plan.handlerTimeoutMs);
+      event = checked instanceof Promise ? await checked : checked;
+      const outcome = await deliver(withHandlerDeadline(plan, handlerTimeoutMs), started, event, handler, trace);
+      return { event, duplicate: outcome === 'duplicate' };
+    } catch (error) {
+      if (isWebhookError(error)) {
+        reportRejected(plan, started, error, event, trace);
+        notifyError(onError, error);
+      } else {
+        finishDeliveryTrace(trace, 'failed', event, new WebhookError('HANDLER_FAILED', { message: 'Internal error', cause: error }));
       }
+      throw error;
+    }
+  };
+  return {
+    async handle<TData>(
+      body: unknown,
+      handler: (event: KompliantEvent<TData>) => unknown,
+      handleOptions?: HandleOptions,
+    ): Promise<HandleResult<TData>> {
+      if (typeof handler !== 'function') throw new TypeError('handle: handler must be a function');
+      const deadline = handleOptions?.handlerTimeoutMs;
+      if (deadline !== undefined && (typeof deadline !== 'number' || !(deadline > 0))) {
+        throw new TypeError('handle: handlerTimeoutMs must be a positive number');
+      }
+      return traceDelivery('receiver', (trace) => deliverBody(body, handler, trace, deadline));
     },
     receive<TData = PayloadV1>(body: unknown): Promise<KompliantEvent<TData>> {
+      const started = performance.now();
+      countStat(plan.stats, 'received');
       let opened: KompliantEvent<TData> | Promise<KompliantEvent<TData>>;
       try {
-        opened = runPipeline<TData>(config, body);
+        opened = open<TData>(body);
       } catch (error) {
-        return rejected(error);
+        return rejected(started, error);
       }
-      return opened instanceof Promise ? opened.then(undefined, rejected) : Promise.resolve(opened);
+      return opened instanceof Promise
+        ? opened.then((event) => received(started, event), (error: unknown) => rejected(started, error))
+        : Promise.resolve(received(started, opened));
     },
   };
 }

@@ -79,6 +79,11 @@ export class WebhookError extends Error {
   readonly code: WebhookErrorCode;
   /** The HTTP status the spec assigns to `code`. */
   readonly status: number;
+  /**
+   * The underlying error (a key store's, a handler's), for your own logs; never sent to the
+   * client. Declared here so it is typed for compile targets below ES2022 as well.
+   */
+  declare cause?: unknown;
 
   constructor(code: WebhookErrorCode, options: WebhookErrorOptions = {}) {
     super(options.message ?? DEFAULT_MESSAGES[code], options.cause === undefined ? undefined : { cause: options.cause });

@@ -145,7 +145,7 @@ describe('content type and body', () => {
     expect(res.body.error.code).toBe('INVALID_JSON');
   });
 
-  it.each(['none', 'raw', 'text'] as BodyParser[])('answers 413 for a body over maxBodyBytes (parser: %s)', async (parser) => {
+  it.each(['none', 'json', 'raw', 'text'] as BodyParser[])('answers 413 for a body over maxBodyBytes (parser: %s)', async (parser) => {
     const { app, onEvent } = createTestApp({ parser, maxBodyBytes: 2048 });
     const sent = { ...envelope(), padding: 'x'.repeat(4096) };
     const res = await request(app).post(PATH).set('content-type', 'application/json').send(JSON.stringify(sent));

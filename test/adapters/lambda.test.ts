@@ -93,4 +93,27 @@ describe('createLambdaHandler', () => {
     }
     expect(storeCalls).toBe(1);
   });
+
+  it('caps handlerTimeoutMs by the invocation: remaining time minus invocationMarginMs', async () => {
+    const codes: string[] = [];
+    const handler = createLambdaHandler({
+      keyStore,
+      handlerTimeoutMs: 60_000,
+      onError: (error) => codes.push(error.code),
+      onEvent: () => new Promise(() => {}),
+    });
+    const event = httpApiEvent({ method: 'POST', headers: { 'content-type': 'application/json' }, body: body() });
+    // 1100 ms left and the default 1000 ms margin: the handler gets 100 ms, not the configured 60 s.
+    const result = await handler(event, { getRemainingTimeInMillis: () => 1100 });
+    expect(result.statusCode).toBe(503);
+    expect(JSON.parse(result.body)).toMatchObject({ error: { code: 'HANDLER_TIMEOUT' } });
+    expect(codes).toEqual(['HANDLER_TIMEOUT']);
+  });
+
+  it('keeps handlerTimeoutMs when the invocation has more time, and checks invocationMarginMs', async () => {
+    const handler = createLambdaHandler({ keyStore, handlerTimeoutMs: 5000, invocationMarginMs: 0, onEvent: () => new Promise((resolve) => setTimeout(resolve, 20)) });
+    const event = httpApiEvent({ method: 'POST', headers: { 'content-type': 'application/json' }, body: body() });
+    expect((await handler(event, { getRemainingTimeInMillis: () => 900_000 })).statusCode).toBe(200);
+    expect(() => createLambdaHandler({ keyStore, onEvent() {}, invocationMarginMs: 1.5 })).toThrow(/invocationMarginMs/);
+  });
 });

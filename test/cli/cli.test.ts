@@ -38,6 +38,12 @@ describe('CLI (dist/cli.js run as a process)', { timeout: 30_000 }, () => {
     expect([none.code, unknown.code, badOption.code]).toEqual([2, 2, 2]);
   });
 
+  it('--version prints the version from package.json', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const result = await runCli(['--version']);
+    expect(result).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+
   it('keygen prints a fresh 32-byte secret, or writes it 0600 with --out', async () => {
     const a = await runCli(['keygen']);
     const b = await runCli(['keygen']);
@@ -83,6 +89,7 @@ describe('CLI (dist/cli.js run as a process)', { timeout: 30_000 }, () => {
     const wrong = await runCli(['open'], { env: { KOMPLIANT_WEBHOOK_SECRET: generateSharedSecret() }, input: envelope });
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain('DECRYPTION_FAILED');
+    expect(wrong.stderr).toContain('kompliant-webhooks detect');
     const malformed = 'c2hvcnQ=';
     const bad = await runCli(['open'], { env: { KOMPLIANT_WEBHOOK_SECRET: malformed }, input: envelope });
     expect(bad.code).toBe(2);

@@ -34,16 +34,16 @@ describe('memoryIdempotencyStore', () => {
     expect(await store.claim('a', 't3', 1000)).toBe('done');
   });
 
-  it('release frees the id; a stale token can neither release nor complete', async () => {
+  it('release frees the id; another token can neither release nor complete it; the claim never lapses in-process', async () => {
     let now = 0;
     const store = memoryIdempotencyStore({ now: () => now });
     expect(await store.claim('a', 't1', 100)).toBe('claimed');
-    now = 150; // lease expired: a retry takes over
-    expect(await store.claim('a', 't2', 100)).toBe('claimed');
-    await store.release('a', 't1');
-    await store.complete('a', 't1', 1000);
-    expect(await store.claim('a', 't3', 100)).toBe('in_progress');
+    now = 10_000; // far past the lease: the holder is in this process, so the claim still holds
+    expect(await store.claim('a', 't2', 100)).toBe('in_progress');
     await store.release('a', 't2');
+    await store.complete('a', 't2', 1000);
+    expect(await store.claim('a', 't3', 100)).toBe('in_progress');
+    await store.release('a', 't1');
     expect(await store.claim('a', 't3', 100)).toBe('claimed');
   });
 
@@ -174,6 +174,11 @@ describe('deduplication through the middleware (onEvent mode)', () => {
 
   it.each([null, {}, { claim() {} }, 'memory', true])('rejects idempotency %j at construction', (idempotency) => {
     expect(() => kompliantWebhook({ keyStore: keyStore(), idempotency: idempotency as never })).toThrow(/idempotency/);
+  });
+
+  it('rejects a store whose renew is not a function', () => {
+    const idempotency = { ...memoryIdempotencyStore(), renew: 5 };
+    expect(() => kompliantWebhook({ keyStore: keyStore(), idempotency: idempotency as never })).toThrow(/idempotency\.renew/);
   });
 });
 
@@ -322,5 +327,160 @@ describe('createWebhookReceiver().handle(body, handler)', () => {
     const handler = vi.fn();
     await expect(receiver.handle({ ...envelope(), event_type: 'FORGED' }, handler)).rejects.toMatchObject({ code: 'DECRYPTION_FAILED' });
     expect(handler).not.toHaveBeenCalled();
+  });
+});
+
+describe('idempotencyTimeoutMs: every store call has a deadline', () => {
+  const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
+  const logger = () => ({ debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() });
+
+  it('a claim that never answers is 500 HANDLER_FAILED at the deadline, before the handler runs', async () => {
+    vi.useFakeTimers();
+    try {
+      const idempotency: IdempotencyStore = { claim: never, complete: never, release: never };
+      const receiver = createWebhookReceiver({ keyStore: keyStore(), idempotency, idempotencyTimeoutMs: 2000 });
+      const handler = vi.fn();
+      const outcome = receiver.handle(envelope(), handler).then(() => 'answered', (error: unknown) => error);
+      await vi.advanceTimersByTimeAsync(1999);
+      let settled = false;
+      void outcome.then(() => (settled = true));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(settled).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(await outcome).toMatchObject({ code: 'HANDLER_FAILED', status: 500, message: 'Idempotency store unavailable' });
+      expect(handler).not.toHaveBeenCalled();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('defaults to 2000 ms', async () => {
+    vi.useFakeTimers();
+    try {
+      const idempotency: IdempotencyStore = { claim: never, complete: never, release: never };
+      const receiver = createWebhookReceiver({ keyStore: keyStore(), idempotency });
+      const outcome = receiver.handle(envelope(), vi.fn()).then(() => 'answered', (error: unknown) => error);
+      await vi.advanceTimersByTimeAsync(2000);
+      expect(await outcome).toMatchObject({ code: 'HANDLER_FAILED' });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a claim answered after its deadline is released, so the retry need not wait out the lease', async () => {
+    vi.useFakeTimers();
+    try {
+      const inner = memoryIdempotencyStore();
+      let slow = true;
+      const idempotency: IdempotencyStore = {
+        ...inner,
+        claim: (id, token, lease) => (slow ? new Promise((r) => setTimeout(r, 5000)).then(() => inner.claim(id, token, lease)) : inner.claim(id, token, lease)),
+      };
+      const receiver = createWebhookReceiver({ keyStore: keyStore(), idempotency });
+      const sent = envelope();
+      const first = receiver.handle(sent, vi.fn()).catch((error: unknown) => error);
+      await vi.advanceTimersByTimeAsync(2000);
+      expect(await first).toMatchObject({ code: 'HANDLER_FAILED' });
+      await vi.advanceTimersByTimeAsync(3000); // the late claim lands, then is released
+      slow = false;
+      const handler = vi.fn();
+      await expect(receiver.handle(sent, handler)).resolves.toMatchObject({ duplicate: false });
+      expect(handler).toHaveBeenCalledTimes(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a completion that never answers after the handler succeeded is still handled (200), with a warn line', async () => {
+    vi.useFakeTimers();
+    try {
+      const inner = memoryIdempotencyStore();
+      const log = logger();
+      const idempotency: IdempotencyStore = { ...inner, complete: never };
+      const receiver = createWebhookReceiver({ keyStore: keyStore(), idempotency, logger: log, handlerTimeoutMs: 1000 });
+      const sent = envelope();
+      const outcome = receiver.handle(sent, () => Promise.resolve()).then((r) => r.duplicate, (error: unknown) => error);
+      await vi.advanceTimersByTimeAsync(2000);
+      expect(await outcome).toBe(false);
+      expect(log.warn).toHaveBeenCalledWith(
+        expect.objectContaining({ id: sent.id, outcome: 'handled' }),
+        expect.stringMatching(/did not record it done/),
+      );
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('through HTTP: a completion that fails after success answers 200', async () => {
+    const inner = memoryIdempotencyStore();
+    const idempotency: IdempotencyStore = { ...inner, complete: () => Promise.reject(new Error('READONLY')) };
+    const log = logger();
+    const { app, onEvent } = createTestApp({ idempotency, logger: log });
+    await request(app).post(PATH).send(envelope()).expect(200, { received: true });
+    expect(onEvent).toHaveBeenCalledTimes(1);
+    expect(log.warn).toHaveBeenCalledTimes(1);
+  });
+
+  it.each([0, -1, 1.5, '2s'])('rejects idempotencyTimeoutMs %j', (idempotencyTimeoutMs) => {
+    expect(() => kompliantWebhook({ keyStore: keyStore(), idempotencyTimeoutMs: idempotencyTimeoutMs as number })).toThrow(/idempotencyTimeoutMs/);
+  });
+});
+
+describe('renewal: a shared store\'s claim is renewed while the handler runs', () => {
+  it('renews every third of the lease until the handler settles, then stops', async () => {
+    vi.useFakeTimers();
+    try {
+      const inner = memoryIdempotencyStore();
+      const renew = vi.fn(() => Promise.resolve(true));
+      const idempotency: IdempotencyStore = { ...inner, renew };
+      const receiver = createWebhookReceiver({ keyStore: keyStore(), idempotency, idempotencyLeaseMs: 300, handlerTimeoutMs: 60_000 });
+      const gate = deferred();
+      const running = receiver.handle(envelope(), () => gate.promise);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(renew).toHaveBeenCalledTimes(10);
+      expect(renew).toHaveBeenLastCalledWith(expect.any(String), expect.any(String), 300);
+      gate.resolve();
+      await expect(running).resolves.toMatchObject({ duplicate: false });
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(renew).toHaveBeenCalledTimes(10);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('keeps renewing after a timed-out answer, while the handler really runs; a failed renewal is tried again', async () => {
+    vi.useFakeTimers();
+    try {
+      const inner = memoryIdempotencyStore();
+      const renew = vi.fn().mockRejectedValueOnce(new Error('blip')).mockResolvedValue(true);
+      const idempotency: IdempotencyStore = { ...inner, renew };
+      const receiver = createWebhookReceiver({ keyStore: keyStore(), idempotency, idempotencyLeaseMs: 300, handlerTimeoutMs: 100 });
+      const gate = deferred();
+      const running = receiver.handle(envelope(), () => gate.promise).catch((error: unknown) => error);
+      await vi.advanceTimersByTimeAsync(100);
+      expect(await running).toMatchObject({ code: 'HANDLER_TIMEOUT' });
+      await vi.advanceTimersByTimeAsync(900);
+      expect(renew).toHaveBeenCalledTimes(10);
+      gate.resolve();
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(renew).toHaveBeenCalledTimes(10);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a store without renew (the memory store) arms no renewal timer', async () => {
+    vi.useFakeTimers();
+    try {
+      const receiver = createWebhookReceiver({ keyStore: keyStore(), idempotencyLeaseMs: 300, handlerTimeoutMs: 60_000 });
+      const gate = deferred();
+      const running = receiver.handle(envelope(), () => gate.promise);
+      await vi.advanceTimersByTimeAsync(10);
+      expect(vi.getTimerCount()).toBe(1); // the handler timeout only
+      gate.resolve();
+      await running;
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

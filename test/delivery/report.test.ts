@@ -60,7 +60,7 @@ describe('logger: one structured line per delivery, nothing secret across every 
       allowedIps: ['127.0.0.1', '::1'],
       maxBodyBytes: 16 * 1024,
       async onEvent(event) {
-        if (handlerMode === 'throw') throw new Error(`cannot store ${JSON.stringify(event.data)}`);
+        if (handlerMode === 'throw') throw new Error(`db down (event ${event.id})`);
         if (handlerMode === 'slow') await gate; // held open until the test has seen 503 and 409
       },
     };
@@ -120,7 +120,12 @@ describe('logger: one structured line per delivery, nothing secret across every 
     expect(printed).toEqual([]); // the library prints nothing on its own
 
     const fieldNames = new Set(lines.flatMap((l) => Object.keys(l.fields)));
-    expect(fieldNames).toEqual(new Set(['account_id', 'code', 'duration', 'event_type', 'id', 'key_id', 'outcome', 'retry_count']));
+    expect(fieldNames).toEqual(new Set(['account_id', 'code', 'duration', 'event_type', 'handler_error', 'id', 'key_id', 'outcome', 'retry_count']));
+    // The handler's own error is the one thing from user code in a line: its message and stack.
+    expect(lines.find((l) => l.fields.code === 'HANDLER_FAILED' && l.fields.handler_error !== undefined)?.fields.handler_error).toMatchObject({
+      message: expect.stringContaining('db down'),
+      stack: expect.stringContaining('db down'),
+    });
     const outcomes = new Set(lines.map((l) => l.fields.outcome));
     expect(outcomes).toEqual(new Set(['duplicate', 'failed', 'handled', 'rejected', 'timeout']));
     expect(lines.find((l) => l.fields.outcome === 'handled')).toMatchObject({ level: 'info', fields: { id: handled.id, key_id: KEY_ID, retry_count: 0 } });
@@ -182,6 +187,24 @@ describe('stats', () => {
       rejected: { INVALID_ENVELOPE: 1 },
       keyStoreLookups: 1, // the second is a cache hit
       keyStoreLookupsByAccount: { [sent.account_id]: 1 },
+    });
+  });
+
+  it('the receiver counts through receive() as handle() does (a returned event counts as handled)', async () => {
+    const stats = createWebhookStats();
+    const receiver = createWebhookReceiver({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), stats, logger: false });
+    const sent = createTestWebhook({ secret: SECRET, keyId: KEY_ID });
+    await receiver.receive(sent);
+    await receiver.receive(JSON.stringify(sent));
+    await expect(receiver.receive({})).rejects.toMatchObject({ code: 'INVALID_ENVELOPE' });
+    await expect(receiver.receive({ ...sent, key_id: 'whk_20000101_01' })).rejects.toMatchObject({ code: 'UNKNOWN_KEY' });
+    expect(stats.snapshot()).toEqual({
+      received: 4,
+      handled: 2,
+      duplicate: 0,
+      rejected: { INVALID_ENVELOPE: 1, UNKNOWN_KEY: 1 },
+      keyStoreLookups: 2,
+      keyStoreLookupsByAccount: { [sent.account_id]: 2 },
     });
   });
 

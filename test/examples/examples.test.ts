@@ -9,10 +9,13 @@ const run = promisify(execFile);
 describe('examples run', () => {
   it('npm start (examples/demo.ts) runs the key lifecycle on the emulator and exits 0', async () => {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/demo.ts'], { cwd: root, timeout: 30_000 });
+    expect(stdout.split('\n')[0]).toMatch(/^kompliant-webhooks demo: /);
+    expect(stdout).toContain('It will show:');
     expect(stdout).toMatch(/client +created and activated whk_\d{8}_01/);
     expect(stdout).toMatch(/rotation +whk_\d{8}_02 ACTIVE; keeping whk_\d{8}_01/);
     expect(stdout).toMatch(/delivery log .*attempt 1 -> 500, attempt 2 -> 200/);
     expect(stdout).toMatch(/summary +\d+ events decrypted \(\d+ with whk_\d{8}_01, \d+ with whk_\d{8}_02\)/);
+    expect(stdout.trimEnd().split('\n').at(-1)).toMatch(/^verdict +OK: /);
   }, 40_000);
 
   it('examples/express-app.ts refuses to start without its secret and says why', async () => {

@@ -3,38 +3,33 @@ import { describe, expect, it } from 'vitest';
 import { memoryIdempotencyStore } from '../../src/index.js';
 
 /**
- * The memory store's documented semantics written as plainly as possible: entries in insertion
- * order; when full, every expired entry goes, then the oldest until there is room.
+ * The memory store's documented semantics written as plainly as possible: a claim holds until
+ * completed or released (no lease lapses in-process) and is never evicted; done ids in completion
+ * order; when full, every expired done id goes, then the oldest done ids until there is room.
  */
 function referenceStore(max: number, now: () => number) {
-  let entries: { id: string; done: boolean; token: string; expiresAt: number }[] = [];
-  const live = (id: string) => {
-    const entry = entries.find((e) => e.id === id);
-    if (entry === undefined) return undefined;
-    if (entry.expiresAt <= now()) {
-      entries = entries.filter((e) => e !== entry);
-      return undefined;
-    }
-    return entry;
+  const claims = new Map<string, string>();
+  let done: { id: string; expiresAt: number }[] = [];
+  const isDone = (id: string) => {
+    done = done.filter((e) => e.id !== id || e.expiresAt > now());
+    return done.some((e) => e.id === id);
   };
   return {
-    claim(id: string, token: string, leaseMs: number): string {
-      const entry = live(id);
-      if (entry !== undefined) return entry.done ? 'done' : 'in_progress';
-      if (entries.length >= max) entries = entries.filter((e) => e.expiresAt > now());
-      while (entries.length >= max) entries.shift();
-      entries.push({ id, done: false, token, expiresAt: now() + leaseMs });
+    claim(id: string, token: string): string {
+      if (claims.has(id)) return 'in_progress';
+      if (isDone(id)) return 'done';
+      if (claims.size + done.length >= max) done = done.filter((e) => e.expiresAt > now());
+      while (claims.size + done.length >= max && done.length > 0) done.shift();
+      claims.set(id, token);
       return 'claimed';
     },
     complete(id: string, token: string, ttlMs: number): void {
-      const entry = live(id);
-      if (entry === undefined || entry.done || entry.token !== token) return;
-      entries = entries.filter((e) => e !== entry);
-      entries.push({ id, done: true, token, expiresAt: now() + ttlMs });
+      if (claims.get(id) !== token) return;
+      claims.delete(id);
+      done.push({ id, expiresAt: now() + ttlMs });
     },
     release(id: string, token: string): void {
-      const entry = live(id);
-      if (entry !== undefined && !entry.done && entry.token === token) entries = entries.filter((e) => e !== entry);
+      if (claims.get(id) === token) claims.delete(id);
     },
   };
 }
@@ -48,8 +43,35 @@ const step = fc.oneof(
   fc.record({ op: fc.constant('tick' as const), id, token, ms: fc.integer({ min: 0, max: 50 }) }),
 );
 
+describe('memoryIdempotencyStore when full', () => {
+  it('never evicts an id in progress: a duplicate of it is still in_progress after the store filled up', async () => {
+    const store = memoryIdempotencyStore({ max: 2 });
+    expect(await store.claim('a', 'ta', 60_000)).toBe('claimed');
+    expect(await store.claim('b', 'tb', 60_000)).toBe('claimed');
+    expect(await store.claim('c', 'tc', 60_000)).toBe('claimed'); // full of claims: the store grows by one
+    expect(await store.claim('a', 'ta2', 60_000)).toBe('in_progress');
+    expect(await store.claim('b', 'tb2', 60_000)).toBe('in_progress');
+    await store.complete('a', 'ta', 60_000);
+    expect(await store.claim('a', 'x', 60_000)).toBe('done');
+  });
+
+  it('evicts done ids oldest first, never a claim, and remembers the last max ids', async () => {
+    const store = memoryIdempotencyStore({ max: 3 });
+    expect(await store.claim('held', 't', 60_000)).toBe('claimed');
+    for (const doneId of ['d1', 'd2', 'd3', 'd4']) {
+      await store.claim(doneId, 't', 60_000);
+      await store.complete(doneId, 't', 60_000);
+    }
+    // 3 slots: the claim and the two newest done ids.
+    expect(await store.claim('held', 'x', 60_000)).toBe('in_progress');
+    expect(await store.claim('d4', 'x', 60_000)).toBe('done');
+    expect(await store.claim('d3', 'x', 60_000)).toBe('done');
+    expect(await store.claim('d1', 'x', 60_000)).toBe('claimed');
+  });
+});
+
 describe('memoryIdempotencyStore against its reference semantics', () => {
-  it('answers every claim like the plain model (expiry, eviction of expired then oldest, tokens)', async () => {
+  it('answers every claim like the plain model (claims held until settled, done ids expire, eviction of expired then oldest done ids, tokens)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 5 }), fc.array(step, { minLength: 10, maxLength: 150, size: 'max' }), async (max, steps) => {
         let time = 0;
@@ -58,7 +80,7 @@ describe('memoryIdempotencyStore against its reference semantics', () => {
         const model = referenceStore(max, now);
         for (const s of steps) {
           if (s.op === 'tick') time += s.ms;
-          else if (s.op === 'claim') expect(await store.claim(s.id, s.token, s.ms)).toBe(model.claim(s.id, s.token, s.ms));
+          else if (s.op === 'claim') expect(await store.claim(s.id, s.token, s.ms)).toBe(model.claim(s.id, s.token));
           else if (s.op === 'complete') {
             await store.complete(s.id, s.token, s.ms);
             model.complete(s.id, s.token, s.ms);

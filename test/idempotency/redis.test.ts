@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Redis } from 'ioredis';
+import { createClient } from 'redis';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { kompliantWebhook, memoryKeyStore } from '../../src/index.js';
@@ -32,55 +33,136 @@ if (skip !== undefined) console.warn(`\n!!! test/redis.test.ts ${skip}\n`);
 describe.skipIf(skip !== undefined)('redisIdempotencyStore against a real redis-server', () => {
   let redis: RedisServer;
   let client: Redis;
+  let nodeRedis: ReturnType<typeof createClient>;
   beforeAll(async () => {
     redis = await startRedisServer();
     client = new Redis({ host: '127.0.0.1', port: redis.port, lazyConnect: true, maxRetriesPerRequest: 1 });
     await client.connect();
+    nodeRedis = createClient({ socket: { host: '127.0.0.1', port: redis.port } });
+    await nodeRedis.connect();
   });
   afterAll(async () => {
     await client?.quit();
+    await nodeRedis?.quit();
     await redis?.stop();
   });
 
-  it('claims, reports in_progress, completes to done, with TTLs on every key', async () => {
+  /** The store over each supported client; `client` (ioredis) inspects the keys either way. */
+  const clients = [
+    ['ioredis', () => client],
+    ['node-redis v5', () => nodeRedis],
+  ] as const;
+
+  describe.each(clients)('with %s', (name, storeClient) => {
+    const ns = (label: string) => `test-${name.replace(/\W/g, '')}-${label}:`;
+
+    it('claims, reports in_progress, completes to done, with TTLs on every key', async () => {
+      const prefix = ns('basic');
+      const store = redisIdempotencyStore({ client: storeClient(), prefix });
+      expect(await store.claim('wh_a', 't1', 60_000)).toBe('claimed');
+      expect(await store.claim('wh_a', 't2', 60_000)).toBe('in_progress');
+      const lease = await client.pttl(`${prefix}wh_a`);
+      expect(lease).toBeGreaterThan(0);
+      expect(lease).toBeLessThanOrEqual(60_000);
+      await store.complete('wh_a', 't2', 5_000); // not the holder: ignored
+      expect(await store.claim('wh_a', 't3', 60_000)).toBe('in_progress');
+      await store.complete('wh_a', 't1', 7 * 24 * 3600 * 1000);
+      expect(await store.claim('wh_a', 't3', 60_000)).toBe('done');
+      expect(await client.pttl(`${prefix}wh_a`)).toBeGreaterThan(60_000);
+    });
+
+    it('release frees the id only for the holder', async () => {
+      const store = redisIdempotencyStore({ client: storeClient(), prefix: ns('release') });
+      expect(await store.claim('wh_b', 't1', 60_000)).toBe('claimed');
+      await store.release('wh_b', 'someone-else');
+      expect(await store.claim('wh_b', 't2', 60_000)).toBe('in_progress');
+      await store.release('wh_b', 't1');
+      expect(await store.claim('wh_b', 't2', 60_000)).toBe('claimed');
+    });
+
+    it('an expired lease can be claimed again', async () => {
+      const store = redisIdempotencyStore({ client: storeClient(), prefix: ns('lease') });
+      expect(await store.claim('wh_c', 't1', 30)).toBe('claimed');
+      await vi.waitFor(async () => expect(await store.claim('wh_c', 't2', 60_000)).toBe('claimed'), { timeout: 2000, interval: 20 });
+    });
+
+    it('renew extends the holder\'s lease, re-takes a lapsed one nobody claimed, and is false once another token holds it', async () => {
+      const prefix = ns('renew');
+      const store = redisIdempotencyStore({ client: storeClient(), prefix });
+      expect(await store.claim('wh_r', 't1', 1_000)).toBe('claimed');
+      expect(await store.renew!('wh_r', 't1', 60_000)).toBe(true);
+      expect(await client.pttl(`${prefix}wh_r`)).toBeGreaterThan(1_000);
+      expect(await store.renew!('wh_r', 't2', 60_000)).toBe(false);
+      await client.del(`${prefix}wh_r`); // the lease lapsed
+      expect(await store.renew!('wh_r', 't1', 60_000)).toBe(true);
+      expect(await store.claim('wh_r', 't2', 60_000)).toBe('in_progress');
+      await store.release('wh_r', 't1');
+      expect(await store.claim('wh_r', 't2', 60_000)).toBe('claimed');
+      expect(await store.renew!('wh_r', 't1', 60_000)).toBe(false);
+      await store.complete('wh_r', 't2', 60_000);
+      expect(await store.renew!('wh_r', 't2', 60_000)).toBe(false);
+    });
+
+    it('complete is recorded by its token after its lease lapsed if nobody claimed the id since, never over another holder', async () => {
+      const prefix = ns('late');
+      const store = redisIdempotencyStore({ client: storeClient(), prefix });
+      expect(await store.claim('wh_l', 't1', 60_000)).toBe('claimed');
+      await client.del(`${prefix}wh_l`); // the lease lapsed, nobody claimed since
+      await store.complete('wh_l', 't1', 60_000);
+      expect(await store.claim('wh_l', 't2', 60_000)).toBe('done');
+      expect(await store.claim('wh_m', 't1', 60_000)).toBe('claimed');
+      await client.del(`${prefix}wh_m`);
+      expect(await store.claim('wh_m', 't2', 60_000)).toBe('claimed'); // another delivery took over
+      await store.complete('wh_m', 't1', 60_000);
+      expect(await store.claim('wh_m', 't3', 60_000)).toBe('in_progress');
+    });
+
+    it('loads each script once: EVALSHA after the first call, EVAL again only after the server lost its scripts', async () => {
+      const store = redisIdempotencyStore({ client: storeClient(), prefix: ns('sha') });
+      await client.script('FLUSH');
+      await client.config('RESETSTAT');
+      for (let i = 0; i < 10; i++) {
+        await store.claim(`wh_${i}`, 't', 60_000);
+        await store.complete(`wh_${i}`, 't', 60_000);
+      }
+      const calls = async (command: string): Promise<number> => {
+        const info = await client.info('commandstats');
+        return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+      };
+      expect(await calls('eval')).toBe(2); // claim and complete, once each
+      expect(await calls('evalsha')).toBe(20);
+      await client.script('FLUSH'); // as after a restart
+      expect(await store.claim('wh_after_flush', 't', 60_000)).toBe('claimed');
+      expect(await calls('eval')).toBe(3);
+    });
+
+    it('keys are namespaced and bounded: odd or long ids are hashed', async () => {
+      const prefix = ns('keys');
+      const store = redisIdempotencyStore({ client: storeClient(), prefix });
+      await store.claim('x'.repeat(5000), 't', 60_000);
+      await store.claim('__proto__ {}*?[', 't', 60_000);
+      await store.claim('wh_plain', 't', 60_000);
+      const keys = await client.keys(`${prefix}*`);
+      expect(keys).toHaveLength(3);
+      expect(keys).toContain(`${prefix}wh_plain`);
+      for (const key of keys) expect(key.length).toBeLessThanOrEqual(prefix.length + 128);
+      expect(keys.filter((k) => new RegExp(`^${prefix}sha256:[0-9a-f]{64}$`).test(k))).toHaveLength(2);
+    });
+  });
+
+  it('uses the default prefix', async () => {
     const store = redisIdempotencyStore({ client });
-    expect(await store.claim('wh_a', 't1', 60_000)).toBe('claimed');
-    expect(await store.claim('wh_a', 't2', 60_000)).toBe('in_progress');
-    const lease = await client.pttl(`${DEFAULT_REDIS_KEY_PREFIX}wh_a`);
-    expect(lease).toBeGreaterThan(0);
-    expect(lease).toBeLessThanOrEqual(60_000);
-    await store.complete('wh_a', 't2', 5_000); // not the holder: ignored
-    expect(await store.claim('wh_a', 't3', 60_000)).toBe('in_progress');
-    await store.complete('wh_a', 't1', 7 * 24 * 3600 * 1000);
-    expect(await store.claim('wh_a', 't3', 60_000)).toBe('done');
-    expect(await client.pttl(`${DEFAULT_REDIS_KEY_PREFIX}wh_a`)).toBeGreaterThan(60_000);
+    expect(await store.claim('wh_default', 't1', 60_000)).toBe('claimed');
+    expect(await client.exists(`${DEFAULT_REDIS_KEY_PREFIX}wh_default`)).toBe(1);
   });
 
-  it('release frees the id only for the holder', async () => {
-    const store = redisIdempotencyStore({ client, prefix: 'test-release:' });
-    expect(await store.claim('wh_b', 't1', 60_000)).toBe('claimed');
-    await store.release('wh_b', 'someone-else');
-    expect(await store.claim('wh_b', 't2', 60_000)).toBe('in_progress');
-    await store.release('wh_b', 't1');
-    expect(await store.claim('wh_b', 't2', 60_000)).toBe('claimed');
-  });
-
-  it('an expired lease can be claimed again', async () => {
-    const store = redisIdempotencyStore({ client, prefix: 'test-lease:' });
-    expect(await store.claim('wh_c', 't1', 30)).toBe('claimed');
-    await vi.waitFor(async () => expect(await store.claim('wh_c', 't2', 60_000)).toBe('claimed'), { timeout: 2000, interval: 20 });
-  });
-
-  it('keys are namespaced and bounded: odd or long ids are hashed', async () => {
-    const store = redisIdempotencyStore({ client, prefix: 'test-keys:' });
-    await store.claim('x'.repeat(5000), 't', 60_000);
-    await store.claim('__proto__ {}*?[', 't', 60_000);
-    await store.claim('wh_plain', 't', 60_000);
-    const keys = await client.keys('test-keys:*');
-    expect(keys).toHaveLength(3);
-    expect(keys).toContain('test-keys:wh_plain');
-    for (const key of keys) expect(key.length).toBeLessThanOrEqual('test-keys:'.length + 128);
-    expect(keys.filter((k) => /^test-keys:sha256:[0-9a-f]{64}$/.test(k))).toHaveLength(2);
+  it('works with any client that has only an ioredis-style eval', async () => {
+    const evalOnly = { eval: (script: string, numKeys: number, ...rest: string[]) => client.eval(script, numKeys, ...rest) };
+    const store = redisIdempotencyStore({ client: evalOnly, prefix: 'test-eval-only:' });
+    expect(await store.claim('wh_e', 't1', 60_000)).toBe('claimed');
+    expect(await store.renew!('wh_e', 't1', 60_000)).toBe(true);
+    await store.complete('wh_e', 't1', 60_000);
+    expect(await store.claim('wh_e', 't2', 60_000)).toBe('done');
   });
 
   it('checks its options', () => {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const src = path.join(root, 'src');
-const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { tsup: { entry: Record<string, string> } };
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown>; bin: Record<string, string> };
 
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -59,7 +59,10 @@ describe('source layout', () => {
   });
 
   it('holds only the published entry points directly in src/', () => {
-    const entries = Object.values(pkg.tsup.entry).map((entry) => entry.replace(/^src\//, '')).toSorted();
+    // Each export subpath (`.` is index) and each bin is built from the src/ file of that name.
+    const subpaths = Object.keys(pkg.exports).filter((p) => p !== './package.json').map((p) => (p === '.' ? 'index' : p.slice(2)));
+    const bins = Object.values(pkg.bin).map((bin) => path.basename(bin, '.js'));
+    const entries = [...subpaths, ...bins].map((name) => `${name}.ts`).toSorted();
     expect(files.filter((file) => !file.includes('/')).toSorted()).toEqual(entries);
   });
 

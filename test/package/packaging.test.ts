@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as {
   exports: Record<string, unknown>;
+  typesVersions: Record<string, Record<string, string[]>>;
+  bin: Record<string, string>;
   dependencies?: Record<string, string>;
 };
 
@@ -22,7 +24,8 @@ describe('the published package', () => {
     expect(pkg.dependencies ?? {}).toEqual({});
   });
 
-  it.each(['module', 'commonjs'] as const)('imports every export by name (%s)', (type) => {
+  // One process per subpath: give a loaded machine time (the default 5 s is a subpath or two).
+  it.each(['module', 'commonjs'] as const)('imports every export by name (%s)', { timeout: 60_000 }, (type) => {
     const subpaths = Object.keys(pkg.exports).filter((p) => p !== './package.json');
     for (const subpath of subpaths) {
       const name = `kompliant-webhooks${subpath.slice(1)}`;
@@ -32,6 +35,29 @@ describe('the published package', () => {
           : `const m = require(${JSON.stringify(name)}); console.log(Object.keys(m).length)`;
       expect(Number(run(code, type))).toBeGreaterThan(0);
     }
+  });
+
+  it('ships no file that nothing loads (every dist file is reached from exports, typesVersions or bin)', () => {
+    const targets: string[] = [];
+    const collect = (value: unknown): void => {
+      if (typeof value === 'string') targets.push(value);
+      else if (typeof value === 'object' && value !== null) Object.values(value).forEach(collect);
+    };
+    collect([pkg.exports, pkg.typesVersions, pkg.bin]);
+    const pending = targets.filter((t) => t.startsWith('./dist/')).map((t) => t.slice('./dist/'.length));
+    const reached = new Set<string>();
+    const shipped = readdirSync(`${root}dist`);
+    while (pending.length > 0) {
+      const file = pending.pop()!;
+      // A chunk's types are imported as './x.js' / './x.cjs' from declaration files.
+      const name = shipped.includes(file) ? file : file.replace(/\.js$/, '.d.ts').replace(/\.cjs$/, '.d.cts');
+      if (reached.has(name)) continue;
+      reached.add(name);
+      const text = readFileSync(`${root}dist/${name}`, 'utf8');
+      for (const match of text.matchAll(/(?:from\s*|require\(|import\()["']\.\/([^"']+)["']/g)) pending.push(match[1]!);
+    }
+    expect(shipped.filter((file) => !reached.has(file))).toEqual([]);
+    expect(shipped).not.toContain('cli.cjs');
   });
 
   it('the main entry loads nothing but node: built-ins', () => {

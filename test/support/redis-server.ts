@@ -41,13 +41,18 @@ async function freePort(): Promise<number> {
 /** A throwaway redis-server on a free loopback port, without persistence. */
 export interface RedisServer {
   port: number;
+  /** SIGSTOP: the server keeps its connections but answers nothing (a hang, not a refusal). */
+  pause(): void;
+  /** SIGCONT after {@link pause}. */
+  resume(): void;
+  /** SIGKILL: connections drop, and without persistence every key is gone. */
+  kill(): Promise<void>;
+  /** Starts a fresh (empty) server on the same port after {@link kill}. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startRedisServer(): Promise<RedisServer> {
-  const binary = findRedisServer();
-  if (binary === undefined) throw new Error('redis-server is not installed: CI must install it (see .ci/run)');
-  const port = await freePort();
+async function spawnRedis(binary: string, port: number): Promise<ChildProcess> {
   const child: ChildProcess = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -66,13 +71,32 @@ export async function startRedisServer(): Promise<RedisServer> {
       reject(new Error(`redis-server exited with ${code}: ${output}`));
     });
   });
+  return child;
+}
+
+const exited = (child: ChildProcess, signal: NodeJS.Signals): Promise<void> =>
+  new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+
+export async function startRedisServer(): Promise<RedisServer> {
+  const binary = findRedisServer();
+  if (binary === undefined) throw new Error('redis-server is not installed: CI must install it (see .ci/run)');
+  const port = await freePort();
+  let child = await spawnRedis(binary, port);
   return {
     port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
+    kill: () => exited(child, 'SIGKILL'),
+    async restart() {
+      child = await spawnRedis(binary, port);
+    },
+    async stop() {
+      child.kill('SIGCONT');
+      await exited(child, 'SIGTERM');
+    },
   };
 }

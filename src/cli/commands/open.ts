@@ -13,7 +13,8 @@ export const openCommand: CliCommand = {
   help: `Usage: kompliant-webhooks open [--envelope-file PATH] [--aad default|none] [--layout NAME] [secret option]
 
 Validates and decrypts one envelope (a captured webhook body) and prints the event JSON. Exit 1
-with the error code (DECRYPTION_FAILED, INVALID_ENVELOPE, ...) when it does not open.
+with the error code (DECRYPTION_FAILED, INVALID_ENVELOPE, ...) when it does not open; after
+DECRYPTION_FAILED, \`detect\` tells whether another layout or AAD opens it.
 
   --envelope-file PATH the envelope JSON (default: stdin)
   --aad default|none   AAD construction (default: default)
@@ -35,6 +36,12 @@ ${SECRET_HELP}`,
     } catch (error) {
       if (!isWebhookError(error)) throw error;
       io.stderr(`${error.code}: ${error.message}\n`);
+      if (error.code === 'DECRYPTION_FAILED') {
+        io.stderr(
+          'If the secret is the right one, the sender may arrange data or build the AAD otherwise: run\n' +
+            '`kompliant-webhooks detect` with the same envelope and secret options to find out which.\n',
+        );
+      }
       return EXIT.FAILED;
     }
   },

@@ -1,0 +1,123 @@
+// Publishes each delivery on the `kompliant-webhooks:delivery` tracing channel (node:diagnostics_channel) for tracers such as the OpenTelemetry subpath.
+import diagnosticsChannel from 'node:diagnostics_channel';
+import type { WebhookError, WebhookErrorCode } from '../wire/errors.js';
+import type { KompliantEvent } from '../wire/event.js';
+import type { WebhookOutcome } from './logger.js';
+
+/**
+ * The name of the tracing channel each delivery is published on. Subscribe with
+ * `diagnostics_channel.tracingChannel(DELIVERY_CHANNEL_NAME)`: its `start`, `end`, `asyncStart`,
+ * `asyncEnd` and `error` channels are `tracing:kompliant-webhooks:delivery:start` and so on.
+ */
+export const DELIVERY_CHANNEL_NAME = 'kompliant-webhooks:delivery';
+
+/** The authenticated identifiers of a delivered event: never `data`, never a secret. */
+export interface DeliveryChannelEvent {
+  id: string;
+  event_type: string;
+  account_id: string;
+  key_id: string;
+  /** The event's ISO 8601 `timestamp`, as sent. */
+  timestamp: string;
+  retry_count: number;
+}
+
+/**
+ * The message of one delivery on the channel: the same object in each of its events. The
+ * library fills it as the delivery goes: `event` once the envelope decrypted, then `outcome`,
+ * `status` (and `error`, `code` for a failure) before `asyncStart` / `asyncEnd`.
+ */
+export interface DeliveryChannelMessage {
+  /** `'http'` for the adapters (Express, Fetch, Lambda, Fastify), `'receiver'` for `createWebhookReceiver().handle`. */
+  readonly entryPoint: 'http' | 'receiver';
+  /** `Date.now()` when the delivery began. */
+  readonly startTime: number;
+  /** Set once the envelope decrypted (authenticated identifiers); absent for rejections before that. */
+  event?: DeliveryChannelEvent;
+  /** How the delivery ended; set before `asyncStart`. */
+  outcome?: WebhookOutcome;
+  /** 200 for a delivery that ended well (handled, duplicate, passed), else the error's status; set before `asyncStart`. */
+  status?: number;
+  /** The error code of a delivery that did not end in 200. */
+  code?: WebhookErrorCode;
+  /** The `WebhookError` of a delivery that did not end in 200; set before the `error` event. */
+  error?: WebhookError;
+}
+
+type DeliveryTracingChannel = ReturnType<typeof diagnosticsChannel.tracingChannel<unknown, DeliveryChannelMessage>>;
+
+// Runtimes without tracingChannel (older ones) simply publish nothing.
+const channel: DeliveryTracingChannel | undefined =
+  typeof diagnosticsChannel.tracingChannel === 'function' ? diagnosticsChannel.tracingChannel(DELIVERY_CHANNEL_NAME) : undefined;
+
+/**
+ * The channel when anybody subscribed to any of its events (checked per delivery, allocation-free;
+ * `TracingChannel.hasSubscribers` itself is missing before Node 20.13).
+ */
+function listeningChannel(): DeliveryTracingChannel | undefined {
+  if (channel === undefined) return undefined;
+  const listened =
+    channel.start.hasSubscribers ||
+    channel.end.hasSubscribers ||
+    channel.asyncStart.hasSubscribers ||
+    channel.asyncEnd.hasSubscribers ||
+    channel.error.hasSubscribers;
+  return listened ? channel : undefined;
+}
+
+/**
+ * Runs one delivery. When nobody listens, `run(undefined)` and nothing else (no object is built).
+ * Otherwise publishes `start` with `run` inside the channel's bound stores (so a tracer's context
+ * covers the whole delivery, the handler included), then `end`; the delivery is finished later
+ * with {@link finishDeliveryTrace}.
+ */
+export function traceDelivery<T>(entryPoint: DeliveryChannelMessage['entryPoint'], run: (message: DeliveryChannelMessage | undefined) => T): T {
+  const active = listeningChannel();
+  if (active === undefined) return run(undefined);
+  const message: DeliveryChannelMessage = { entryPoint, startTime: Date.now() };
+  try {
+    return active.start.runStores(message, run, undefined, message);
+  } finally {
+    active.end.publish(message);
+  }
+}
+
+/** The channel's view of a decrypted event: identifiers only. */
+function channelEvent(event: KompliantEvent<unknown>): DeliveryChannelEvent {
+  return {
+    id: event.id,
+    event_type: event.event_type,
+    account_id: event.account_id,
+    key_id: event.key_id,
+    timestamp: event.timestamp,
+    retry_count: event.retry_count,
+  };
+}
+
+/** Records the decrypted event on the message as soon as it is known. */
+export function traceEvent(message: DeliveryChannelMessage | undefined, event: KompliantEvent<unknown>): void {
+  if (message !== undefined && message.event === undefined) message.event = channelEvent(event);
+}
+
+/**
+ * Finishes a traced delivery once: sets the outcome (and the error), publishes `error` for a
+ * failure, then `asyncStart` and `asyncEnd`. A no-op without a message or when already finished.
+ */
+export function finishDeliveryTrace(
+  message: DeliveryChannelMessage | undefined,
+  outcome: WebhookOutcome,
+  event: KompliantEvent<unknown> | undefined,
+  error?: WebhookError,
+): void {
+  if (message === undefined || message.outcome !== undefined || channel === undefined) return;
+  if (event !== undefined) traceEvent(message, event);
+  message.outcome = outcome;
+  message.status = error === undefined ? 200 : error.status;
+  if (error !== undefined) {
+    message.code = error.code;
+    message.error = error;
+    channel.error.publish(message);
+  }
+  channel.asyncStart.publish(message);
+  channel.asyncEnd.publish(message);
+}
