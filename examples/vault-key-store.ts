@@ -3,7 +3,7 @@
  * KV version 2 engine, over the built-in `fetch`. Copy it into your code and adapt it; the
  * rules it follows are in the README section "Writing a key store".
  */
-import { isValidKeyId, requireValidSharedSecret, type KeyStore, type SharedSecret } from 'kompliant-webhooks';
+import { isValidKeyId, requireValidSharedSecret, type KeyLookupContext, type KeyStore, type SharedSecret } from 'kompliant-webhooks';
 
 /** Options of {@link vaultKeyStore}. */
 export interface VaultKeyStoreOptions {
@@ -14,7 +14,7 @@ export interface VaultKeyStoreOptions {
   /** Mount path of the KV v2 engine. Default `'secret'`. */
   mount?: string;
   /** The secret's path for a key id. Default `` keyId => `kompliant/webhook/${keyId}` ``. */
-  path?: (keyId: string) => string;
+  path?: (keyId: string, accountId: string) => string;
   /** Field of the secret's data holding the base64 shared secret. Default `'shared_secret'`. */
   field?: string;
   /** Vault Enterprise namespace, sent as `X-Vault-Namespace`. */
@@ -41,19 +41,25 @@ export function vaultKeyStore(options: VaultKeyStoreOptions): KeyStore {
   if (address.protocol !== 'https:' && address.protocol !== 'http:') throw new TypeError('vaultKeyStore: address must be an http(s) URL');
   if (typeof options.token !== 'string' && typeof options.token !== 'function') throw new TypeError('vaultKeyStore: token is required');
   const mount = options.mount ?? 'secret';
-  const path = options.path ?? ((keyId: string) => `kompliant/webhook/${keyId}`);
+  const path = options.path ?? ((keyId: string, _accountId: string) => `kompliant/webhook/${keyId}`);
   const field = options.field ?? 'shared_secret';
   const timeoutMs = options.timeoutMs ?? 5_000;
 
   return {
-    async getSecret(keyId: string): Promise<SharedSecret | undefined> {
-      // The key id is attacker input: it goes into a URL only in its validated form.
+    async getSecret(keyId: string, context?: KeyLookupContext): Promise<SharedSecret | undefined> {
+      // The key id and account id are attacker input: they go into a URL only in validated form
+      // (the receiver checked both; a direct caller gets the same check here).
       if (!isValidKeyId(keyId)) return undefined;
+      const accountId = context?.accountId ?? '';
+      if (accountId !== '' && !/^[A-Za-z0-9_-]{1,128}$/.test(accountId)) return undefined;
       const token = typeof options.token === 'function' ? await options.token() : options.token;
       const headers: Record<string, string> = { 'x-vault-token': token.trim() };
       if (options.namespace !== undefined) headers['x-vault-namespace'] = options.namespace;
-      const url = new URL(`v1/${mount}/data/${path(keyId)}`, address.href.endsWith('/') ? address : `${address.href}/`);
-      const response = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+      const url = new URL(`v1/${mount}/data/${path(keyId, accountId)}`, address.href.endsWith('/') ? address : `${address.href}/`);
+      // The receiver's signal (keyStoreTimeoutMs) and this store's own deadline, whichever ends first.
+      const deadline = AbortSignal.timeout(timeoutMs);
+      const signal = context?.signal === undefined ? deadline : AbortSignal.any([deadline, context.signal]);
+      const response = await fetch(url, { headers, signal });
       if (response.status === 404) {
         await response.body?.cancel();
         return undefined;

@@ -15,6 +15,7 @@ export type {
   AwsClientChoice,
   AwsCommonOptions,
   AwsPerKeySecrets,
+  AwsSecretIdOption,
   AwsSecretsManagerKeyStoreOptions,
 } from './key-stores/aws-secrets-manager.js';
 export { awsSecretsManagerSink } from './key-api/secret-sinks/aws-secrets-manager.js';

@@ -22,8 +22,9 @@ export { defaultAad, isValidKeyId, KEY_ID_PATTERN } from './wire/envelope.js';
 export type { AadOption } from './wire/envelope.js';
 export { isValidSharedSecret } from './wire/secret.js';
 export type { SharedSecret } from './wire/secret.js';
-export type { KeyStore } from './key-stores/key-store.js';
+export type { KeyLookupContext, KeyStore } from './key-stores/key-store.js';
 export { memoryKeyStore } from './key-stores/memory.js';
+export type { FlatSecrets, SecretsByAccount } from './key-stores/memory.js';
 export type {
   EnvelopeMetadata,
   EventType,
@@ -41,6 +42,7 @@ export {
   DEFAULT_CACHE_MAX_ENTRIES,
   DEFAULT_NEGATIVE_TTL_MS,
   DEFAULT_LOOKUPS_PER_SECOND,
+  DEFAULT_KEY_STORE_TIMEOUT_MS,
 } from './key-stores/cache.js';
 export type { CachedKeyStoreOptions } from './key-stores/cache.js';
 export { chainKeyStores } from './key-stores/chain.js';

@@ -34,6 +34,7 @@ export interface WebhookLogFields {
   id?: string;
   event_type?: string;
   key_id?: string;
+  /** The envelope's `account_id`: receivers serving several accounts tell them apart by it. */
   account_id?: string;
   retry_count?: number;
   code?: WebhookErrorCode;

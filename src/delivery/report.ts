@@ -21,7 +21,7 @@ export function reportDelivered(
   trace?: DeliveryChannelMessage,
 ): void {
   finishDeliveryTrace(trace, outcome, event);
-  countStat(plan.stats, outcome === 'duplicate' ? 'duplicate' : 'handled');
+  countStat(plan.stats, outcome === 'duplicate' ? 'duplicate' : 'handled', undefined, event.account_id);
   if (!plan.logsDelivered) return;
   writeLog(plan.logger, 'info', { ...eventLogFields(event), duration: elapsed(started), outcome }, `kompliant webhook ${outcome}`);
 }
@@ -42,9 +42,9 @@ export function reportRejected(
   const outcome: WebhookOutcome =
     error.code === 'HANDLER_TIMEOUT' ? 'timeout' : error.code === 'HANDLER_FAILED' ? 'failed' : 'rejected';
   finishDeliveryTrace(trace, outcome, event, error);
-  countStat(plan.stats, 'rejected', error.code);
-  if (plan.logger === undefined) return;
   const envelope = event === undefined ? rejectedEnvelope(error) : undefined;
+  countStat(plan.stats, 'rejected', error.code, event?.account_id ?? envelope?.account_id);
+  if (plan.logger === undefined) return;
   const fields: WebhookLogFields = {
     ...(event !== undefined ? eventLogFields(event) : envelope !== undefined ? envelopeLogFields(envelope) : {}),
     code: error.code,

@@ -9,6 +9,8 @@ import type { WebhookErrorCode } from '../wire/errors.js';
  * - `duplicate`: deliveries of an id already done (answered 200, handler not called);
  * - `rejected`: every error answer, with its `code`;
  * - `key_store_lookup`: calls to the key store's `getSecret`.
+ *
+ * Each increment carries the envelope's `account_id` when it is known (third argument).
  */
 export type WebhookCounter = 'received' | 'handled' | 'duplicate' | 'rejected' | 'key_store_lookup';
 
@@ -24,7 +26,12 @@ export type WebhookCounter = 'received' | 'handled' | 'duplicate' | 'rejected' |
  * ```
  */
 export interface WebhookStatsSink {
-  increment(counter: WebhookCounter, code?: WebhookErrorCode): void;
+  /**
+   * Counts one occurrence. `code` is set for `rejected`; `context.accountId` is the envelope's
+   * `account_id` once the envelope passed validation (unauthenticated for rejections before
+   * decryption), so a receiver serving several accounts can count per account.
+   */
+  increment(counter: WebhookCounter, code?: WebhookErrorCode, context?: { accountId?: string }): void;
 }
 
 /** A point-in-time copy of {@link WebhookStats}. */
@@ -35,6 +42,8 @@ export interface WebhookStatsSnapshot {
   /** Rejections by error code (only codes that occurred). */
   rejected: Partial<Record<WebhookErrorCode, number>>;
   keyStoreLookups: number;
+  /** Key-store calls by account id (only accounts that occurred). */
+  keyStoreLookupsByAccount: Record<string, number>;
 }
 
 /** In-memory counters; hand it to the `stats` option and read {@link WebhookStats.snapshot}. */
@@ -58,16 +67,28 @@ export function createWebhookStats(): WebhookStats {
   let duplicate = 0;
   let keyStoreLookups = 0;
   const rejected = new Map<WebhookErrorCode, number>();
+  const lookupsByAccount = new Map<string, number>();
   return {
-    increment(counter, code) {
+    increment(counter, code, context) {
       if (counter === 'received') received++;
       else if (counter === 'handled') handled++;
       else if (counter === 'duplicate') duplicate++;
-      else if (counter === 'key_store_lookup') keyStoreLookups++;
+      else if (counter === 'key_store_lookup') {
+        keyStoreLookups++;
+        const accountId = context?.accountId;
+        if (typeof accountId === 'string') lookupsByAccount.set(accountId, (lookupsByAccount.get(accountId) ?? 0) + 1);
+      }
       else if (counter === 'rejected' && code !== undefined) rejected.set(code, (rejected.get(code) ?? 0) + 1);
     },
     snapshot() {
-      return { received, handled, duplicate, rejected: Object.fromEntries(rejected), keyStoreLookups };
+      return {
+        received,
+        handled,
+        duplicate,
+        rejected: Object.fromEntries(rejected),
+        keyStoreLookups,
+        keyStoreLookupsByAccount: Object.fromEntries(lookupsByAccount),
+      };
     },
   };
 }
@@ -82,10 +103,16 @@ export function checkStats(value: unknown, name = 'stats'): WebhookStatsSink | u
 }
 
 /** Calls the sink, ignoring anything it throws. */
-export function countStat(stats: WebhookStatsSink | undefined, counter: WebhookCounter, code?: WebhookErrorCode): void {
+export function countStat(
+  stats: WebhookStatsSink | undefined,
+  counter: WebhookCounter,
+  code?: WebhookErrorCode,
+  accountId?: string,
+): void {
   if (stats === undefined) return;
   try {
-    if (code === undefined) stats.increment(counter);
+    if (accountId !== undefined) stats.increment(counter, code, { accountId });
+    else if (code === undefined) stats.increment(counter);
     else stats.increment(counter, code);
   } catch {
     // Metrics must never change an answer.

@@ -14,6 +14,8 @@ import { generateSharedSecret, randomId } from '../wire/seal.js';
 
 /** Most keys that can be named per account per UTC day (`NN` is 01-99). */
 export const MAX_KEYS_PER_DAY = 99;
+/** Longest webhook URL accepted, in characters. */
+export const MAX_CONFIG_URL_LENGTH = 2048;
 /** Most webhook configs per account. */
 export const MAX_CONFIGS_PER_ACCOUNT = 20;
 
@@ -185,15 +187,19 @@ export class ApiState {
     const account = this.account(body, allowed);
     const config = ownField(body, 'config');
     const rawUrl = typeof config === 'object' && config !== null ? ownField(config as Record<string, unknown>, 'url') : undefined;
-    if (typeof rawUrl !== 'string' || rawUrl.length === 0 || rawUrl.length > 2048) throw badRequest('config.url is missing');
+    if (typeof rawUrl !== 'string' || rawUrl.length === 0) throw badRequest('config.url is missing');
+    if (rawUrl.length > MAX_CONFIG_URL_LENGTH) throw badRequest(`config.url is longer than ${MAX_CONFIG_URL_LENGTH} characters`);
+    // Checked on the text as given: the URL parser would forgive a leading space, an upper-case
+    // scheme and a missing `//` (`https:example.com`), which the API documents as invalid.
+    const localHttp = this.options.allowHttpLocalhost && rawUrl.startsWith('http://');
+    if (!rawUrl.startsWith('https://') && !localHttp) throw badRequest('config.url must start with https://');
     let url: URL;
     try {
       url = new URL(rawUrl);
     } catch {
       throw badRequest('config.url is not a valid URL');
     }
-    const localHttp = this.options.allowHttpLocalhost && url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname);
-    if (url.protocol !== 'https:' && !localHttp) throw badRequest('config.url must start with https://');
+    if (url.protocol === 'http:' && !LOCAL_HOSTS.has(url.hostname)) throw badRequest('config.url must start with https://');
     if (url.username !== '' || url.password !== '') throw badRequest('config.url must not carry credentials');
     for (const existing of account.configs.values()) {
       if (existing.url === url.href) {

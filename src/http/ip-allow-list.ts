@@ -2,12 +2,19 @@
 import { BlockList, isIP } from 'node:net';
 
 /**
- * Kompliant's published webhook sender addresses. Kompliant's documentation (as collected in
- * the wire-format spec) publishes none, so this list is EMPTY: using it alone as `allowedIps`
- * would refuse every request, and the library refuses that configuration at start-up. Put the
- * addresses Kompliant gives you (support, contract, dashboard) in your own `allowedIps`.
+ * The addresses Kompliant publishes for its webhook deliveries ("Receiving and decrypting
+ * webhooks", section "Whitelist IPs"): `3.230.141.132`, `35.166.77.7`, `52.27.236.245`,
+ * `54.86.192.161`. Pass them as `allowedIps`, adding your own (a health checker, a local
+ * emulator) when needed. The address checked is the adapter's client address: behind a proxy
+ * or load balancer, configure the framework to trust it (Express `trust proxy`), or every
+ * request shows the proxy's address.
+ *
+ * @example
+ * ```ts
+ * kompliantWebhook({ keyStore, onEvent, allowedIps: [...KOMPLIANT_SENDER_IPS, '10.0.0.0/8'] });
+ * ```
  */
-export const KOMPLIANT_SENDER_IPS: readonly string[] = Object.freeze([]);
+export const KOMPLIANT_SENDER_IPS: readonly string[] = Object.freeze(['3.230.141.132', '35.166.77.7', '52.27.236.245', '54.86.192.161']);
 
 const MAPPED_V4 = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
 

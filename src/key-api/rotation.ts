@@ -51,22 +51,31 @@ export interface RotationResult {
 }
 
 /**
- * A rotation that stopped. `step` says where; `keyId` is the key created (if any), which is
- * INACTIVE and harmless; `hint` says what to do. The account's ACTIVE key is unchanged (the
- * only step that changes it, `activate`, is atomic and last). Never contains a secret.
+ * A rotation that stopped. `step` says where; `keyId` is the key created (if any); `hint` says
+ * what to do. `activation` is `'not-done'` when the account's ACTIVE key is known to be
+ * unchanged (the new key is INACTIVE and harmless: every step but `activate` leaves it so,
+ * and a failed `activate` whose read-back says INACTIVE too), and `'unknown'` when activation's
+ * answer was lost and reading the key back failed as well: then the new key may be ACTIVE (and
+ * the previous one DELETED), and the message names the check (`webhook.key.get`). Never
+ * contains a secret.
  */
 export class RotationError extends Error {
   readonly step: RotationStep;
   readonly keyId: string | undefined;
   readonly hint: string;
+  readonly activation: 'not-done' | 'unknown';
 
-  constructor(step: RotationStep, keyId: string | undefined, hint: string, cause: unknown) {
-    const what = keyId === undefined ? '' : ` (new key ${keyId} is INACTIVE)`;
-    super(`Key rotation failed at step "${step}"${what}; the active key is unchanged. ${hint}`, { cause });
+  constructor(step: RotationStep, keyId: string | undefined, hint: string, cause: unknown, activation: 'not-done' | 'unknown' = 'not-done') {
+    const what =
+      activation === 'unknown'
+        ? `; whether ${keyId ?? 'the new key'} was activated is unknown`
+        : `${keyId === undefined ? '' : ` (new key ${keyId} is INACTIVE)`}; the active key is unchanged`;
+    super(`Key rotation failed at step "${step}"${what}. ${hint}`, { cause });
     this.name = 'RotationError';
     this.step = step;
     this.keyId = keyId;
     this.hint = hint;
+    this.activation = activation;
   }
 }
 
@@ -133,25 +142,43 @@ export async function rotateWebhookKey(options: RotateWebhookKeyOptions): Promis
 
   onStep?.('store', keyId);
   try {
-    await sink.store(keyId, created.shared_secret);
+    await sink.store(keyId, created.shared_secret, { accountId });
     await afterStore?.(keyId);
   } catch (error) {
     throw new RotationError('store', keyId, `Storing the secret through the ${sink.name} sink failed (${describe(error)}); fix access to it and run the rotation again (a new key will be created; ${keyId} stays unused).`, error);
   }
 
   onStep?.('verify', keyId);
+  let verifyFailure: string | undefined;
+  let verifyCause: unknown;
   try {
-    if (keyStore === undefined) throw new Error('no key store to read the secret back through');
-    const readBack = await keyStore.getSecret(keyId);
-    if (readBack === undefined) throw new Error('the key store does not hold the new key id');
-    const probe = createTestWebhook({ secret: created.shared_secret, keyId, account_id: accountId, eventType: 'ROTATION_PROBE' });
-    openEnvelope(probe, readBack);
+    if (keyStore !== undefined) {
+      const readBack = await keyStore.getSecret(keyId, { accountId });
+      if (readBack === undefined || readBack === null) verifyFailure = 'not found';
+      else {
+        const probe = createTestWebhook({ secret: created.shared_secret, keyId, account_id: accountId, eventType: 'ROTATION_PROBE' });
+        openEnvelope(probe, readBack);
+      }
+    }
   } catch (error) {
-    const hint =
-      keyStore === undefined
-        ? `The ${sink.name} sink cannot be read back: store the secret where your receiver reads keys and pass that key store as keyStore, or activate ${keyId} yourself once it is stored.`
-        : `The receiver's key store could not resolve ${keyId} or its secret does not open a test envelope (${describe(error)}); make sure the receiver reads from where the ${sink.name} sink wrote, then activate ${keyId} (webhook.key.activate) or rerun.`;
-    throw new RotationError('verify', keyId, hint, error);
+    verifyCause = error;
+    verifyFailure = isWebhookError(error) && error.code === 'DECRYPTION_FAILED' ? 'a different secret' : describe(error);
+  }
+  if (keyStore === undefined) {
+    throw new RotationError(
+      'verify',
+      keyId,
+      `The ${sink.name} sink cannot be read back: store the secret where your receiver reads keys and pass that key store as keyStore, or activate ${keyId} yourself once it is stored.`,
+      undefined,
+    );
+  }
+  if (verifyFailure !== undefined) {
+    throw new RotationError(
+      'verify',
+      keyId,
+      `The receiver's key store could not resolve ${keyId} of account ${accountId} or its secret does not open a test envelope (${verifyFailure}); make sure the receiver reads from where the ${sink.name} sink wrote, then activate ${keyId} (webhook.key.activate) or rerun.`,
+      verifyCause,
+    );
   }
 
   onStep?.('activate', keyId);
@@ -160,7 +187,22 @@ export async function rotateWebhookKey(options: RotateWebhookKeyOptions): Promis
     activatedAt = (await client.activateKey({ keyId })).activated_at;
   } catch (error) {
     // The answer may have been lost after the activation happened: ask before reporting failure.
-    const info = await client.getKey({ keyId }).catch(() => undefined);
+    let info: Awaited<ReturnType<KompliantClient['getKey']>> | undefined;
+    let readBackFailed = false;
+    try {
+      info = await client.getKey({ keyId });
+    } catch {
+      readBackFailed = true;
+    }
+    if (readBackFailed) {
+      throw new RotationError(
+        'activate',
+        keyId,
+        `webhook.key.activate failed (${describe(error)}) and reading ${keyId} back failed too, so whether it was activated is unknown: check with webhook.key.get for ${keyId} (client.getKey({ keyId: '${keyId}' }); the CLI has no command for it). If it is ACTIVE, the previously active key is DELETED now; if it is INACTIVE, activate it (webhook.key.activate) once the API is reachable: its secret is stored and verified.`,
+        error,
+        'unknown',
+      );
+    }
     if (info?.status !== 'ACTIVE' || info.activated_at === undefined) {
       throw new RotationError('activate', keyId, `webhook.key.activate failed (${describe(error)}); the secret is stored and verified, so activate ${keyId} (webhook.key.activate) once the API is reachable.`, error);
     }

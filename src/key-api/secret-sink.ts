@@ -10,16 +10,20 @@ import type { KeyStore } from '../key-stores/key-store.js';
  * ```ts
  * const sink: SecretSink = {
  *   name: 'vault',
- *   store: (keyId, secret) => vault.write(`kompliant/webhook/${keyId}`, secret),
- *   keyStore: { getSecret: (keyId) => vault.read(`kompliant/webhook/${keyId}`) },
+ *   store: (keyId, secret, context) => vault.write(`kompliant/webhook/${context?.accountId}/${keyId}`, secret),
+ *   keyStore: { getSecret: (keyId, context) => vault.read(`kompliant/webhook/${context?.accountId}/${keyId}`) },
  * };
  * ```
  */
 export interface SecretSink {
   /** A short name for reports, e.g. `'env-file'`. */
   readonly name: string;
-  /** Stores the secret for `keyId`. Must reject (never resolve) when it could not. */
-  store(keyId: string, secret: string): Promise<void>;
+  /**
+   * Stores the secret for `keyId` of the account `context.accountId` (key ids are numbered per
+   * account, so two accounts both own `whk_20251121_01`: store under the pair when one receiver
+   * serves several accounts). Must reject (never resolve) when it could not.
+   */
+  store(keyId: string, secret: string, context?: { accountId: string }): Promise<void>;
   /** Reads secrets back the way the receiver will. Absent for sinks that cannot be read (stdout). */
   readonly keyStore?: KeyStore;
 }

@@ -1,7 +1,7 @@
 // The key cache in front of every store: TTL, bounded size, negative cache, single-flight lookups and a lookup budget.
 import { isValidKeyId } from '../wire/envelope.js';
 import { WebhookError, isWebhookError } from '../wire/errors.js';
-import { checkKeyStore, type KeyStore } from './key-store.js';
+import { checkKeyStore, type KeyLookupContext, type KeyStore } from './key-store.js';
 import { checkFunction, checkOptionNames, checkPositiveInteger } from '../options/checks.js';
 import { isSameSharedSecret, requireValidSharedSecret, type SharedSecret } from '../wire/secret.js';
 
@@ -13,6 +13,8 @@ export const DEFAULT_CACHE_MAX_ENTRIES = 1000;
 export const DEFAULT_NEGATIVE_TTL_MS = 60 * 1000;
 /** Default budget of store lookups per second for key ids not in the cache: 10. */
 export const DEFAULT_LOOKUPS_PER_SECOND = 10;
+/** Default deadline of one key-store lookup: 5 s (the receiver's `keyStoreTimeoutMs`). */
+export const DEFAULT_KEY_STORE_TIMEOUT_MS = 5_000;
 
 /** Options of {@link cachedKeyStore} (and the receiver's `cache` option). */
 export interface CachedKeyStoreOptions {
@@ -35,8 +37,10 @@ export interface CachedKeyStoreOptions {
    */
   lookupsPerSecond?: number;
   /**
-   * When refreshing an expired secret fails (store down, throttled), the last good secret keeps
-   * being served for up to this long past its expiry. Default 86 400 000 (24 h).
+   * Stale-while-revalidate: a secret past `ttlMs` is served at once while one background
+   * refresh asks the store, for up to this long past its expiry; when the store is down or
+   * slow the last good secret keeps being served for that long. Past it, a request waits for
+   * the store like one for a key id never seen. Default 86 400 000 (24 h).
    */
   staleIfErrorMs?: number;
   /** After a failed refresh, how long the stale secret is served before the store is tried again. Default 10 000. */
@@ -47,6 +51,13 @@ export interface CachedKeyStoreOptions {
    * the store. Default 60 000.
    */
   refetchIntervalMs?: number;
+  /**
+   * Deadline of one store call. A call not settled by then fails its waiting requests with 503
+   * KEY_STORE_UNAVAILABLE, its `signal` is aborted, and the next request asks the store again
+   * (within the lookup budget). Default 5000; a cache built by the receiver uses its
+   * `keyStoreTimeoutMs`.
+   */
+  timeoutMs?: number;
   /** The clock, in milliseconds. Default `Date.now`; inject one in tests instead of sleeping. */
   now?: () => number;
 }
@@ -60,6 +71,7 @@ const OPTION_NAMES = [
   'staleIfErrorMs',
   'errorRetryMs',
   'refetchIntervalMs',
+  'timeoutMs',
   'now',
 ];
 
@@ -67,8 +79,8 @@ const OPTION_NAMES = [
 const REFETCH = Symbol.for('kompliant-webhooks.cachedKeyStore.refetch');
 const PEEK = Symbol.for('kompliant-webhooks.cachedKeyStore.peek');
 
-type Refetch = (keyId: string, used: SharedSecret) => Promise<SharedSecret | undefined>;
-type Peek = (keyId: string) => SharedSecret | undefined;
+type Refetch = (keyId: string, accountId: string, used: SharedSecret) => Promise<SharedSecret | undefined>;
+type Peek = (keyId: string, accountId: string) => SharedSecret | undefined;
 
 interface CachedEntry {
   secret: SharedSecret;
@@ -101,6 +113,15 @@ function isTransient(error: unknown): boolean {
   return !(isWebhookError(error) && error.code === 'INVALID_KEY');
 }
 
+/**
+ * The cache key of a lookup: account id and key id. Neither can hold a space (both patterns
+ * exclude it), so the pair is unambiguous. A store called without an account (outside the
+ * receiver) uses the empty account.
+ */
+function pairKey(accountId: string, keyId: string): string {
+  return `${accountId} ${keyId}`;
+}
+
 /** @internal Builds the cache; `where` prefixes option errors (`cache` when built by the receiver). */
 export function createCachedKeyStore(store: KeyStore, options: CachedKeyStoreOptions, where: string): KeyStore {
   checkKeyStore(store, `${where}: store`);
@@ -114,12 +135,13 @@ export function createCachedKeyStore(store: KeyStore, options: CachedKeyStoreOpt
   const staleIfErrorMs = checkPositiveInteger(options.staleIfErrorMs, `${where}.staleIfErrorMs`, 24 * 60 * 60 * 1000);
   const errorRetryMs = checkPositiveInteger(options.errorRetryMs, `${where}.errorRetryMs`, 10_000);
   const refetchIntervalMs = checkPositiveInteger(options.refetchIntervalMs, `${where}.refetchIntervalMs`, 60_000);
+  const timeoutMs = checkPositiveInteger(options.timeoutMs, `${where}.timeoutMs`, DEFAULT_KEY_STORE_TIMEOUT_MS);
   const now = checkFunction<() => number>(options.now, `${where}.now`) ?? Date.now;
 
   const found = new Map<string, CachedEntry>();
   const unknown = new Map<string, number>();
   const inFlight = new Map<string, Promise<SharedSecret | undefined>>();
-  // The key id `found` last moved to its end; entries are only ever added through touch().
+  // The pair `found` last moved to its end; entries are only ever added through touch().
   let newestFound: string | undefined;
   let tokens = lookupsPerSecond;
   let tokensAt = now();
@@ -134,69 +156,108 @@ export function createCachedKeyStore(store: KeyStore, options: CachedKeyStoreOpt
     return true;
   };
 
-  /** One store call per key id at a time; records what it learns. */
-  const lookUp = (keyId: string): Promise<SharedSecret | undefined> => {
-    const pending = inFlight.get(keyId);
+  /** Records what a settled store call learned about `pair`. */
+  const record = (pair: string, value: SharedSecret | undefined | null): SharedSecret | undefined => {
+    const t = now();
+    if (value === undefined || value === null) {
+      found.delete(pair);
+      touch(unknown, pair, t + negativeTtlMs, maxEntries);
+      return undefined;
+    }
+    let secret: SharedSecret;
+    try {
+      secret = requireValidSharedSecret(value);
+    } catch (error) {
+      found.delete(pair);
+      throw error;
+    }
+    unknown.delete(pair);
+    const expiresAt = t + ttlMs - Math.floor(ttlMs * ttlJitter * Math.random());
+    touch(found, pair, { secret, expiresAt, retryAt: 0, refetchAt: t + refetchIntervalMs }, maxEntries);
+    newestFound = pair;
+    return secret;
+  };
+
+  /** A failed (or timed-out) store call: keep a stale secret for a while, drop it on INVALID_KEY. */
+  const recordFailure = (pair: string, error: unknown): void => {
+    const entry = found.get(pair);
+    if (!isTransient(error)) found.delete(pair);
+    else if (entry !== undefined) entry.retryAt = now() + errorRetryMs;
+  };
+
+  /**
+   * One store call per pair at a time, with a deadline: a call not settled after `timeoutMs`
+   * rejects its waiters with KEY_STORE_UNAVAILABLE, its signal is aborted, and it is no longer
+   * shared, so the next request asks the store again. What it answers later is ignored.
+   */
+  const lookUp = (keyId: string, accountId: string): Promise<SharedSecret | undefined> => {
+    const pair = pairKey(accountId, keyId);
+    const pending = inFlight.get(pair);
     if (pending !== undefined) return pending;
-    const call = (async () => {
+    const controller = new AbortController();
+    const call = new Promise<SharedSecret | undefined>((resolve, reject) => {
+      let settled = false;
+      const finish = (): boolean => {
+        if (settled) return false;
+        settled = true;
+        clearTimeout(timer);
+        if (inFlight.get(pair) === call) inFlight.delete(pair);
+        return true;
+      };
+      const timer = setTimeout(() => {
+        if (!finish()) return;
+        const error = new WebhookError('KEY_STORE_UNAVAILABLE', { message: `Key store lookup did not settle within ${timeoutMs} ms` });
+        controller.abort(error);
+        recordFailure(pair, error);
+        reject(error);
+      }, timeoutMs);
+      (timer as { unref?: () => void }).unref?.();
+      let answer: Promise<SharedSecret | undefined>;
       try {
-        let value: SharedSecret | undefined;
-        try {
-          value = await store.getSecret(keyId);
-        } catch (error) {
-          const entry = found.get(keyId);
-          if (!isTransient(error)) found.delete(keyId);
-          else if (entry !== undefined) entry.retryAt = now() + errorRetryMs;
-          throw error;
-        }
-        const t = now();
-        if (value === undefined || value === null) {
-          found.delete(keyId);
-          touch(unknown, keyId, t + negativeTtlMs, maxEntries);
-          return undefined;
-        }
-        let secret: SharedSecret;
-        try {
-          secret = requireValidSharedSecret(value);
-        } catch (error) {
-          found.delete(keyId);
-          throw error;
-        }
-        unknown.delete(keyId);
-        const expiresAt = t + ttlMs - Math.floor(ttlMs * ttlJitter * Math.random());
-        touch(found, keyId, { secret, expiresAt, retryAt: 0, refetchAt: t + refetchIntervalMs }, maxEntries);
-        newestFound = keyId;
-        return secret;
-      } finally {
-        inFlight.delete(keyId);
+        answer = Promise.resolve(store.getSecret(keyId, { accountId, signal: controller.signal }));
+      } catch (error) {
+        answer = Promise.reject(error);
       }
-    })();
-    inFlight.set(keyId, call);
+      answer.then(
+        (value) => {
+          if (!finish()) return;
+          try {
+            resolve(record(pair, value));
+          } catch (error) {
+            reject(error);
+          }
+        },
+        (error: unknown) => {
+          if (!finish()) return;
+          recordFailure(pair, error);
+          reject(error);
+        },
+      );
+    });
+    // Settling always happens in a later tick, so `call` is registered before it can be removed.
+    inFlight.set(pair, call);
     return call;
   };
 
-  const refresh = async (keyId: string): Promise<SharedSecret | undefined> => {
-    try {
-      return await lookUp(keyId);
-    } catch (error) {
-      const entry = found.get(keyId);
-      if (isTransient(error) && entry !== undefined && now() - entry.expiresAt <= staleIfErrorMs) return entry.secret;
-      throw error;
-    }
+  /** Starts one background refresh of a stale pair (stale-while-revalidate); never rejects. */
+  const revalidate = (keyId: string, accountId: string, pair: string): void => {
+    if (inFlight.has(pair)) return;
+    lookUp(keyId, accountId).catch(() => undefined);
   };
 
-  const refetch: Refetch = async (keyId, used) => {
-    const entry = found.get(keyId);
+  const refetch: Refetch = async (keyId, accountId, used) => {
+    const pair = pairKey(accountId, keyId);
+    const entry = found.get(pair);
     const t = now();
     if (entry === undefined) return undefined;
     let fresh: SharedSecret | undefined;
     try {
-      const pending = inFlight.get(keyId);
+      const pending = inFlight.get(pair);
       if (pending !== undefined) fresh = await pending;
       else {
         if (t < entry.refetchAt || !takeToken(t)) return undefined;
         entry.refetchAt = t + refetchIntervalMs;
-        fresh = await lookUp(keyId);
+        fresh = await lookUp(keyId, accountId);
       }
     } catch {
       return undefined;
@@ -204,45 +265,52 @@ export function createCachedKeyStore(store: KeyStore, options: CachedKeyStoreOpt
     return fresh !== undefined && !isSameSharedSecret(fresh, used) ? fresh : undefined;
   };
 
-  /** Marks a cached key id as the most recently used. */
-  const use = (keyId: string, entry: CachedEntry): void => {
+  /** Marks a cached pair as the most recently used. */
+  const use = (pair: string, entry: CachedEntry): void => {
     // Already the most recently used (the usual case: one active key id): nothing to move.
-    if (keyId !== newestFound) {
-      touch(found, keyId, entry, maxEntries);
-      newestFound = keyId;
+    if (pair !== newestFound) {
+      touch(found, pair, entry, maxEntries);
+      newestFound = pair;
     }
   };
 
-  /** The secret of a cached key id within its TTL, synchronously; otherwise `undefined`. */
-  const peek: Peek = (keyId) => {
-    const entry = found.get(keyId);
+  /** The secret of a cached pair within its TTL, synchronously; otherwise `undefined`. */
+  const peek: Peek = (keyId, accountId) => {
+    const pair = pairKey(accountId, keyId);
+    const entry = found.get(pair);
     if (entry === undefined || !(now() < entry.expiresAt)) return undefined;
-    use(keyId, entry);
+    use(pair, entry);
     return entry.secret;
   };
 
   return {
-    async getSecret(keyId: string): Promise<SharedSecret | undefined> {
+    async getSecret(keyId: string, context?: KeyLookupContext): Promise<SharedSecret | undefined> {
       if (!isValidKeyId(keyId)) return undefined;
+      const accountId = typeof context?.accountId === 'string' ? context.accountId : '';
+      const pair = pairKey(accountId, keyId);
       const t = now();
-      const entry = found.get(keyId);
+      const entry = found.get(pair);
       if (entry !== undefined) {
-        use(keyId, entry);
+        use(pair, entry);
         if (t < entry.expiresAt) return entry.secret;
-        if (t < entry.retryAt && t - entry.expiresAt <= staleIfErrorMs) return entry.secret;
-        return refresh(keyId);
+        if (t - entry.expiresAt <= staleIfErrorMs) {
+          // Stale-while-revalidate: a known pair never waits for the store.
+          if (t >= entry.retryAt) revalidate(keyId, accountId, pair);
+          return entry.secret;
+        }
+        return lookUp(keyId, accountId);
       }
-      const unknownUntil = unknown.get(keyId);
+      const unknownUntil = unknown.get(pair);
       if (unknownUntil !== undefined) {
         if (t < unknownUntil) return undefined;
-        unknown.delete(keyId);
+        unknown.delete(pair);
       }
-      const pending = inFlight.get(keyId);
+      const pending = inFlight.get(pair);
       if (pending !== undefined) return pending;
       if (!takeToken(t)) {
         throw new WebhookError('KEY_STORE_UNAVAILABLE', { message: 'Key store lookup budget exhausted, retry later' });
       }
-      return lookUp(keyId);
+      return lookUp(keyId, accountId);
     },
     [REFETCH]: refetch,
     [PEEK]: peek,
@@ -254,15 +322,20 @@ export function createCachedKeyStore(store: KeyStore, options: CachedKeyStoreOpt
  * adapter do this by default (their `cache` option tunes it, `cache: false` turns it off), so
  * call it yourself only to share one cache between several receivers.
  *
+ * - Everything is keyed by (account id, key id): two accounts' `whk_20251121_01` are two entries.
  * - Found secrets are served for `ttlMs` (1 h, minus up to 10 % jitter); at most `maxEntries`
- *   (1000) key ids are kept, least recently used evicted first.
- * - One store call per key id at a time: N concurrent first requests make 1 call.
+ *   (1000) pairs are kept, least recently used evicted first.
+ * - One store call per pair at a time: N concurrent first requests make 1 call. A call not
+ *   settled within `timeoutMs` (5 s) answers its waiters 503 KEY_STORE_UNAVAILABLE, is aborted
+ *   (the store's `signal`) and no longer shared: the next request asks again.
  * - Unknown key ids are remembered for `negativeTtlMs` (60 s), so a secret deployed just after
  *   its key was activated starts working within a minute while the sender retries.
  * - Lookups for key ids not in the cache share a budget of `lookupsPerSecond` (10): past it the
  *   answer is 503 KEY_STORE_UNAVAILABLE (the sender retries) without calling the store.
- * - Stale-if-error: when refreshing an expired secret fails, the last good secret keeps being
- *   served (for up to `staleIfErrorMs`, 24 h), retrying the store every `errorRetryMs` (10 s).
+ * - Stale-while-revalidate: a secret past its TTL is served at once while one background
+ *   refresh runs; if the refresh fails or hangs, the last good secret keeps being served (for up
+ *   to `staleIfErrorMs`, 24 h), retrying the store every `errorRetryMs` (10 s). Only a pair never
+ *   seen (or stale for longer than that) waits for the store.
  * - On DECRYPTION_FAILED with a cached secret, the receiver asks the cache to look the key id up
  *   once more (at most once per `refetchIntervalMs` per key id, within the budget) and retries
  *   with the new secret if it changed.
@@ -288,9 +361,9 @@ export function isCachedKeyStore(store: KeyStore): boolean {
  * (validated) `keyId` within its TTL, without a promise; `undefined` when the store is not a
  * cache or the key id is not fresh in it (then ask `getSecret`, which handles every other case).
  */
-export function peekCachedSecret(store: KeyStore, keyId: string): SharedSecret | undefined {
+export function peekCachedSecret(store: KeyStore, keyId: string, accountId: string): SharedSecret | undefined {
   const peek = (store as { [PEEK]?: Peek })[PEEK];
-  return typeof peek === 'function' ? peek(keyId) : undefined;
+  return typeof peek === 'function' ? peek(keyId, accountId) : undefined;
 }
 
 /**
@@ -301,12 +374,13 @@ export function peekCachedSecret(store: KeyStore, keyId: string): SharedSecret |
 export async function refetchAfterDecryptionFailure(
   store: KeyStore,
   keyId: string,
+  accountId: string,
   used: SharedSecret,
 ): Promise<SharedSecret | undefined> {
   const refetch = (store as { [REFETCH]?: Refetch })[REFETCH];
   if (typeof refetch !== 'function') return undefined;
   try {
-    return await refetch(keyId, used);
+    return await refetch(keyId, accountId, used);
   } catch {
     return undefined;
   }

@@ -1,6 +1,6 @@
 // A key store that asks several stores in order; the first that holds the key id wins.
 import { isWebhookError } from '../wire/errors.js';
-import { checkKeyStore, type KeyStore } from './key-store.js';
+import { checkKeyStore, type KeyLookupContext, type KeyStore } from './key-store.js';
 import type { SharedSecret } from '../wire/secret.js';
 
 /**
@@ -9,7 +9,9 @@ import type { SharedSecret } from '../wire/secret.js';
  * it, the chain resolves `undefined` (401 UNKNOWN_KEY) if at least one store answered, and
  * rejects with an `AggregateError` of the failures (503 KEY_STORE_UNAVAILABLE) only if every
  * store failed. Either way the sender retries. A store that holds an invalid secret
- * (`WebhookError` INVALID_KEY) stops the chain: that is a configuration error.
+ * (`WebhookError` INVALID_KEY) stops the chain: that is a configuration error. Each store gets
+ * the lookup's context (`accountId`, `signal`) as it is; once the signal is aborted no further
+ * store is asked.
  *
  * @example
  * ```ts
@@ -23,12 +25,13 @@ export function chainKeyStores(...stores: KeyStore[]): KeyStore {
   const chain = [...stores];
 
   return {
-    async getSecret(keyId: string): Promise<SharedSecret | undefined> {
+    async getSecret(keyId: string, context?: KeyLookupContext): Promise<SharedSecret | undefined> {
       const failures: unknown[] = [];
       for (const store of chain) {
+        if (context?.signal?.aborted === true) throw context.signal.reason;
         let secret: SharedSecret | undefined;
         try {
-          secret = await store.getSecret(keyId);
+          secret = context === undefined ? await store.getSecret(keyId) : await store.getSecret(keyId, context);
         } catch (error) {
           if (isWebhookError(error) && error.code === 'INVALID_KEY') throw error;
           failures.push(error);

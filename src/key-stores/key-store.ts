@@ -1,30 +1,55 @@
-// The KeyStore contract: where the receiver gets a shared secret by key id.
+// The KeyStore contract: where the receiver gets a shared secret by (account id, key id).
 import type { SharedSecret } from '../wire/secret.js';
+
+/**
+ * What the receiver tells a store about a lookup, beside the key id.
+ */
+export interface KeyLookupContext {
+  /**
+   * The envelope's `account_id`, checked against `^[A-Za-z0-9_-]{1,128}$` but unauthenticated
+   * until decryption succeeds. Key ids are numbered per account per day, so two accounts both
+   * own `whk_20251121_01`: a store holding several accounts' keys must look up the pair. A store
+   * holding one account's keys may ignore it (safe only when one receiver serves one account;
+   * use the receiver's `accounts` option to refuse the others).
+   */
+  accountId: string;
+  /**
+   * Aborted when the receiver stops waiting (`keyStoreTimeoutMs`, 5 s by default). Pass it to
+   * your client (`fetch(url, { signal })`, the AWS SDK's `abortSignal`) so an abandoned lookup
+   * does not keep a socket. Absent when the store is called outside the receiver.
+   */
+  signal?: AbortSignal;
+}
 
 /**
  * Where the receiver gets shared secrets. One method:
  *
- * - resolves the secret (base64 text as Kompliant issued it, or 32 raw bytes) for `keyId`;
+ * - resolves the secret (base64 text as Kompliant issued it, or 32 raw bytes) for `keyId` of
+ *   the account `context.accountId`;
  * - resolves `undefined` when the store does not hold that id (answered as 401 UNKNOWN_KEY);
  * - rejects when the store itself failed: network, throttling, permissions (answered as
  *   503 KEY_STORE_UNAVAILABLE, so the sender retries and nothing is lost).
  *
- * `keyId` has already been checked against `^whk_[0-9]{8}_[0-9]{2}$` before any call, but is
- * still unauthenticated: nothing is verified until decryption with the returned secret
- * succeeds.
+ * `keyId` has already been checked against `^whk_[0-9]{8}_[0-9]{2}$` and `context.accountId`
+ * against `^[A-Za-z0-9_-]{1,128}$` before any call, but both are still unauthenticated: nothing
+ * is verified until decryption with the returned secret succeeds. Stores written before the
+ * second argument existed keep working: they serve one account.
  *
  * @example
  * ```ts
  * const keyStore: KeyStore = {
- *   async getSecret(keyId) {
- *     const row = await db.query('select secret from webhook_keys where key_id = $1', [keyId]);
+ *   async getSecret(keyId, { accountId } = { accountId: '' }) {
+ *     const row = await db.query(
+ *       'select secret from webhook_keys where account_id = $1 and key_id = $2',
+ *       [accountId, keyId],
+ *     );
  *     return row?.secret;
  *   },
  * };
  * ```
  */
 export interface KeyStore {
-  getSecret(keyId: string): Promise<SharedSecret | undefined>;
+  getSecret(keyId: string, context?: KeyLookupContext): Promise<SharedSecret | undefined>;
 }
 
 /** Throws a TypeError naming `optionName` unless `value` has a `getSecret` function. */
@@ -34,7 +59,7 @@ export function checkKeyStore(value: unknown, optionName = 'keyStore'): KeyStore
     value === null ||
     typeof (value as { getSecret?: unknown }).getSecret !== 'function'
   ) {
-    throw new TypeError(`${optionName} must be an object with a getSecret(keyId) method`);
+    throw new TypeError(`${optionName} must be an object with a getSecret(keyId, context) method`);
   }
   return value as KeyStore;
 }

@@ -3,8 +3,14 @@ import { checkLayoutOption, type DataLayoutName } from '../wire/data-layout.js';
 import { checkAadOption, type AadOption } from '../wire/envelope.js';
 import type { WebhookError } from '../wire/errors.js';
 import { checkKeyStore, type KeyStore } from '../key-stores/key-store.js';
-import { createCachedKeyStore, isCachedKeyStore, type CachedKeyStoreOptions } from '../key-stores/cache.js';
+import {
+  createCachedKeyStore,
+  DEFAULT_KEY_STORE_TIMEOUT_MS,
+  isCachedKeyStore,
+  type CachedKeyStoreOptions,
+} from '../key-stores/cache.js';
 import { checkPositiveInteger } from '../options/checks.js';
+import { checkAccountsOption } from './accounts.js';
 import { optionNames } from '../options/option-names.js';
 import type { StandardSchemaV1 } from '../wire/standard-schema.js';
 import { resolvePayloadSchemas, type PayloadSchemas } from './payload-schemas.js';
@@ -17,8 +23,20 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
  * `TSchemas` is the type of `schemas`, inferred where the entry point types its handler.
  */
 export interface ReceiverOptions<TSchemas extends PayloadSchemas = PayloadSchemas> {
-  /** Where secrets come from, by `key_id`. Required. */
+  /** Where secrets come from, by (`account_id`, `key_id`). Required. */
   keyStore: KeyStore;
+  /**
+   * The Kompliant accounts this receiver serves (`account_id` values). An envelope of any other
+   * account is refused with 401 UNKNOWN_KEY ("account not served") before any key-store call,
+   * so a receiver for two accounts never asks its store about a third. Default: every account.
+   */
+  accounts?: readonly string[];
+  /**
+   * Deadline of a key-store lookup, in milliseconds. A lookup not settled by then answers the
+   * waiting requests 503 KEY_STORE_UNAVAILABLE (the sender retries), its `signal` is aborted,
+   * and the next request asks the store again. Default 5000.
+   */
+  keyStoreTimeoutMs?: number;
   /**
    * How the AAD is built: `'default'` (spec section 2), `'none'`, or a function of the
    * envelope metadata returning bytes or a UTF-8 string. Default `'default'`.
@@ -57,6 +75,8 @@ export interface ReceiverOptions<TSchemas extends PayloadSchemas = PayloadSchema
 /** Names of {@link ReceiverOptions}: every entry point accepts these. */
 export const RECEIVER_OPTION_NAMES: readonly string[] = optionNames<ReceiverOptions>({
   keyStore: true,
+  accounts: true,
+  keyStoreTimeoutMs: true,
   aad: true,
   layout: true,
   maxBodyBytes: true,
@@ -68,6 +88,11 @@ export const RECEIVER_OPTION_NAMES: readonly string[] = optionNames<ReceiverOpti
 /** The options every entry point shares, checked once. */
 export interface ResolvedReceiverOptions {
   keyStore: KeyStore;
+  /** The accounts served; `undefined` serves every account. */
+  accounts: ReadonlySet<string> | undefined;
+  keyStoreTimeoutMs: number;
+  /** True when `keyStore` is the cache built here, whose own deadline bounds every wait. */
+  timedByCache: boolean;
   aad: AadOption;
   maxBodyBytes: number;
   layout: DataLayoutName;
@@ -82,8 +107,14 @@ export function resolveReceiverOptions(
 ): ResolvedReceiverOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
   const o = options as Partial<ReceiverOptions>;
+  const keyStoreTimeoutMs = checkPositiveInteger(o.keyStoreTimeoutMs, 'keyStoreTimeoutMs', DEFAULT_KEY_STORE_TIMEOUT_MS);
+  const userStore = checkKeyStore(o.keyStore);
+  const keyStore = withCache(userStore, o.cache, instrument, keyStoreTimeoutMs);
   return {
-    keyStore: withCache(checkKeyStore(o.keyStore), o.cache, instrument),
+    keyStore,
+    accounts: checkAccountsOption(o.accounts),
+    keyStoreTimeoutMs,
+    timedByCache: keyStore !== userStore && isCachedKeyStore(keyStore),
     aad: checkAadOption(o.aad),
     maxBodyBytes: checkPositiveInteger(o.maxBodyBytes, 'maxBodyBytes', DEFAULT_MAX_BODY_BYTES),
     layout: checkLayoutOption(o.layout),
@@ -96,7 +127,12 @@ export function resolveReceiverOptions(
  * `instrument` wraps the user's own store beneath the cache, so what it sees (and counts) are
  * real store calls; a store the user already built with `cachedKeyStore` is used as it is.
  */
-function withCache(keyStore: KeyStore, cache: unknown, instrument: (keyStore: KeyStore) => KeyStore): KeyStore {
+function withCache(
+  keyStore: KeyStore,
+  cache: unknown,
+  instrument: (keyStore: KeyStore) => KeyStore,
+  timeoutMs: number,
+): KeyStore {
   if (cache === false) return instrument(keyStore);
   if (cache !== undefined && cache !== true && (typeof cache !== 'object' || cache === null)) {
     throw new TypeError('cache must be false, true or an object of cache options');
@@ -105,5 +141,6 @@ function withCache(keyStore: KeyStore, cache: unknown, instrument: (keyStore: Ke
     if (typeof cache === 'object') throw new TypeError('cache options given, but keyStore is already a cachedKeyStore');
     return keyStore;
   }
-  return createCachedKeyStore(instrument(keyStore), typeof cache === 'object' ? (cache as CachedKeyStoreOptions) : {}, 'cache');
+  const options = typeof cache === 'object' ? (cache as CachedKeyStoreOptions) : {};
+  return createCachedKeyStore(instrument(keyStore), { timeoutMs, ...options }, 'cache');
 }

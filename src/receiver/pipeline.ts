@@ -6,13 +6,50 @@ import type { KeyStore } from '../key-stores/key-store.js';
 import { peekCachedSecret, refetchAfterDecryptionFailure } from '../key-stores/cache.js';
 import { decryptEnvelope, toEnvelopeObject } from '../wire/open-envelope.js';
 import type { ResolvedReceiverOptions } from './options.js';
+import { requireServedAccount } from './accounts.js';
 import type { SharedSecret } from '../wire/secret.js';
 import { tagRejection } from './rejected-envelope.js';
 
-async function resolveSecret(keyStore: KeyStore, keyId: string): Promise<SharedSecret> {
+/**
+ * One store call with the receiver's deadline, for stores that do not time out themselves (no
+ * cache, or a `cachedKeyStore` built by the user): past `timeoutMs` the signal passed to the
+ * store is aborted and the request gets 503 KEY_STORE_UNAVAILABLE.
+ */
+function getSecretWithDeadline(keyStore: KeyStore, keyId: string, accountId: string, timeoutMs: number): Promise<unknown> {
+  const controller = new AbortController();
+  return new Promise<unknown>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      const error = new WebhookError('KEY_STORE_UNAVAILABLE', { message: `Key store lookup did not settle within ${timeoutMs} ms` });
+      controller.abort(error);
+      reject(error);
+    }, timeoutMs);
+    (timer as { unref?: () => void }).unref?.();
+    const settle = (): void => clearTimeout(timer);
+    try {
+      keyStore.getSecret(keyId, { accountId, signal: controller.signal }).then(
+        (value) => {
+          settle();
+          resolve(value);
+        },
+        (error: unknown) => {
+          settle();
+          reject(error);
+        },
+      );
+    } catch (error) {
+      settle();
+      reject(error);
+    }
+  });
+}
+
+async function resolveSecret(config: ResolvedReceiverOptions, keyId: string, accountId: string): Promise<SharedSecret> {
+  const { keyStore } = config;
   let secret: unknown;
   try {
-    secret = await keyStore.getSecret(keyId);
+    secret = config.timedByCache
+      ? await keyStore.getSecret(keyId, { accountId })
+      : await getSecretWithDeadline(keyStore, keyId, accountId, config.keyStoreTimeoutMs);
   } catch (cause) {
     if (isWebhookError(cause)) throw cause;
     throw new WebhookError('KEY_STORE_UNAVAILABLE', { cause });
@@ -43,7 +80,8 @@ async function retryWithRefetchedSecret<TData>(
   used: SharedSecret,
   failure: WebhookError,
 ): Promise<KompliantEvent<TData>> {
-  const fresh = await refetchAfterDecryptionFailure(config.keyStore, envelope.metadata.key_id, used);
+  const { key_id, account_id } = envelope.metadata;
+  const fresh = await refetchAfterDecryptionFailure(config.keyStore, key_id, account_id, used);
   if (fresh === undefined) throw failure;
   return decryptEnvelope<TData>(envelope, fresh, config.aad, config.layout);
 }
@@ -66,13 +104,13 @@ async function decryptWithStoredSecret<TData>(
   config: ResolvedReceiverOptions,
   envelope: ValidatedEnvelope,
 ): Promise<KompliantEvent<TData>> {
-  const secret = await resolveSecret(config.keyStore, envelope.metadata.key_id);
+  const secret = await resolveSecret(config, envelope.metadata.key_id, envelope.metadata.account_id);
   return decryptOrRetry<TData>(config, envelope, secret);
 }
 
 /**
  * Runs the whole pipeline on a body: size cap, JSON, envelope rules (key_id before anything
- * touches the key store), key lookup, AES-256-GCM with the AAD, strict UTF-8 JSON payload.
+ * touches the key store), the `accounts` allow-list, key lookup by (account_id, key_id), AES-256-GCM with the AAD, strict UTF-8 JSON payload.
  * Shared by the receiver and every HTTP adapter; it never calls `onError`.
  *
  * The hot path allocates no promise: when the key id's secret is fresh in the key cache, the
@@ -91,7 +129,8 @@ export function runPipeline<TData>(
     throw tagRejection(error, envelope.metadata);
   };
   try {
-    const cached = peekCachedSecret(config.keyStore, envelope.metadata.key_id);
+    requireServedAccount(config.accounts, envelope.metadata.account_id);
+    const cached = peekCachedSecret(config.keyStore, envelope.metadata.key_id, envelope.metadata.account_id);
     if (cached === undefined) return decryptWithStoredSecret<TData>(config, envelope).catch(tag);
     const opened = decryptOrRetry<TData>(config, envelope, cached);
     return opened instanceof Promise ? opened.catch(tag) : opened;

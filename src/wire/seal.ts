@@ -48,7 +48,11 @@ export interface CreateTestWebhookOptions<TData = PayloadV1> {
   id?: string;
   /** Default: the current time, ISO 8601 with milliseconds and `Z`. */
   timestamp?: string;
-  /** Default: a fresh random `sb_...` id. */
+  /**
+   * Default `'sb_TestAccount'`, the same on every call: the receiver
+   * resolves keys by (account, key id), so a fixed account keeps test webhooks on one cache
+   * entry. Set it to test a receiver serving several accounts.
+   */
   account_id?: string;
   /** Default `'2025-11-21'`. */
   schema_version?: string;
@@ -76,6 +80,9 @@ export function samplePayload(): PayloadV1 {
   };
 }
 
+/** The account id of test webhooks that do not name one: `'sb_TestAccount'`. */
+export const TEST_ACCOUNT_ID = 'sb_TestAccount';
+
 /**
  * Builds an envelope encrypted exactly as the spec says (AES-256-GCM, a fresh random nonce,
  * the default AAD over the metadata), ready to POST as JSON or pass to `receive()`.
@@ -98,7 +105,7 @@ export function createTestWebhook<TData = PayloadV1>(options: CreateTestWebhookO
     id: options.id ?? randomId('wh_'),
     event_type: options.eventType ?? 'WORKFLOW_COMPLETED',
     timestamp: options.timestamp ?? new Date().toISOString(),
-    account_id: options.account_id ?? randomId('sb_'),
+    account_id: options.account_id ?? TEST_ACCOUNT_ID,
     schema_version: options.schema_version ?? '2025-11-21',
     key_id: keyId,
   };

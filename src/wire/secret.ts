@@ -70,7 +70,8 @@ function bytesToKey(bytes: Uint8Array | undefined): KeyObject {
 
 /**
  * Returns `secret` when it is a valid shared secret (a 32-byte `Uint8Array` is copied, so the
- * caller's buffer can be reused), otherwise throws `WebhookError('INVALID_KEY')` (status 500).
+ * caller's buffer can be reused; surrounding whitespace of a string is trimmed, see
+ * {@link trimSecretText}), otherwise throws `WebhookError('INVALID_KEY')` (status 500).
  * The message never contains the value. For key stores that read secrets from outside.
  *
  * @example
@@ -79,8 +80,20 @@ function bytesToKey(bytes: Uint8Array | undefined): KeyObject {
  * ```
  */
 export function requireValidSharedSecret(secret: unknown): SharedSecret {
-  if (!isValidSharedSecret(secret)) throw new WebhookError('INVALID_KEY');
-  return typeof secret === 'string' ? secret : Uint8Array.from(secret);
+  const value = trimSecretText(secret);
+  if (!isValidSharedSecret(value)) throw new WebhookError('INVALID_KEY');
+  return typeof value === 'string' ? value : Uint8Array.from(value);
+}
+
+/**
+ * The one whitespace rule for secrets, applied by every key store and the CLI: a secret given
+ * as text loses its surrounding whitespace (a trailing newline from a file, `echo` or a
+ * secrets manager console, spaces, tabs, CR), as `String.prototype.trim` does; whitespace
+ * inside it is never removed, so `"ab cd"` stays invalid. Anything but a string is returned
+ * as it is.
+ */
+export function trimSecretText<T>(secret: T): T {
+  return (typeof secret === 'string' ? secret.trim() : secret) as T;
 }
 
 /**

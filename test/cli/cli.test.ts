@@ -199,7 +199,7 @@ describe('CLI (dist/cli.js run as a process)', { timeout: 30_000 }, () => {
     const newKeyId = emulator.activeKeyId(account.accountId)!;
     expect(newKeyId).not.toBe(first.key_id);
     expect(ok.stderr).toContain(`Keep ${first.key_id} in your key store`);
-    expect(readFileSync(envFile, 'utf8')).toContain(`KOMPLIANT_WEBHOOK_SECRET_${newKeyId.slice(4)}=`);
+    expect(readFileSync(envFile, 'utf8')).toContain(`KOMPLIANT_WEBHOOK_SECRET_${account.accountId}_${newKeyId.slice(4)}=`);
     expect(ok.stdout + ok.stderr).not.toContain(secretKey);
 
     const noCredentials = await runCli(['rotate', '--account-id', account.accountId, '--dotenv-path', envFile], { env: { KOMPLIANT_BASE_URL: emulator.url } });

@@ -169,6 +169,7 @@ describe('stats', () => {
       duplicate: 1,
       rejected: { UNKNOWN_KEY: 1, DECRYPTION_FAILED: 1, INVALID_ENVELOPE: 1 },
       keyStoreLookups: lookups,
+      keyStoreLookupsByAccount: { [sent.account_id]: lookups },
     });
   });
 
@@ -179,7 +180,14 @@ describe('stats', () => {
     await receiver.handle(sent, () => {});
     await receiver.handle(sent, () => {});
     await expect(receiver.handle({}, () => {})).rejects.toMatchObject({ code: 'INVALID_ENVELOPE' });
-    expect(stats.snapshot()).toEqual({ received: 3, handled: 1, duplicate: 1, rejected: { INVALID_ENVELOPE: 1 }, keyStoreLookups: 1 }); // the second is a cache hit
+    expect(stats.snapshot()).toEqual({
+      received: 3,
+      handled: 1,
+      duplicate: 1,
+      rejected: { INVALID_ENVELOPE: 1 },
+      keyStoreLookups: 1, // the second is a cache hit
+      keyStoreLookupsByAccount: { [sent.account_id]: 1 },
+    });
   });
 
   it('the receiver counts through receive() as handle() does (a returned event counts as handled)', async () => {
@@ -196,6 +204,7 @@ describe('stats', () => {
       duplicate: 0,
       rejected: { INVALID_ENVELOPE: 1, UNKNOWN_KEY: 1 },
       keyStoreLookups: 2,
+      keyStoreLookupsByAccount: { [sent.account_id]: 2 },
     });
   });
 
@@ -205,8 +214,10 @@ describe('stats', () => {
     });
     const app = express();
     app.post(PATH, kompliantWebhook({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), stats: { increment }, onEvent() {} }));
-    await request(app).post(PATH).send(createTestWebhook({ secret: SECRET, keyId: KEY_ID })).expect(200);
-    expect(increment.mock.calls).toEqual([['received'], ['key_store_lookup'], ['handled']]);
+    const sent = createTestWebhook({ secret: SECRET, keyId: KEY_ID });
+    await request(app).post(PATH).send(sent).expect(200);
+    const account = { accountId: sent.account_id };
+    expect(increment.mock.calls).toEqual([['received'], ['key_store_lookup', undefined, account], ['handled', undefined, account]]);
   });
 
   it('refuses a stats option without increment()', () => {

@@ -22,7 +22,9 @@ const CLIENT_ERRORS = new Set([400, 401, 413, 415]);
 
 const onEvent = vi.fn();
 const handler = createHttpHandler<undefined>(
-  { keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), onEvent, idempotency: false, maxBodyBytes: 16 * 1024 },
+  // `accounts`: a mutated account_id is refused before the store (401), not a new cache entry
+  // that would spend the lookup budget (503).
+  { keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), accounts: [BASE.account_id], onEvent, idempotency: false, maxBodyBytes: 16 * 1024 },
   'fuzz',
 );
 
@@ -122,7 +124,7 @@ describe('fuzzing over HTTP (1 000 runs)', () => {
   const httpEvent = vi.fn();
   beforeAll(async () => {
     const app = express();
-    app.use(PATH, kompliantWebhook({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), onEvent: httpEvent, idempotency: false, maxBodyBytes: 16 * 1024 }));
+    app.use(PATH, kompliantWebhook({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), accounts: [BASE.account_id], onEvent: httpEvent, idempotency: false, maxBodyBytes: 16 * 1024 }));
     server = createServer(app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -53,6 +53,12 @@ keyStoreContract('examples/vault-key-store.ts (Vault KV v2 over fetch)', {
     return vaultKeyStore({ address, token: TOKEN });
   },
   holdingBadSecret: () => holding({ [KEY_A]: BAD_SECRET }),
+  holdingAccounts: (secrets) => {
+    for (const [account, keys] of Object.entries(secrets)) {
+      for (const [keyId, secret] of Object.entries(keys)) data.set(`kompliant/webhook/${account}/${keyId}`, { shared_secret: secret });
+    }
+    return vaultKeyStore({ address, token: TOKEN, path: (keyId, accountId) => `kompliant/webhook/${accountId}/${keyId}` });
+  },
 });
 
 describe('examples/vault-key-store.ts', () => {

@@ -35,9 +35,17 @@ describe('createIpAllowList', () => {
     },
   );
 
-  it('KOMPLIANT_SENDER_IPS is empty (none are published) and refused as an allow-list on its own', () => {
-    expect(KOMPLIANT_SENDER_IPS).toEqual([]);
-    expect(() => kompliantWebhook({ keyStore: memoryKeyStore({}), allowedIps: KOMPLIANT_SENDER_IPS })).toThrow(/allowedIps/);
+  it('KOMPLIANT_SENDER_IPS holds exactly the four published addresses, frozen, and works as an allow-list', () => {
+    expect(KOMPLIANT_SENDER_IPS).toEqual(['3.230.141.132', '35.166.77.7', '52.27.236.245', '54.86.192.161']);
+    expect(Object.isFrozen(KOMPLIANT_SENDER_IPS)).toBe(true);
+    const senders = createIpAllowList([...KOMPLIANT_SENDER_IPS, '10.0.0.0/8']);
+    for (const ip of KOMPLIANT_SENDER_IPS) {
+      expect(senders(ip)).toBe(true);
+      expect(senders(`::ffff:${ip}`)).toBe(true);
+    }
+    expect(senders('10.1.2.3')).toBe(true);
+    expect(senders('3.230.141.133')).toBe(false);
+    expect(() => kompliantWebhook({ keyStore: memoryKeyStore({}), allowedIps: KOMPLIANT_SENDER_IPS })).not.toThrow();
   });
 });
 

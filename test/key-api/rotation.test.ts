@@ -54,7 +54,7 @@ describe('rotateWebhookKey', () => {
     expect(emulator.activeKeyId(account.accountId)).toBe(result.keyId);
     expect((await client.getKey({ keyId: activeKeyId })).status).toBe('DELETED');
     const text = readFileSync(path, 'utf8');
-    expect(text).toMatch(new RegExp(`^KOMPLIANT_WEBHOOK_SECRET_${result.keyId.slice(4)}=[A-Za-z0-9+/]{43}=\\n$`));
+    expect(text).toMatch(new RegExp(`^KOMPLIANT_WEBHOOK_SECRET_${account.accountId}_${result.keyId.slice(4)}=[A-Za-z0-9+/]{43}=\\n$`));
     expect(statSync(path).mode & 0o777).toBe(0o600);
   });
 
@@ -112,6 +112,63 @@ describe('rotateWebhookKey', () => {
     expect(error.message).toContain(`activate ${error.keyId}`);
     expect((await client.getKey({ keyId: error.keyId! })).status).toBe('INACTIVE');
     expect(emulator.activeKeyId(account.accountId)).toBe(activeKeyId);
+  });
+
+  it('activation answer lost and read-back failed: the outcome is reported unknown, naming webhook.key.get, never "the active key is unchanged"', async () => {
+    const { client, account, emulator, activeKeyId } = await withActiveKey();
+    // The activation happens, but its answer is lost; then webhook.key.get fails too.
+    const lossy = {
+      ...client,
+      async activateKey(input: { keyId: string }) {
+        await client.activateKey(input);
+        throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+      },
+    };
+    emulator.injectFault({ method: 'webhook.key.get', status: 500, times: 10 });
+    const error = await rotationError(rotateWebhookKey({ client: lossy, accountId: account.accountId, sink: envFileSink({ path: tempEnvPath() }) }));
+    expect(error.step).toBe('activate');
+    expect(error.activation).toBe('unknown');
+    expect(error.message).toContain(`whether ${error.keyId} was activated is unknown`);
+    expect(error.message).toContain('webhook.key.get');
+    expect(error.message).not.toContain('the active key is unchanged');
+    expect(error.message).not.toContain('is INACTIVE)');
+    // What really happened: the new key is ACTIVE and the previous one DELETED.
+    expect(emulator.activeKeyId(account.accountId)).toBe(error.keyId);
+    expect(emulator.keys(account.accountId).find((k) => k.keyId === activeKeyId)?.status).toBe('DELETED');
+  });
+
+  it('activation refused and read-back says INACTIVE: known not done, the active key unchanged', async () => {
+    const { client, account, emulator, activeKeyId } = await withActiveKey();
+    emulator.injectFault({ method: 'webhook.key.activate', status: 500, times: 10 });
+    const error = await rotationError(rotateWebhookKey({ client, accountId: account.accountId, sink: envFileSink({ path: tempEnvPath() }) }));
+    expect(error.activation).toBe('not-done');
+    expect(error.message).toContain('the active key is unchanged');
+    expect(emulator.activeKeyId(account.accountId)).toBe(activeKeyId);
+  });
+
+  it('a verify failure because the key store does not hold the key says "not found", not "(Error)"', async () => {
+    const { client, account } = await withActiveKey();
+    const error = await rotationError(
+      rotateWebhookKey({ client, accountId: account.accountId, sink: envFileSink({ path: tempEnvPath() }), keyStore: { getSecret: () => Promise.resolve(undefined) } }),
+    );
+    expect(error.step).toBe('verify');
+    expect(error.message).toContain('(not found)');
+    expect(error.message).not.toContain('(Error)');
+  });
+
+  it('the sink stores under (account, key id), and the read-back asks for that account', async () => {
+    const { client, account } = await withActiveKey();
+    const stored: Array<[string, string | undefined]> = [];
+    const asked: Array<string | undefined> = [];
+    const inner = envFileSink({ path: tempEnvPath() });
+    const sink: SecretSink = {
+      name: 'recording',
+      store: (keyId, secret, context) => (stored.push([keyId, context?.accountId]), inner.store(keyId, secret, context)),
+      keyStore: { getSecret: (keyId, context) => (asked.push(context?.accountId), inner.keyStore!.getSecret(keyId, context)) },
+    };
+    const result = await rotateWebhookKey({ client, accountId: account.accountId, sink });
+    expect(stored).toEqual([[result.keyId, account.accountId]]);
+    expect(asked).toEqual([account.accountId]);
   });
 
   it('a stdout sink verified through the key store the human filled', async () => {

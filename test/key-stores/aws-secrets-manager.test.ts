@@ -1,10 +1,14 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { awsSecretsManagerKeyStore } from '../../src/aws.js';
-import { createWebhookReceiver, isValidSharedSecret, isWebhookError } from '../../src/index.js';
+import { createWebhookReceiver, isValidSharedSecret, isWebhookError, type KeyStore } from '../../src/index.js';
 import { createTestWebhook, generateSharedSecret } from '../../src/testing.js';
 import { startFakeSecretsManager, type FakeSecretsManager } from '../support/secrets-manager-server.js';
 import { ABSENT, BAD_SECRET, KEY_A, KEY_B, keyStoreContract } from './contract.js';
+
+/** The account createTestWebhook uses when none is named. */
+const TEST_ACCOUNT = 'sb_TestAccount';
+const asTestAccount = (store: KeyStore): KeyStore => ({ getSecret: (keyId, context) => store.getSecret(keyId, context ?? { accountId: TEST_ACCOUNT }) });
 
 let sm: FakeSecretsManager;
 beforeAll(async () => {
@@ -36,6 +40,12 @@ keyStoreContract('awsSecretsManagerKeyStore (per-key secrets, real SDK over HTTP
     return awsSecretsManagerKeyStore({ client: sm.client() });
   },
   holdingBadSecret: () => perKey({ [KEY_A]: BAD_SECRET }),
+  holdingAccounts: (secrets) => {
+    for (const [account, keys] of Object.entries(secrets)) {
+      for (const [keyId, secret] of Object.entries(keys)) sm.secrets.set(`kompliant/webhook/${account}/${keyId}`, { SecretString: secret });
+    }
+    return awsSecretsManagerKeyStore({ client: sm.client(), secretId: 'kompliant/webhook/{account_id}/{key_id}' });
+  },
 });
 
 keyStoreContract('awsSecretsManagerKeyStore (bundle secret, real SDK over HTTP)', {
@@ -50,6 +60,31 @@ keyStoreContract('awsSecretsManagerKeyStore (bundle secret, real SDK over HTTP)'
   holdingBadSecret: () => {
     sm.secrets.set('kompliant/webhook-keys', { SecretString: JSON.stringify({ [KEY_A]: BAD_SECRET }) });
     return awsSecretsManagerKeyStore({ client: sm.client(), bundleSecretId: 'kompliant/webhook-keys' });
+  },
+  holdingAccounts: (secrets) => {
+    sm.secrets.set('kompliant/webhook-keys', { SecretString: JSON.stringify(secrets) });
+    return awsSecretsManagerKeyStore({ client: sm.client(), bundleSecretId: 'kompliant/webhook-keys' });
+  },
+});
+
+keyStoreContract('awsSecretsManagerKeyStore (one bundle per account, real SDK over HTTP)', {
+  // Called without an account, a per-account bundle store answers unknown: these stand for the
+  // default test account.
+  holding: (secrets) => {
+    sm.secrets.set(`kompliant/webhook-keys/${TEST_ACCOUNT}`, { SecretString: JSON.stringify(secrets) });
+    return asTestAccount(awsSecretsManagerKeyStore({ client: sm.client(), bundleSecretId: 'kompliant/webhook-keys/{account_id}' }));
+  },
+  failing: () => {
+    sm.failAll = { type: 'AccessDeniedException', message: 'not authorized' };
+    return asTestAccount(awsSecretsManagerKeyStore({ client: sm.client(), bundleSecretId: 'kompliant/webhook-keys/{account_id}' }));
+  },
+  holdingBadSecret: () => {
+    sm.secrets.set(`kompliant/webhook-keys/${TEST_ACCOUNT}`, { SecretString: JSON.stringify({ [KEY_A]: BAD_SECRET }) });
+    return awsSecretsManagerKeyStore({ client: sm.client(), bundleSecretId: 'kompliant/webhook-keys/{account_id}' });
+  },
+  holdingAccounts: (secrets) => {
+    for (const [account, keys] of Object.entries(secrets)) sm.secrets.set(`kompliant/webhook-keys/${account}`, { SecretString: JSON.stringify(keys) });
+    return awsSecretsManagerKeyStore({ client: sm.client(), bundleSecretId: 'kompliant/webhook-keys/{account_id}' });
   },
 });
 
@@ -207,3 +242,60 @@ describe.skipIf(livePrefix === undefined || !hasCredentials)(
     });
   },
 );
+
+describe('awsSecretsManagerKeyStore: accounts, region and the lookup signal', () => {
+  it('a {account_id}/{key_id} template reads each account\'s own secret; without an account it makes no call', async () => {
+    const a = generateSharedSecret();
+    sm.secrets.set(`live/lv_A/${KEY_A}`, { SecretString: `${a}\n` });
+    const store = awsSecretsManagerKeyStore({ client: sm.client(), secretId: 'live/{account_id}/{key_id}' });
+    expect(hex(await store.getSecret(KEY_A, { accountId: 'lv_A' }))).toBe(hex(a));
+    await expect(store.getSecret(KEY_A)).resolves.toBeUndefined();
+    expect(sm.calls.map((c) => c.secretId)).toEqual([`live/lv_A/${KEY_A}`]);
+    expect(() => awsSecretsManagerKeyStore({ client: sm.client(), secretId: 'no-key-id/{account_id}' as never })).toThrow(/\{key_id\}/);
+  });
+
+  it('a bundle keyed by account answers each account; a bundle mixing both forms is INVALID_KEY', async () => {
+    const a = generateSharedSecret();
+    const b = generateSharedSecret();
+    sm.secrets.set('bundle', { SecretString: JSON.stringify({ lv_A: { [KEY_A]: a }, sb_B: { [KEY_A]: b } }) });
+    const store = awsSecretsManagerKeyStore({ client: sm.client(), bundleSecretId: 'bundle' });
+    expect(hex(await store.getSecret(KEY_A, { accountId: 'lv_A' }))).toBe(hex(a));
+    expect(hex(await store.getSecret(KEY_A, { accountId: 'sb_B' }))).toBe(hex(b));
+    await expect(store.getSecret(KEY_A, { accountId: 'lv_C' })).resolves.toBeUndefined();
+    expect(sm.calls).toHaveLength(1);
+    sm.secrets.set('mixed', { SecretString: JSON.stringify({ lv_A: { [KEY_A]: a }, [KEY_B]: b }) });
+    await expect(awsSecretsManagerKeyStore({ client: sm.client(), bundleSecretId: 'mixed' }).getSecret(KEY_B)).rejects.toMatchObject({ code: 'INVALID_KEY' });
+  });
+
+  it('forwards the receiver\'s signal to the SDK as abortSignal: an aborted lookup rejects at once', async () => {
+    sm.hang = true;
+    try {
+      const store = awsSecretsManagerKeyStore({ client: sm.client(), timeoutMs: 60_000 });
+      const controller = new AbortController();
+      const pending = store.getSecret(KEY_A, { accountId: 'lv_A', signal: controller.signal });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      controller.abort(new Error('receiver stopped waiting'));
+      const error = await pending.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(Error);
+    } finally {
+      sm.hang = false;
+    }
+  });
+
+  it('resolves the region at construction: none anywhere is a TypeError naming AWS_REGION and clientConfig.region', () => {
+    const saved = { AWS_REGION: process.env.AWS_REGION, AWS_CONFIG_FILE: process.env.AWS_CONFIG_FILE };
+    delete process.env.AWS_REGION;
+    process.env.AWS_CONFIG_FILE = 'test/fixtures/no-such-aws-config';
+    try {
+      expect(() => awsSecretsManagerKeyStore()).toThrow(/AWS_REGION[\s\S]*clientConfig: \{ region/);
+      expect(() => awsSecretsManagerKeyStore({ clientConfig: { region: 'eu-west-1' } })).not.toThrow();
+      process.env.AWS_REGION = 'eu-west-1';
+      expect(() => awsSecretsManagerKeyStore()).not.toThrow();
+    } finally {
+      for (const [variable, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[variable];
+        else process.env[variable] = value;
+      }
+    }
+  });
+});

@@ -1,13 +1,15 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { awsSecretsManagerKeyStore } from '../../src/aws.js';
 import {
   cachedKeyStore,
   createWebhookReceiver,
+  createWebhookStats,
   envKeyStore,
   isValidKeyId,
   memoryKeyStore,
   type CachedKeyStoreOptions,
+  type KeyStore,
   type KompliantEnvelope,
 } from '../../src/index.js';
 import { createTestWebhook, generateSharedSecret } from '../../src/testing.js';
@@ -23,6 +25,9 @@ afterAll(async () => {
 });
 
 let clock = 1_000_000;
+afterEach(async () => {
+  await quiet();
+});
 beforeEach(() => {
   clock = 1_000_000;
   sm.calls.length = 0;
@@ -33,13 +38,35 @@ beforeEach(() => {
 });
 
 const HOUR = 60 * 60 * 1000;
+/** One account for every webhook here: the cache is keyed by (account, key id). */
+const ACCOUNT = 'sb_CacheTestAccount';
 const now = () => clock;
 const secretName = (keyId: string) => `kompliant/webhook/${keyId}`;
 const hold = (keyId: string, secret: string) => sm.secrets.set(secretName(keyId), { SecretString: secret });
 
+/** Store calls not settled yet: stale-while-revalidate refreshes run in the background. */
+let running = 0;
+/** Resolves once every store call started so far has settled (background refreshes included). */
+const quiet = () => vi.waitFor(() => expect(running).toBe(0));
+
+/** The AWS store, with the calls still running tracked for {@link quiet}. */
+function trackedAwsStore(): KeyStore {
+  const store = awsSecretsManagerKeyStore({ client: sm.client() });
+  return {
+    async getSecret(keyId, context) {
+      running++;
+      try {
+        return await store.getSecret(keyId, context);
+      } finally {
+        running--;
+      }
+    },
+  };
+}
+
 /** The receiver as users build it: the AWS store, the default cache (with a test clock). */
 function receiver(cache: CachedKeyStoreOptions = {}) {
-  return createWebhookReceiver({ keyStore: awsSecretsManagerKeyStore({ client: sm.client() }), cache: { now, ...cache } });
+  return createWebhookReceiver({ keyStore: trackedAwsStore(), cache: { now, ...cache } });
 }
 
 async function outcome(promise: Promise<unknown>): Promise<string> {
@@ -63,6 +90,7 @@ keyStoreContract('cachedKeyStore (around memory, env and AWS stores)', {
     return cachedKeyStore(awsSecretsManagerKeyStore({ client: sm.client() }));
   },
   holdingBadSecret: () => cachedKeyStore(envKeyStore({ env: { KOMPLIANT_WEBHOOK_SECRET_20251121_01: BAD_SECRET } })),
+  holdingAccounts: (secrets) => cachedKeyStore(memoryKeyStore(secrets)),
 });
 
 describe('cachedKeyStore: call counts against the real SDK and a local Secrets Manager', () => {
@@ -70,29 +98,55 @@ describe('cachedKeyStore: call counts against the real SDK and a local Secrets M
     const secret = generateSharedSecret();
     hold(KEY_A, secret);
     const r = receiver();
-    for (let i = 0; i < 20; i++) await r.receive(createTestWebhook({ secret, keyId: KEY_A }));
+    for (let i = 0; i < 20; i++) await r.receive(createTestWebhook({ account_id: ACCOUNT, secret, keyId: KEY_A }));
     expect(sm.calls).toHaveLength(1);
     clock += 0.9 * HOUR - 1;
-    await r.receive(createTestWebhook({ secret, keyId: KEY_A }));
+    await r.receive(createTestWebhook({ account_id: ACCOUNT, secret, keyId: KEY_A }));
     expect(sm.calls).toHaveLength(1);
     clock += 0.1 * HOUR + 2;
-    await r.receive(createTestWebhook({ secret, keyId: KEY_A }));
+    await r.receive(createTestWebhook({ account_id: ACCOUNT, secret, keyId: KEY_A })); // served stale at once
+    await quiet(); // the one background refresh
+    expect(sm.calls).toHaveLength(2);
+  });
+
+  it('two accounts x one key id: 2 lookups through the real SDK, each account\'s own secret, then none while cached', async () => {
+    const live = generateSharedSecret();
+    const sandbox = generateSharedSecret();
+    sm.secrets.set(`kompliant/webhook/lv_Live/${KEY_A}`, { SecretString: live });
+    sm.secrets.set(`kompliant/webhook/sb_Sandbox/${KEY_A}`, { SecretString: sandbox });
+    const stats = createWebhookStats();
+    const r = createWebhookReceiver({
+      keyStore: awsSecretsManagerKeyStore({ client: sm.client(), secretId: 'kompliant/webhook/{account_id}/{key_id}' }),
+      accounts: ['lv_Live', 'sb_Sandbox'],
+      cache: { now },
+      stats,
+    });
+    for (let i = 0; i < 10; i++) {
+      await r.receive(createTestWebhook({ account_id: 'lv_Live', secret: live, keyId: KEY_A }));
+      await r.receive(createTestWebhook({ account_id: 'sb_Sandbox', secret: sandbox, keyId: KEY_A }));
+    }
+    expect(sm.calls.map((c) => c.secretId).toSorted()).toEqual([`kompliant/webhook/lv_Live/${KEY_A}`, `kompliant/webhook/sb_Sandbox/${KEY_A}`]);
+    expect(stats.snapshot().keyStoreLookupsByAccount).toEqual({ lv_Live: 1, sb_Sandbox: 1 });
+    expect(await outcome(r.receive(createTestWebhook({ account_id: 'lv_Live', secret: sandbox, keyId: KEY_A })))).toBe('DECRYPTION_FAILED');
+    expect(await outcome(r.receive(createTestWebhook({ account_id: 'lv_Third', secret: live, keyId: KEY_A })))).toBe('UNKNOWN_KEY');
     expect(sm.calls).toHaveLength(2);
   });
 
   it('jitter: entries cached together expire at different times within [0.9 h, 1 h)', async () => {
-    const store = cachedKeyStore(awsSecretsManagerKeyStore({ client: sm.client() }), { now, lookupsPerSecond: 100 });
+    const store = cachedKeyStore(trackedAwsStore(), { now, lookupsPerSecond: 100 });
     const ids = Array.from({ length: 40 }, (_, i) => `whk_20251121_${String(i + 10)}`);
     for (const id of ids) hold(id, generateSharedSecret());
     await Promise.all(ids.map((id) => store.getSecret(id)));
     expect(sm.calls).toHaveLength(40);
     clock += 0.95 * HOUR;
-    await Promise.all(ids.map((id) => store.getSecret(id)));
+    await Promise.all(ids.map((id) => store.getSecret(id))); // stale ones served at once, refreshed behind
+    await quiet();
     const refreshed = sm.calls.length - 40;
     expect(refreshed).toBeGreaterThan(0);
     expect(refreshed).toBeLessThan(40);
     clock += 0.05 * HOUR;
     await Promise.all(ids.map((id) => store.getSecret(id)));
+    await quiet();
     expect(sm.calls.length).toBe(40 + 40);
   });
 
@@ -102,7 +156,7 @@ describe('cachedKeyStore: call counts against the real SDK and a local Secrets M
     let open!: () => void;
     sm.gate = new Promise<void>((resolve) => (open = resolve));
     const r = receiver();
-    const all = Promise.all(Array.from({ length: 100 }, () => outcome(r.receive(createTestWebhook({ secret, keyId: KEY_A })))));
+    const all = Promise.all(Array.from({ length: 100 }, () => outcome(r.receive(createTestWebhook({ account_id: ACCOUNT, secret, keyId: KEY_A })))));
     await new Promise((resolve) => setTimeout(resolve, 50));
     open();
     const results = await all;
@@ -114,24 +168,24 @@ describe('cachedKeyStore: call counts against the real SDK and a local Secrets M
     const secret = generateSharedSecret();
     const r = receiver();
     const results = [];
-    for (let i = 0; i < 50; i++) results.push(await outcome(r.receive(createTestWebhook({ secret, keyId: KEY_B }))));
+    for (let i = 0; i < 50; i++) results.push(await outcome(r.receive(createTestWebhook({ account_id: ACCOUNT, secret, keyId: KEY_B }))));
     expect(new Set(results)).toEqual(new Set(['UNKNOWN_KEY']));
     expect(sm.calls).toHaveLength(1);
     hold(KEY_B, secret);
     clock += 59_999;
-    expect(await outcome(r.receive(createTestWebhook({ secret, keyId: KEY_B })))).toBe('UNKNOWN_KEY');
+    expect(await outcome(r.receive(createTestWebhook({ account_id: ACCOUNT, secret, keyId: KEY_B })))).toBe('UNKNOWN_KEY');
     expect(sm.calls).toHaveLength(1);
     clock += 2;
-    expect(await outcome(r.receive(createTestWebhook({ secret, keyId: KEY_B })))).toBe('ok');
+    expect(await outcome(r.receive(createTestWebhook({ account_id: ACCOUNT, secret, keyId: KEY_B })))).toBe('ok');
     expect(sm.calls).toHaveLength(2);
   });
 
-  it('budget: 10,000 webhooks with random valid key ids at a frozen clock -> 10 calls, the rest 503 without a call', async () => {
+  it('budget: 10,000 webhooks with random valid key ids at a frozen clock -> 10 calls, the rest 503 without a call', { timeout: 60_000 }, async () => {
     const r = receiver();
     const secret = generateSharedSecret();
     const counts = new Map<string, number>();
     for (let i = 0; i < 10_000; i++) {
-      const code = await outcome(r.receive(createTestWebhook({ secret, keyId: randomKeyId() })));
+      const code = await outcome(r.receive(createTestWebhook({ account_id: ACCOUNT, secret, keyId: randomKeyId() })));
       counts.set(code, (counts.get(code) ?? 0) + 1);
     }
     expect(sm.calls).toHaveLength(10);
@@ -139,12 +193,12 @@ describe('cachedKeyStore: call counts against the real SDK and a local Secrets M
     expect(counts.get('UNKNOWN_KEY')).toBe(10);
   });
 
-  it('budget: 10,000 random key ids over 10 s (1 ms apart), 10/s configured -> at most 10 + 10 x 10 calls', async () => {
+  it('budget: 10,000 random key ids over 10 s (1 ms apart), 10/s configured -> at most 10 + 10 x 10 calls', { timeout: 60_000 }, async () => {
     const r = receiver();
     const secret = generateSharedSecret();
     for (let i = 0; i < 10_000; i++) {
       clock += 1;
-      await outcome(r.receive(createTestWebhook({ secret, keyId: randomKeyId() })));
+      await outcome(r.receive(createTestWebhook({ account_id: ACCOUNT, secret, keyId: randomKeyId() })));
     }
     expect(sm.calls.length).toBeGreaterThanOrEqual(100);
     expect(sm.calls.length).toBeLessThanOrEqual(110);
@@ -154,9 +208,9 @@ describe('cachedKeyStore: call counts against the real SDK and a local Secrets M
     const secret = generateSharedSecret();
     hold(KEY_A, secret);
     const r = receiver({ lookupsPerSecond: 2 });
-    await r.receive(createTestWebhook({ secret, keyId: KEY_A }));
-    for (let i = 0; i < 500; i++) await outcome(r.receive(createTestWebhook({ secret, keyId: randomKeyId() })));
-    expect(await outcome(r.receive(createTestWebhook({ secret, keyId: KEY_A })))).toBe('ok');
+    await r.receive(createTestWebhook({ account_id: ACCOUNT, secret, keyId: KEY_A }));
+    for (let i = 0; i < 500; i++) await outcome(r.receive(createTestWebhook({ account_id: ACCOUNT, secret, keyId: randomKeyId() })));
+    expect(await outcome(r.receive(createTestWebhook({ account_id: ACCOUNT, secret, keyId: KEY_A })))).toBe('ok');
     expect(sm.calls.length).toBe(2); // a burst of 2: one token for KEY_A, one left for the whole flood
   });
 
@@ -174,7 +228,7 @@ describe('cachedKeyStore: call counts against the real SDK and a local Secrets M
     'whk_20251121_01%00',
   ])('no store call at all for malformed key id %j (INVALID_ENVELOPE)', async (keyId) => {
     const secret = generateSharedSecret();
-    const envelope: KompliantEnvelope = { ...createTestWebhook({ secret, keyId: KEY_A }), key_id: keyId };
+    const envelope: KompliantEnvelope = { ...createTestWebhook({ account_id: ACCOUNT, secret, keyId: KEY_A }), key_id: keyId };
     expect(await outcome(receiver().receive(envelope))).toBe('INVALID_ENVELOPE');
     expect(await outcome(createWebhookReceiver({ keyStore: awsSecretsManagerKeyStore({ client: sm.client() }), cache: false }).receive(envelope))).toBe(
       'INVALID_ENVELOPE',
@@ -188,7 +242,7 @@ describe('cachedKeyStore: call counts against the real SDK and a local Secrets M
     const r = receiver();
     const store = cachedKeyStore(awsSecretsManagerKeyStore({ client: sm.client() }));
     const secret = generateSharedSecret();
-    const base = createTestWebhook({ secret, keyId: KEY_A });
+    const base = createTestWebhook({ account_id: ACCOUNT, secret, keyId: KEY_A });
     await fc.assert(
       fc.asyncProperty(fc.oneof(fc.string(), fc.string().map((tail) => `whk_20251121_0${tail}`)), async (keyId) => {
         fc.pre(!isValidKeyId(keyId));
@@ -204,21 +258,25 @@ describe('cachedKeyStore: call counts against the real SDK and a local Secrets M
     const secret = generateSharedSecret();
     hold(KEY_A, secret);
     const r = receiver();
-    await r.receive(createTestWebhook({ secret, keyId: KEY_A }));
+    await r.receive(createTestWebhook({ account_id: ACCOUNT, secret, keyId: KEY_A }));
     sm.failAll = { type: 'ThrottlingException', message: 'Rate exceeded' };
     clock += HOUR;
-    expect(await outcome(r.receive(createTestWebhook({ secret, keyId: KEY_A })))).toBe('ok');
+    expect(await outcome(r.receive(createTestWebhook({ account_id: ACCOUNT, secret, keyId: KEY_A })))).toBe('ok');
+    await quiet();
     expect(sm.calls).toHaveLength(2);
-    for (let i = 0; i < 20; i++) expect(await outcome(r.receive(createTestWebhook({ secret, keyId: KEY_A })))).toBe('ok');
+    for (let i = 0; i < 20; i++) expect(await outcome(r.receive(createTestWebhook({ account_id: ACCOUNT, secret, keyId: KEY_A })))).toBe('ok');
+    await quiet();
     expect(sm.calls).toHaveLength(2);
     clock += 10_000;
-    expect(await outcome(r.receive(createTestWebhook({ secret, keyId: KEY_A })))).toBe('ok');
+    expect(await outcome(r.receive(createTestWebhook({ account_id: ACCOUNT, secret, keyId: KEY_A })))).toBe('ok');
+    await quiet();
     expect(sm.calls).toHaveLength(3);
     sm.failAll = undefined;
     clock += 10_000;
-    expect(await outcome(r.receive(createTestWebhook({ secret, keyId: KEY_A })))).toBe('ok');
+    expect(await outcome(r.receive(createTestWebhook({ account_id: ACCOUNT, secret, keyId: KEY_A })))).toBe('ok');
+    await quiet();
     expect(sm.calls).toHaveLength(4);
-    expect(await outcome(r.receive(createTestWebhook({ secret, keyId: KEY_A })))).toBe('ok');
+    expect(await outcome(r.receive(createTestWebhook({ account_id: ACCOUNT, secret, keyId: KEY_A })))).toBe('ok');
     expect(sm.calls).toHaveLength(4);
   });
 
@@ -228,21 +286,21 @@ describe('cachedKeyStore: call counts against the real SDK and a local Secrets M
     hold(KEY_A, a);
     hold(KEY_B, b);
     const r = receiver({ staleIfErrorMs: 60_000 });
-    await r.receive(createTestWebhook({ secret: a, keyId: KEY_A }));
-    await r.receive(createTestWebhook({ secret: b, keyId: KEY_B }));
+    await r.receive(createTestWebhook({ account_id: ACCOUNT, secret: a, keyId: KEY_A }));
+    await r.receive(createTestWebhook({ account_id: ACCOUNT, secret: b, keyId: KEY_B }));
     sm.errors.set(secretName(KEY_A), { type: 'InternalServiceError', message: 'down', status: 500 });
     sm.secrets.delete(secretName(KEY_B));
     clock += HOUR + 60_001;
-    expect(await outcome(r.receive(createTestWebhook({ secret: a, keyId: KEY_A })))).toBe('KEY_STORE_UNAVAILABLE');
-    expect(await outcome(r.receive(createTestWebhook({ secret: b, keyId: KEY_B })))).toBe('UNKNOWN_KEY');
+    expect(await outcome(r.receive(createTestWebhook({ account_id: ACCOUNT, secret: a, keyId: KEY_A })))).toBe('KEY_STORE_UNAVAILABLE');
+    expect(await outcome(r.receive(createTestWebhook({ account_id: ACCOUNT, secret: b, keyId: KEY_B })))).toBe('UNKNOWN_KEY');
   });
 
   it('a malformed secret is never cached: each lookup asks again and answers INVALID_KEY', async () => {
     sm.secrets.set(secretName(KEY_A), { SecretString: BAD_SECRET });
     const r = receiver();
     const secret = generateSharedSecret();
-    expect(await outcome(r.receive(createTestWebhook({ secret, keyId: KEY_A })))).toBe('INVALID_KEY');
-    expect(await outcome(r.receive(createTestWebhook({ secret, keyId: KEY_A })))).toBe('INVALID_KEY');
+    expect(await outcome(r.receive(createTestWebhook({ account_id: ACCOUNT, secret, keyId: KEY_A })))).toBe('INVALID_KEY');
+    expect(await outcome(r.receive(createTestWebhook({ account_id: ACCOUNT, secret, keyId: KEY_A })))).toBe('INVALID_KEY');
     expect(sm.calls).toHaveLength(2);
   });
 
@@ -253,7 +311,7 @@ describe('cachedKeyStore: call counts against the real SDK and a local Secrets M
       return [id, s] as const;
     });
     const r = receiver({ maxEntries: 2 });
-    const send = (i: number) => r.receive(createTestWebhook({ secret: secrets[i]![1], keyId: secrets[i]![0] }));
+    const send = (i: number) => r.receive(createTestWebhook({ account_id: ACCOUNT, secret: secrets[i]![1], keyId: secrets[i]![0] }));
     await send(0);
     await send(1);
     await send(0); // A is now the most recently used
@@ -272,16 +330,16 @@ describe('cachedKeyStore: one rate-limited refetch on DECRYPTION_FAILED', () => 
     const right = generateSharedSecret();
     hold(KEY_A, wrong);
     const r = receiver();
-    expect(await outcome(r.receive(createTestWebhook({ secret: right, keyId: KEY_A })))).toBe('DECRYPTION_FAILED');
+    expect(await outcome(r.receive(createTestWebhook({ account_id: ACCOUNT, secret: right, keyId: KEY_A })))).toBe('DECRYPTION_FAILED');
     expect(sm.calls).toHaveLength(1); // just fetched: no refetch within 60 s of a lookup
     hold(KEY_A, right);
     clock += 30_000;
-    expect(await outcome(r.receive(createTestWebhook({ secret: right, keyId: KEY_A })))).toBe('DECRYPTION_FAILED');
+    expect(await outcome(r.receive(createTestWebhook({ account_id: ACCOUNT, secret: right, keyId: KEY_A })))).toBe('DECRYPTION_FAILED');
     expect(sm.calls).toHaveLength(1);
     clock += 30_000;
-    expect(await outcome(r.receive(createTestWebhook({ secret: right, keyId: KEY_A })))).toBe('ok');
+    expect(await outcome(r.receive(createTestWebhook({ account_id: ACCOUNT, secret: right, keyId: KEY_A })))).toBe('ok');
     expect(sm.calls).toHaveLength(2);
-    for (let i = 0; i < 5; i++) await r.receive(createTestWebhook({ secret: right, keyId: KEY_A }));
+    for (let i = 0; i < 5; i++) await r.receive(createTestWebhook({ account_id: ACCOUNT, secret: right, keyId: KEY_A }));
     expect(sm.calls).toHaveLength(2);
   });
 
@@ -289,15 +347,15 @@ describe('cachedKeyStore: one rate-limited refetch on DECRYPTION_FAILED', () => 
     const secret = generateSharedSecret();
     hold(KEY_A, secret);
     const r = receiver();
-    await r.receive(createTestWebhook({ secret, keyId: KEY_A }));
+    await r.receive(createTestWebhook({ account_id: ACCOUNT, secret, keyId: KEY_A }));
     const results = new Set<string>();
     for (let minute = 1; minute <= 5; minute++) {
       clock += 60_000;
-      for (let i = 0; i < 200; i++) results.add(await outcome(r.receive(createTestWebhook({ secret: generateSharedSecret(), keyId: KEY_A }))));
+      for (let i = 0; i < 200; i++) results.add(await outcome(r.receive(createTestWebhook({ account_id: ACCOUNT, secret: generateSharedSecret(), keyId: KEY_A }))));
     }
     expect(results).toEqual(new Set(['DECRYPTION_FAILED']));
     expect(sm.calls).toHaveLength(1 + 5);
-    expect(await outcome(r.receive(createTestWebhook({ secret, keyId: KEY_A })))).toBe('ok');
+    expect(await outcome(r.receive(createTestWebhook({ account_id: ACCOUNT, secret, keyId: KEY_A })))).toBe('ok');
   });
 
   it('concurrent failures share one refetch; a refetch that fails keeps the cached secret', async () => {
@@ -305,12 +363,12 @@ describe('cachedKeyStore: one rate-limited refetch on DECRYPTION_FAILED', () => 
     const fresh = generateSharedSecret();
     hold(KEY_A, old);
     const r = receiver();
-    await r.receive(createTestWebhook({ secret: old, keyId: KEY_A }));
+    await r.receive(createTestWebhook({ account_id: ACCOUNT, secret: old, keyId: KEY_A }));
     hold(KEY_A, fresh);
     clock += 60_000;
     let open!: () => void;
     sm.gate = new Promise<void>((resolve) => (open = resolve));
-    const all = Promise.all(Array.from({ length: 20 }, () => outcome(r.receive(createTestWebhook({ secret: fresh, keyId: KEY_A })))));
+    const all = Promise.all(Array.from({ length: 20 }, () => outcome(r.receive(createTestWebhook({ account_id: ACCOUNT, secret: fresh, keyId: KEY_A })))));
     await new Promise((resolve) => setTimeout(resolve, 50));
     open();
     sm.gate = undefined;
@@ -320,17 +378,17 @@ describe('cachedKeyStore: one rate-limited refetch on DECRYPTION_FAILED', () => 
 
     sm.failAll = { type: 'ThrottlingException', message: 'Rate exceeded' };
     clock += 60_000;
-    expect(await outcome(r.receive(createTestWebhook({ secret: generateSharedSecret(), keyId: KEY_A })))).toBe('DECRYPTION_FAILED');
+    expect(await outcome(r.receive(createTestWebhook({ account_id: ACCOUNT, secret: generateSharedSecret(), keyId: KEY_A })))).toBe('DECRYPTION_FAILED');
     expect(sm.calls).toHaveLength(3);
-    expect(await outcome(r.receive(createTestWebhook({ secret: fresh, keyId: KEY_A })))).toBe('ok');
+    expect(await outcome(r.receive(createTestWebhook({ account_id: ACCOUNT, secret: fresh, keyId: KEY_A })))).toBe('ok');
   });
 
   it('with cache: false there is no refetch: every webhook is one store call', async () => {
     const secret = generateSharedSecret();
     hold(KEY_A, secret);
     const r = createWebhookReceiver({ keyStore: awsSecretsManagerKeyStore({ client: sm.client() }), cache: false });
-    expect(await outcome(r.receive(createTestWebhook({ secret: generateSharedSecret(), keyId: KEY_A })))).toBe('DECRYPTION_FAILED');
-    for (let i = 0; i < 4; i++) await r.receive(createTestWebhook({ secret, keyId: KEY_A }));
+    expect(await outcome(r.receive(createTestWebhook({ account_id: ACCOUNT, secret: generateSharedSecret(), keyId: KEY_A })))).toBe('DECRYPTION_FAILED');
+    for (let i = 0; i < 4; i++) await r.receive(createTestWebhook({ account_id: ACCOUNT, secret, keyId: KEY_A }));
     expect(sm.calls).toHaveLength(5);
   });
 });
@@ -361,8 +419,8 @@ describe('cache options', () => {
     const shared = cachedKeyStore(awsSecretsManagerKeyStore({ client: sm.client() }));
     const one = createWebhookReceiver({ keyStore: shared });
     const two = createWebhookReceiver({ keyStore: shared, cache: true });
-    await one.receive(createTestWebhook({ secret, keyId: KEY_A }));
-    await two.receive(createTestWebhook({ secret, keyId: KEY_A }));
+    await one.receive(createTestWebhook({ account_id: ACCOUNT, secret, keyId: KEY_A }));
+    await two.receive(createTestWebhook({ account_id: ACCOUNT, secret, keyId: KEY_A }));
     expect(sm.calls).toHaveLength(1);
   });
 });

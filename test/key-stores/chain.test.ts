@@ -19,6 +19,7 @@ keyStoreContract('chainKeyStores (secrets split over two stores, a failing one f
   },
   failing: () => chainKeyStores(down(), down()),
   holdingBadSecret: () => chainKeyStores(memoryKeyStore({}), envKeyStore({ env: { KOMPLIANT_WEBHOOK_SECRET_20251121_01: BAD_SECRET } })),
+  holdingAccounts: (secrets) => chainKeyStores(down(), memoryKeyStore(secrets)),
 });
 
 describe('chainKeyStores', () => {

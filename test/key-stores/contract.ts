@@ -16,7 +16,15 @@ export interface KeyStoreHarness {
   failing: (() => KeyStore | Promise<KeyStore>) | { none: string };
   /** A store holding BAD_SECRET for KEY_A; `{ construction }` when construction refuses it. */
   holdingBadSecret: (() => KeyStore | Promise<KeyStore>) | { construction: () => unknown };
+  /**
+   * A store holding several accounts' keys (account id -> key id -> base64), for stores that
+   * can; `{ none }` with the reason for stores that serve one account.
+   */
+  holdingAccounts: ((secrets: Record<string, Record<string, string>>) => KeyStore | Promise<KeyStore>) | { none: string };
 }
+
+export const ACCOUNT_A = 'lv_ContractAccountA';
+export const ACCOUNT_B = 'sb_ContractAccountB';
 
 const bytesOf = (secret: string | Uint8Array): string =>
   Buffer.from(typeof secret === 'string' ? Buffer.from(secret, 'base64') : secret).toString('hex');
@@ -49,6 +57,31 @@ export function keyStoreContract(name: string, harness: KeyStoreHarness): void {
         status: 401,
       });
     });
+
+    const byAccount = harness.holdingAccounts;
+    if (typeof byAccount === 'function') {
+      it('accounts: two accounts\' same key id resolve to each account\'s own secret; an account not held is unknown', async () => {
+        const a = generateSharedSecret();
+        const b = generateSharedSecret();
+        const store = await byAccount({ [ACCOUNT_A]: { [KEY_A]: a }, [ACCOUNT_B]: { [KEY_A]: b } });
+        expect(bytesOf((await store.getSecret(KEY_A, { accountId: ACCOUNT_A }))!)).toBe(bytesOf(a));
+        expect(bytesOf((await store.getSecret(KEY_A, { accountId: ACCOUNT_B }))!)).toBe(bytesOf(b));
+        await expect(store.getSecret(KEY_A, { accountId: 'lv_NotHeld' })).resolves.toBeUndefined();
+        const receiver = createWebhookReceiver({ keyStore: store, cache: false });
+        for (const [account_id, secret] of [[ACCOUNT_A, a], [ACCOUNT_B, b]] as const) {
+          const event = await receiver.receive(createTestWebhook({ secret, keyId: KEY_A, account_id }));
+          expect(event.account_id).toBe(account_id);
+        }
+      });
+    } else {
+      it('accounts: a one-account store answers the same whatever the account (safe only for one account per receiver)', async () => {
+        const a = generateSharedSecret();
+        const store = await harness.holding({ [KEY_A]: a });
+        expect(bytesOf((await store.getSecret(KEY_A, { accountId: ACCOUNT_A }))!)).toBe(bytesOf(a));
+        expect(bytesOf((await store.getSecret(KEY_A, { accountId: ACCOUNT_B }))!)).toBe(bytesOf(a));
+        expect(byAccount.none).not.toBe('');
+      });
+    }
 
     const failing = harness.failing;
     if (typeof failing === 'function') {

@@ -11,6 +11,9 @@ function brokenEnv(): Record<string, string | undefined> {
     get() {
       throw new Error('secrets volume not mounted');
     },
+    ownKeys() {
+      throw new Error('secrets volume not mounted');
+    },
   });
 }
 
@@ -18,17 +21,24 @@ keyStoreContract('envKeyStore (one variable per key)', {
   holding: (secrets) => envKeyStore({ env: Object.fromEntries(Object.entries(secrets).map(([k, v]) => [variable(k), v])) }),
   failing: () => envKeyStore({ env: brokenEnv() }),
   holdingBadSecret: () => envKeyStore({ env: { [variable(KEY_A)]: BAD_SECRET } }),
+  holdingAccounts: (secrets) =>
+    envKeyStore({
+      env: Object.fromEntries(
+        Object.entries(secrets).flatMap(([account, keys]) => Object.entries(keys).map(([k, v]) => [`KOMPLIANT_WEBHOOK_SECRET_${account}_${k.slice(4)}`, v])),
+      ),
+    }),
 });
 
 keyStoreContract('envKeyStore (JSON variable)', {
   holding: (secrets) => envKeyStore({ env: { KOMPLIANT_WEBHOOK_KEYS: JSON.stringify(secrets) } }),
   failing: () => envKeyStore({ env: brokenEnv() }),
   holdingBadSecret: () => envKeyStore({ env: { KOMPLIANT_WEBHOOK_KEYS: JSON.stringify({ [KEY_A]: BAD_SECRET }) } }),
+  holdingAccounts: (secrets) => envKeyStore({ env: { KOMPLIANT_WEBHOOK_KEYS: JSON.stringify(secrets) } }),
 });
 
 describe('envKeyStore', () => {
   it('reads at lookup time: a variable set later is picked up', async () => {
-    const env: Record<string, string | undefined> = {};
+    const env: Record<string, string | undefined> = { [variable(KEY_B)]: generateSharedSecret() };
     const store = envKeyStore({ env });
     await expect(store.getSecret(KEY_A)).resolves.toBeUndefined();
     const secret = generateSharedSecret();
@@ -62,12 +72,25 @@ describe('envKeyStore', () => {
     const env = { HOOK_20251121_01: secret, KEYS: JSON.stringify({ [KEY_B]: secret }), KOMPLIANT_WEBHOOK_KEYS: JSON.stringify({ [KEY_B]: secret }) };
     await expect(envKeyStore({ env, prefix: 'HOOK_' }).getSecret(KEY_A)).resolves.toBe(secret);
     await expect(envKeyStore({ env, jsonVariable: 'KEYS' }).getSecret(KEY_B)).resolves.toBe(secret);
-    await expect(envKeyStore({ env, jsonVariable: false }).getSecret(KEY_B)).resolves.toBeUndefined();
+    await expect(envKeyStore({ env: { ...env, [variable(KEY_A)]: secret }, jsonVariable: false }).getSecret(KEY_B)).resolves.toBeUndefined();
+    expect(() => envKeyStore({ env, jsonVariable: false })).toThrow(/no webhook secret found/);
   });
 
-  it('a JSON variable that is not a JSON object is INVALID_KEY naming the variable, not its content', async () => {
+  it('a JSON variable that is not a JSON object: a TypeError at start-up, INVALID_KEY if it breaks later, naming the variable, not its content', async () => {
     const secret = generateSharedSecret();
-    const store = envKeyStore({ env: { KOMPLIANT_WEBHOOK_KEYS: `{"${KEY_A}": "${secret}"` } });
+    const broken = `{"${KEY_A}": "${secret}"`;
+    let thrown: unknown;
+    try {
+      envKeyStore({ env: { KOMPLIANT_WEBHOOK_KEYS: broken } });
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(TypeError);
+    expect((thrown as Error).message).toContain('KOMPLIANT_WEBHOOK_KEYS');
+    expect((thrown as Error).message).not.toContain(secret);
+    const env: Record<string, string> = { KOMPLIANT_WEBHOOK_KEYS: JSON.stringify({ [KEY_B]: secret }) };
+    const store = envKeyStore({ env });
+    env.KOMPLIANT_WEBHOOK_KEYS = broken;
     const error = await store.getSecret(KEY_A).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'INVALID_KEY', status: 500 });
     expect((error as Error).message).toContain('KOMPLIANT_WEBHOOK_KEYS');
@@ -83,13 +106,14 @@ describe('envKeyStore', () => {
 
   it('never reads a variable for a malformed key id', async () => {
     const read: string[] = [];
-    const env = new Proxy({} as Record<string, string | undefined>, {
-      get(_target, name) {
+    const env = new Proxy({ [variable(KEY_A)]: generateSharedSecret() } as Record<string, string | undefined>, {
+      get(target, name) {
         read.push(String(name));
-        return undefined;
+        return target[name as string];
       },
     });
     const store = envKeyStore({ env });
+    read.length = 0; // the start-up scan read the environment once
     for (const keyId of ['../x', 'whk_1_01', 'PATH', 'whk_20251121_01 ']) await expect(store.getSecret(keyId)).resolves.toBeUndefined();
     expect(read).toEqual([]);
   });
@@ -102,5 +126,43 @@ describe('envKeyStore', () => {
 
   it.each([[{ prefix: 'bad prefix' }], [{ jsonVariable: '' }], [{ env: 'x' }], [{ envs: {} }]])('refuses %j', (options) => {
     expect(() => envKeyStore(options as never)).toThrow(TypeError);
+  });
+});
+
+describe('envKeyStore: accounts and start-up checks', () => {
+  it('the account\'s own variable first, then the account in the JSON variable, then the flat names', async () => {
+    const own = generateSharedSecret();
+    const json = generateSharedSecret();
+    const flat = generateSharedSecret();
+    const store = envKeyStore({
+      env: {
+        [`KOMPLIANT_WEBHOOK_SECRET_lv_A_${KEY_A.slice(4)}`]: own,
+        KOMPLIANT_WEBHOOK_KEYS: JSON.stringify({ sb_B: { [KEY_A]: json } }),
+        [variable(KEY_A)]: flat,
+      },
+    });
+    await expect(store.getSecret(KEY_A, { accountId: 'lv_A' })).resolves.toBe(own);
+    await expect(store.getSecret(KEY_A, { accountId: 'sb_B' })).resolves.toBe(json);
+    await expect(store.getSecret(KEY_A, { accountId: 'lv_Other' })).resolves.toBe(flat);
+    await expect(store.getSecret(KEY_A)).resolves.toBe(flat);
+  });
+
+  it('no secret in the environment: a TypeError at construction naming the variables looked for', () => {
+    expect(() => envKeyStore({ env: {} })).toThrow(
+      /looked for KOMPLIANT_WEBHOOK_SECRET_<YYYYMMDD_NN>, KOMPLIANT_WEBHOOK_SECRET_<account_id>_<YYYYMMDD_NN>, KOMPLIANT_WEBHOOK_KEYS/,
+    );
+  });
+
+  it('the quick start\'s KOMPLIANT_WEBHOOK_SECRET alone: the error says its name carries no key id, never its value', () => {
+    const secret = generateSharedSecret();
+    let thrown: unknown;
+    try {
+      envKeyStore({ env: { KOMPLIANT_WEBHOOK_SECRET: secret } });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(TypeError);
+    expect((thrown as Error).message).toMatch(/KOMPLIANT_WEBHOOK_SECRET is set, but its name carries no key id: rename it KOMPLIANT_WEBHOOK_SECRET_<YYYYMMDD_NN>/);
+    expect((thrown as Error).message).not.toContain(secret);
   });
 });

@@ -61,3 +61,18 @@ describe('memoryKeyStore', () => {
     expect(() => memoryKeyStore({ 'kompliant/webhook/whk_1': generateSharedSecret() })).toThrow(/whk_YYYYMMDD_NN/);
   });
 });
+
+describe('accounts and keyStoreTimeoutMs on every entry point', () => {
+  it('are accepted by the receiver and every adapter, and checked at construction', async () => {
+    const { createFetchHandler } = await import('../../src/fetch.js');
+    const { createLambdaHandler } = await import('../../src/lambda.js');
+    const ok = { keyStore, accounts: ['lv_A', 'sb_B'], keyStoreTimeoutMs: 2_000 };
+    expect(() => createWebhookReceiver(ok)).not.toThrow();
+    expect(() => kompliantWebhook(ok)).not.toThrow();
+    expect(() => createFetchHandler({ ...ok, onEvent: () => undefined })).not.toThrow();
+    expect(() => createLambdaHandler({ ...ok, onEvent: () => undefined })).not.toThrow();
+    expect(() => createWebhookReceiver({ keyStore, accounts: [] })).toThrow(/accounts must be a non-empty array/);
+    expect(() => createWebhookReceiver({ keyStore, accounts: ['lv A'] })).toThrow(/accounts: "lv A" is not an account id/);
+    expect(() => createWebhookReceiver({ keyStore, keyStoreTimeoutMs: 0 })).toThrow(/keyStoreTimeoutMs/);
+  });
+});

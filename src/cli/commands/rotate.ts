@@ -109,7 +109,7 @@ API credentials come from env KOMPLIANT_API_KEY, KOMPLIANT_SECRET_KEY, KOMPLIANT
       io.stderr(
         `Rotated: ${result.keyId} is ACTIVE since ${result.activatedAt}.` +
           (result.previousKeyId === undefined
-            ? ' Keep the previous key in your key store until the sender\'s retries have drained.\n'
+            ? ' No --previous-key-id was given: if another key was ACTIVE before this one, keep its secret in your key store until the sender\'s retries have drained (on a first rotation there is none).\n'
             : ` Keep ${result.previousKeyId} in your key store until the sender's retries have drained.\n`),
       );
       return EXIT.OK;

@@ -2,14 +2,19 @@
 import { CreateSecretCommand, SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import { isValidKeyId } from '../../wire/envelope.js';
 import { checkKeyStore, type KeyStore } from '../../key-stores/key-store.js';
-import { awsSecretsManagerKeyStore, defaultAwsSecretId, type AwsClientChoice } from '../../key-stores/aws-secrets-manager.js';
-import { checkFunction, checkOptionNames, checkPositiveInteger } from '../../options/checks.js';
+import { awsSecretsManagerKeyStore, toSecretIdFunction, type AwsClientChoice, type AwsSecretIdOption } from '../../key-stores/aws-secrets-manager.js';
+import { checkOptionNames, checkPositiveInteger } from '../../options/checks.js';
 import type { SecretSink } from '../secret-sink.js';
 
 /** Options of {@link awsSecretsManagerSink}: a client or its config (never both), and more. */
 export type AwsSecretsManagerSinkOptions = AwsClientChoice & {
-  /** Secret name for a key id. Default `` keyId => `kompliant/webhook/${keyId}` ``. */
-  secretId?: (keyId: string) => string;
+  /**
+   * Secret name for a key id of an account: a template with `{key_id}` and `{account_id}`, or a
+   * function `(keyId, accountId) => name`; give the receiver's store the same one. Default
+   * `` keyId => `kompliant/webhook/${keyId}` `` (what `awsSecretsManagerKeyStore` reads by
+   * default; for several accounts use `'kompliant/webhook/{account_id}/{key_id}'` in both).
+   */
+  secretId?: AwsSecretIdOption;
   /**
    * How the receiver reads the secrets, for the read-back. Default: `awsSecretsManagerKeyStore`
    * with the same client and `secretId` (what a receiver on the per-key layout uses).
@@ -50,23 +55,26 @@ export function awsSecretsManagerSink(options: AwsSecretsManagerSinkOptions = {}
   if (o.client !== undefined && typeof (o.client as { send?: unknown }).send !== 'function') {
     throw new TypeError(`${WHERE}: client must be a SecretsManagerClient`);
   }
-  const secretId = checkFunction<(keyId: string) => string>(o.secretId, 'secretId') ?? defaultAwsSecretId;
+  const secretId = toSecretIdFunction(o.secretId, WHERE);
   const timeoutMs = checkPositiveInteger(o.timeoutMs, 'timeoutMs', 10_000);
   const client =
     (o.client as SecretsManagerClient | undefined) ??
     new SecretsManagerClient((o.clientConfig as SecretsManagerClientConfig | undefined) ?? {});
   const keyStore =
-    o.keyStore === undefined ? awsSecretsManagerKeyStore({ client, secretId }) : checkKeyStore(o.keyStore, `${WHERE}: keyStore`);
+    o.keyStore === undefined
+      ? awsSecretsManagerKeyStore({ client, secretId: (o.secretId as AwsSecretIdOption | undefined) ?? secretId })
+      : checkKeyStore(o.keyStore, `${WHERE}: keyStore`);
   return {
     name: 'aws-secrets-manager',
     keyStore,
-    async store(keyId, secret) {
+    async store(keyId, secret, context) {
       if (!isValidKeyId(keyId)) throw new TypeError(`${WHERE}: invalid key id`);
+      const accountId = context?.accountId ?? '';
       await client.send(
         new CreateSecretCommand({
-          Name: secretId(keyId),
+          Name: secretId(keyId, accountId),
           SecretString: secret,
-          Description: `Kompliant webhook shared secret for ${keyId}`,
+          Description: `Kompliant webhook shared secret for ${keyId}${accountId === '' ? '' : ` of account ${accountId}`}`,
         }),
         { abortSignal: AbortSignal.timeout(timeoutMs) },
       );

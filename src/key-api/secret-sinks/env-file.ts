@@ -1,6 +1,6 @@
 // A secret sink that writes new secrets into an env file (mode 0600).
 import { chmod, readFile, appendFile } from 'node:fs/promises';
-import { isValidKeyId } from '../../wire/envelope.js';
+import { ID_PATTERN, isValidKeyId } from '../../wire/envelope.js';
 import type { KeyStore } from '../../key-stores/key-store.js';
 import type { SecretSink } from '../secret-sink.js';
 
@@ -11,7 +11,11 @@ export const DEFAULT_ENV_FILE_PREFIX = 'KOMPLIANT_WEBHOOK_SECRET_';
 export interface EnvFileSinkOptions {
   /** The env file (dotenv format) to append to; created with mode 0600 when missing. */
   path: string;
-  /** Variable prefix; the key id without `whk_` follows it. Default `'KOMPLIANT_WEBHOOK_SECRET_'`. */
+  /**
+   * Variable prefix; the account id, `_` and the key id without `whk_` follow it
+   * (`KOMPLIANT_WEBHOOK_SECRET_lv_A_20251121_01`), as `envKeyStore` reads first. Default
+   * `'KOMPLIANT_WEBHOOK_SECRET_'`.
+   */
   prefix?: string;
 }
 
@@ -25,9 +29,10 @@ function readVariable(text: string, name: string): string | undefined {
 }
 
 /**
- * A secret sink that appends `KOMPLIANT_WEBHOOK_SECRET_<YYYYMMDD_NN>=<secret>` to a dotenv file
- * (mode 0600) and reads it back from the file. It refuses to overwrite a variable that is already
- * set. The variable names match the env key store's default prefix.
+ * A secret sink that appends `KOMPLIANT_WEBHOOK_SECRET_<account_id>_<YYYYMMDD_NN>=<secret>` to a
+ * dotenv file (mode 0600) and reads it back from the file. It refuses to overwrite a variable
+ * that is already set. The names are the account-scoped ones `envKeyStore` reads first, so two
+ * accounts' `whk_20251121_01` never collide.
  *
  * @example
  * ```ts
@@ -39,7 +44,12 @@ export function envFileSink(options: EnvFileSinkOptions): SecretSink {
   const prefix = options.prefix ?? DEFAULT_ENV_FILE_PREFIX;
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix)) throw new TypeError('envFileSink: prefix must be a valid variable name prefix');
   const { path } = options;
-  const variable = (keyId: string): string => `${prefix}${keyId.slice('whk_'.length)}`;
+  // With an account the variable is the account's own (what envKeyStore reads first); without
+  // one (a store call outside a rotation), the flat name.
+  const variable = (keyId: string, accountId: string | undefined): string =>
+    `${prefix}${accountId === undefined ? '' : `${accountId}_`}${keyId.slice('whk_'.length)}`;
+  const accountOf = (context: { accountId?: unknown } | undefined): string | undefined =>
+    typeof context?.accountId === 'string' && ID_PATTERN.test(context.accountId) ? context.accountId : undefined;
 
   async function readText(): Promise<string> {
     try {
@@ -51,21 +61,25 @@ export function envFileSink(options: EnvFileSinkOptions): SecretSink {
   }
 
   const keyStore: KeyStore = {
-    async getSecret(keyId) {
+    async getSecret(keyId, context) {
       if (!isValidKeyId(keyId)) return undefined;
-      return readVariable(await readText(), variable(keyId));
+      const text = await readText();
+      const accountId = accountOf(context);
+      const scoped = accountId === undefined ? undefined : readVariable(text, variable(keyId, accountId));
+      return scoped ?? readVariable(text, variable(keyId, undefined));
     },
   };
 
   return {
     name: 'env-file',
     keyStore,
-    async store(keyId, secret) {
+    async store(keyId, secret, context) {
       if (!isValidKeyId(keyId)) throw new TypeError('envFileSink: invalid key id');
+      const name = variable(keyId, accountOf(context));
       const text = await readText();
-      if (readVariable(text, variable(keyId)) !== undefined) throw new Error(`${variable(keyId)} is already set in the env file`);
+      if (readVariable(text, name) !== undefined) throw new Error(`${name} is already set in the env file`);
       const separator = text.length > 0 && !text.endsWith('\n') ? '\n' : '';
-      await appendFile(path, `${separator}${variable(keyId)}=${secret}\n`, { mode: 0o600 });
+      await appendFile(path, `${separator}${name}=${secret}\n`, { mode: 0o600 });
       await chmod(path, 0o600);
     },
   };

@@ -8,7 +8,8 @@ export interface StdoutSinkOptions {
 }
 
 /**
- * A secret sink for manual storage: prints `<key_id> <secret>` once, for a human to put where
+ * A secret sink for manual storage: prints `<key_id> <secret>` once (the account is the one the
+ * rotation was started for: store the secret under it), for a human to put where
  * the receiver reads keys. It cannot be read back, so a rotation with it needs a `keyStore`
  * (the store the human filled) to verify before activating; without one it stops, unactivated.
  *
