@@ -20,15 +20,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 /** Blocks that fail because of a library type defect, by file and a line of the block. */
-const KNOWN_FAILURES: readonly { file: string; contains: string; reason: string }[] = [
-  {
-    file: 'docs/events.md',
-    contains: 'DOCUMENT_UPLOADED: PayloadV1 & { document_id: string }',
-    reason:
-      'TS2717: KompliantEventDataMap already declares DOCUMENT_UPLOADED (and WORKFLOW_COMPLETED) as PayloadV1, ' +
-      'so declaration merging cannot give a documented event name its own data type (issue 12, item 6)',
-  },
-];
+const KNOWN_FAILURES: readonly { file: string; contains: string; reason: string }[] = [];
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(root, '.doc-snippets');
