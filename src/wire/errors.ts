@@ -18,8 +18,8 @@ export const WEBHOOK_ERROR_STATUS = {
   KEY_STORE_UNAVAILABLE: 503,
   DUPLICATE_IN_PROGRESS: 409,
   HANDLER_FAILED: 500,
-  // Not in the spec's table: the handler outlived `handlerTimeoutMs`. 503 tells the sender to
-  // retry later; the id stays claimed until the handler really settles.
+  // The handler outlived `handlerTimeoutMs`. 503 tells the sender to retry later; the id stays
+  // claimed until the handler really settles.
   HANDLER_TIMEOUT: 503,
 } as const;
 
