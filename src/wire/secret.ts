@@ -70,8 +70,8 @@ function bytesToKey(bytes: Uint8Array | undefined): KeyObject {
 
 /**
  * Returns `secret` when it is a valid shared secret (a 32-byte `Uint8Array` is copied, so the
- * caller's buffer can be reused; surrounding whitespace of a string is trimmed, see
- * {@link trimSecretText}), otherwise throws `WebhookError('INVALID_KEY')` (status 500).
+ * caller's buffer can be reused; surrounding whitespace of a string is trimmed, the one rule
+ * every store and the CLI follow), otherwise throws `WebhookError('INVALID_KEY')` (status 500).
  * The message never contains the value. For key stores that read secrets from outside.
  *
  * @example
