@@ -27,7 +27,8 @@ export class ReadDeadlines {
     this.pending.add(read);
     if (this.timer === undefined) {
       this.timer = setInterval(() => this.sweep(), this.tickMs);
-      this.timer.unref();
+      // Node's timers have unref(); Workers, Deno and browsers return a number or an object without it.
+      (this.timer as { unref?: () => void }).unref?.();
     }
   }
 
@@ -53,7 +54,6 @@ export class ReadDeadlines {
 const deadlinesByTimeout = new Map<number, ReadDeadlines>();
 
 /** The shared {@link ReadDeadlines} for `timeoutMs`. */
-
 export function readDeadlines(timeoutMs: number): ReadDeadlines {
   let deadlines = deadlinesByTimeout.get(timeoutMs);
   if (deadlines === undefined) {
