@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import { WebhookError } from '../wire/errors.js';
 import type { KompliantEvent } from '../wire/event.js';
-import { withDeadline } from './deadline.js';
+import { isThenable, withDeadline } from './deadline.js';
 import { eventLogFields, writeLog, type WebhookLogFields } from './logger.js';
 import type { DeliveryPlan } from './options.js';
 
@@ -107,10 +107,6 @@ export async function claimDelivery(plan: DeliveryPlan, event: KompliantEvent<un
       }
     },
   };
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
 /** Releases the claim, then rejects with HANDLER_FAILED carrying the handler's error. */

@@ -8,6 +8,8 @@
 export function withDeadline<T>(call: () => PromiseLike<T> | T, ms: number, onTimeout: () => Error): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(onTimeout()), ms);
+    // A deadline never holds the process open (Node's timers have unref; other runtimes' may not).
+    (timer as { unref?: () => void }).unref?.();
     new Promise<T>((start) => start(call())).then(
       (value) => {
         clearTimeout(timer);
@@ -19,4 +21,9 @@ export function withDeadline<T>(call: () => PromiseLike<T> | T, ms: number, onTi
       },
     );
   });
+}
+
+/** Whether `value` is a promise or another thenable, so that waiting for it needs a deadline. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

@@ -2,6 +2,7 @@
 import { WebhookError } from '../wire/errors.js';
 import type { KompliantEvent, PayloadV1 } from '../wire/event.js';
 import type { StandardSchemaV1 } from '../wire/standard-schema.js';
+import { isThenable, withDeadline } from '../delivery/deadline.js';
 
 /** A Standard Schema (zod, valibot, arktype, ...) per `event_type`; types without one pass unvalidated. */
 export type PayloadSchemas = { readonly [eventType: string]: StandardSchemaV1 };
@@ -74,10 +75,6 @@ function invalidPayload(eventType: string, issues: ReadonlyArray<StandardSchemaV
   return new WebhookError('INVALID_PAYLOAD', { message: `Payload does not match the ${eventType} schema at: ${listed}${more}` });
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
-}
-
 /** The event with `data` replaced by the schema's output, or the 400 for its issues. */
 function applyResult<TData>(event: KompliantEvent<TData>, result: unknown): KompliantEvent<TData> {
   if (typeof result !== 'object' || result === null) {
@@ -109,21 +106,15 @@ export function validatePayload<TData>(
   }
   if (!isThenable(result)) return applyResult(event, result);
   const pending = result;
-  return new Promise<KompliantEvent<TData>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new WebhookError('HANDLER_TIMEOUT', { message: 'Payload schema did not finish in time' })), timeoutMs);
-    pending.then(
-      (settled) => {
-        clearTimeout(timer);
-        try {
-          resolve(applyResult(event, settled));
-        } catch (error) {
-          reject(error);
-        }
-      },
-      (cause: unknown) => {
-        clearTimeout(timer);
-        reject(new WebhookError('HANDLER_FAILED', { message: 'Payload schema threw', cause }));
-      },
-    );
-  });
+  return withDeadline(
+    () =>
+      Promise.resolve(pending).then(
+        (settled) => applyResult(event, settled),
+        (cause: unknown) => {
+          throw new WebhookError('HANDLER_FAILED', { message: 'Payload schema threw', cause });
+        },
+      ),
+    timeoutMs,
+    () => new WebhookError('HANDLER_TIMEOUT', { message: 'Payload schema did not finish in time' }),
+  );
 }

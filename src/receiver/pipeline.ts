@@ -9,6 +9,7 @@ import type { ResolvedReceiverOptions } from './options.js';
 import { requireServedAccount } from './accounts.js';
 import type { SharedSecret } from '../wire/secret.js';
 import { tagRejection } from './rejected-envelope.js';
+import { withDeadline } from '../delivery/deadline.js';
 
 /**
  * One store call with the receiver's deadline, for stores that do not time out themselves (no
@@ -17,30 +18,15 @@ import { tagRejection } from './rejected-envelope.js';
  */
 function getSecretWithDeadline(keyStore: KeyStore, keyId: string, accountId: string, timeoutMs: number): Promise<unknown> {
   const controller = new AbortController();
-  return new Promise<unknown>((resolve, reject) => {
-    const timer = setTimeout(() => {
+  return withDeadline(
+    () => keyStore.getSecret(keyId, { accountId, signal: controller.signal }),
+    timeoutMs,
+    () => {
       const error = new WebhookError('KEY_STORE_UNAVAILABLE', { message: `Key store lookup did not settle within ${timeoutMs} ms` });
       controller.abort(error);
-      reject(error);
-    }, timeoutMs);
-    (timer as { unref?: () => void }).unref?.();
-    const settle = (): void => clearTimeout(timer);
-    try {
-      keyStore.getSecret(keyId, { accountId, signal: controller.signal }).then(
-        (value) => {
-          settle();
-          resolve(value);
-        },
-        (error: unknown) => {
-          settle();
-          reject(error);
-        },
-      );
-    } catch (error) {
-      settle();
-      reject(error);
-    }
-  });
+      return error;
+    },
+  );
 }
 
 async function resolveSecret(config: ResolvedReceiverOptions, keyId: string, accountId: string): Promise<SharedSecret> {
