@@ -44,6 +44,11 @@ export interface LoadRun {
   reqPerSec: number;
   p50Ms: number;
   p99Ms: number;
+  /**
+   * Server process CPU time (user + system) per request during the run, in microseconds: what
+   * the request cost the server, however the machine's cores were shared with the load generator.
+   */
+  serverCpuUs?: number;
 }
 
 /** Bench 2 result for one pair: every round of both sides and the median ratio. */
@@ -89,6 +94,15 @@ export async function loadRun(
   return { reqPerSec: result['2xx'] / seconds, p50Ms: result.latency.p50, p99Ms: result.latency.p99 };
 }
 
+/** {@link loadRun} against a bench server process, with the server's CPU time per request. */
+async function measuredRun(server: ServerProcess, nextBody: () => string, load: { connections: number; durationS?: number; amount?: number }): Promise<LoadRun> {
+  const before = await server.usage();
+  const run = await loadRun(server.url, nextBody, load);
+  const after = await server.usage();
+  const requests = after.requests - before.requests;
+  return requests > 0 ? { ...run, serverCpuUs: (after.cpuMicros - before.cpuMicros) / requests } : run;
+}
+
 /** Runs bench 2. */
 export async function runHttpBench(smoke: boolean): Promise<HttpPairResult[]> {
   const rounds = smoke ? 1 : 5;
@@ -117,11 +131,11 @@ export async function runHttpBench(smoke: boolean): Promise<HttpPairResult[]> {
         let a: LoadRun;
         let b: LoadRun;
         if (round % 2 === 0) {
-          a = await loadRun(ours.url, nextBody, load);
-          b = await loadRun(reference.url, nextBody, load);
+          a = await measuredRun(ours, nextBody, load);
+          b = await measuredRun(reference, nextBody, load);
         } else {
-          b = await loadRun(reference.url, nextBody, load);
-          a = await loadRun(ours.url, nextBody, load);
+          b = await measuredRun(reference, nextBody, load);
+          a = await measuredRun(ours, nextBody, load);
         }
         oursRuns.push(a);
         referenceRuns.push(b);
@@ -137,7 +151,7 @@ export async function runHttpBench(smoke: boolean): Promise<HttpPairResult[]> {
 }
 
 function medianOf(runs: readonly LoadRun[], field: keyof LoadRun): number {
-  return median(runs.map((r) => r[field]));
+  return median(runs.map((r) => r[field] ?? Number.NaN));
 }
 
 /** The markdown table of bench 2: every server's numbers, then each goal met or not. */
@@ -161,6 +175,7 @@ export function httpTable(results: readonly HttpPairResult[]): ResultTable {
         fixed(medianOf(runs, 'reqPerSec'), 0),
         fixed(medianOf(runs, 'p50Ms'), 1),
         fixed(isOurs ? oursP99 : referenceP99, 1),
+        fixed(medianOf(runs, 'serverCpuUs'), 0),
         isOurs ? ratio(r.reqPerSecRatio) : '',
         isOurs ? goals.join('; ') : '',
       ]);
@@ -168,10 +183,10 @@ export function httpTable(results: readonly HttpPairResult[]): ResultTable {
   }
   return {
     title: 'Bench 2: HTTP on loopback (medians over A/B interleaved rounds)',
-    columns: ['comparison', 'server', 'req/s', 'p50 ms', 'p99 ms', 'ours / reference req/s', 'goal (issue 17)'],
+    columns: ['comparison', 'server', 'req/s', 'p50 ms', 'p99 ms', 'server CPU us/req', 'ours / reference req/s', 'goal (issue 17)'],
     rows,
     notes: [
-      'Servers run in child processes; autocannon (programmatic) in the parent, 50 connections. 1 KiB payloads, distinct envelopes per request. The naive references (test/bench/http-server.ts) are written inline and share nothing with src/: read the body, JSON.parse, build the spec AAD, AES-256-GCM decrypt, JSON.parse the plaintext; no validation, no limits, no deadlines. The Fetch handlers are served through the minimal node:http -> Request/Response bridge (test/bench/fetch-bridge.ts), ours and the naive one alike. The Redis row uses a local redis-server on loopback; its cost ratio is memory req/s / Redis req/s.',
+      'Servers run in child processes; autocannon (programmatic) in the parent, 50 connections. 1 KiB payloads, distinct envelopes per request. The naive references (test/bench/http-server.ts) are written inline and share nothing with src/: read the body, JSON.parse, build the spec AAD, AES-256-GCM decrypt, JSON.parse the plaintext; no validation, no limits, no deadlines. The Fetch handlers are served through the minimal node:http -> Request/Response bridge (test/bench/fetch-bridge.ts), ours and the naive one alike. The Redis row uses a local redis-server on loopback; its cost ratio is memory req/s / Redis req/s. Server CPU us/req is the server process user + system CPU time over the run divided by the requests it served (the load generator shares the machine, so req/s depends on both processes; CPU per request is the server alone).',
     ],
   };
 }

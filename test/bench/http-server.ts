@@ -2,7 +2,8 @@
  * A bench HTTP server in its own process (forked by http-bench.ts and soak-bench.ts), so the
  * load generator and the server do not share an event loop. Protocol over IPC:
  * parent -> `{type:'start', kind, secret, keyId, redisPort?}`; child -> `{type:'listening', port}`;
- * parent -> `{type:'samples'}`; child -> `{type:'samples', samples}` (memory every 100 ms).
+ * parent -> `{type:'samples'}`; child -> `{type:'samples', samples}` (memory every 100 ms);
+ * parent -> `{type:'usage'}`; child -> `{type:'usage', requests, cpuMicros}` (totals so far).
  */
 import { createDecipheriv } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
@@ -45,11 +46,16 @@ export interface ServerSample {
 }
 
 /** IPC from the bench process to the server process. */
-export type ParentMessage = { type: 'start'; kind: ServerKind; secret: string; keyId: string; redisPort?: number } | { type: 'samples' };
+export type ParentMessage = { type: 'start'; kind: ServerKind; secret: string; keyId: string; redisPort?: number } | { type: 'samples' } | { type: 'usage' };
 /** IPC from the server process to the bench process. */
-export type ChildMessage = { type: 'listening'; port: number } | { type: 'samples'; samples: ServerSample[] };
+export type ChildMessage =
+  | { type: 'listening'; port: number }
+  | { type: 'samples'; samples: ServerSample[] }
+  | { type: 'usage'; requests: number; cpuMicros: number };
 
 let handled = 0;
+// Every request the server saw (duplicates and failures too), for CPU time per request.
+let requests = 0;
 const RECEIVED = JSON.stringify({ received: true });
 
 function onEvent(): void {
@@ -181,6 +187,9 @@ process.on('message', (message: ParentMessage) => {
   if (message.type === 'start') {
     const server = createServer(listenerFor(message.kind, message.secret, message.keyId, message.redisPort));
     server.keepAliveTimeout = 60_000;
+    server.on('request', () => {
+      requests++;
+    });
     server.listen(0, '127.0.0.1', () => {
       send({ type: 'listening', port: (server.address() as AddressInfo).port });
       const timer = setInterval(() => {
@@ -189,6 +198,9 @@ process.on('message', (message: ParentMessage) => {
       }, 100);
       timer.unref();
     });
+  } else if (message.type === 'usage') {
+    const { user, system } = process.cpuUsage();
+    send({ type: 'usage', requests, cpuMicros: user + system });
   } else {
     send({ type: 'samples', samples: samples.splice(0) });
   }

@@ -8,6 +8,8 @@ export interface ServerProcess {
   url: string;
   /** Memory samples taken since the previous call. */
   takeSamples(): Promise<ServerSample[]>;
+  /** Requests served and CPU time (user + system, microseconds) the server process used so far. */
+  usage(): Promise<{ requests: number; cpuMicros: number }>;
   stop(): Promise<void>;
 }
 
@@ -49,6 +51,13 @@ export async function startServerProcess(kind: ServerKind, secret: string, keyId
       send({ type: 'samples' });
       const answer = await reply;
       return answer.type === 'samples' ? answer.samples : [];
+    },
+    async usage() {
+      const reply = nextMessage(child, 'usage');
+      send({ type: 'usage' });
+      const answer = await reply;
+      if (answer.type !== 'usage') throw new Error('unexpected message');
+      return { requests: answer.requests, cpuMicros: answer.cpuMicros };
     },
     stop() {
       return new Promise<void>((resolve) => {
