@@ -1,6 +1,7 @@
-// Claim, run, settle: one delivery holds its event id while the handler runs (renewing a shared store's lease), then marks it done or frees it; every store call has a deadline.
+// Claim, run, settle: one delivery holds its event id while the handler runs (renewing a shared store's lease), then marks it done or frees it; every store call that can wait has a deadline.
 import { randomUUID } from 'node:crypto';
 import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
+import { inProcessForm, type InProcessIdempotencyStore } from '../idempotency/in-process.js';
 import { WebhookError } from '../wire/errors.js';
 import type { KompliantEvent } from '../wire/event.js';
 import { isThenable, withDeadline } from './deadline.js';
@@ -12,12 +13,50 @@ export interface HeldClaim {
   /**
    * Stops renewing, then marks the id done (`true`) or releases it for a retry (`false`). Never
    * rejects and never waits longer than the store deadline: a store that fails or misses it is
-   * logged at warn, and the claim's lease then expires on its own.
+   * logged at warn, and the claim's lease then expires on its own. Returns `undefined` when it
+   * settled at once (no store, or an in-process one), else the promise of the store call.
    */
-  settle(success: boolean): Promise<void>;
+  settle(success: boolean): Promise<void> | undefined;
 }
 
-const NO_CLAIM: HeldClaim = { settle: () => Promise.resolve() };
+const NO_CLAIM: HeldClaim = { settle: () => undefined };
+
+// Tokens of in-process claims: unique within this process is all they need to be.
+let inProcessTokens = 0;
+
+/** A claim on an in-process store: taken and settled at once, with no timer and no promise. */
+class InProcessClaim implements HeldClaim {
+  private settled = false;
+  constructor(
+    private readonly form: InProcessIdempotencyStore,
+    private readonly id: string,
+    private readonly token: string,
+    private readonly ttlMs: number,
+  ) {}
+
+  settle(success: boolean): undefined {
+    if (this.settled) return undefined;
+    this.settled = true;
+    if (success) this.form.complete(this.id, this.token, this.ttlMs);
+    else this.form.release(this.id, this.token);
+    return undefined;
+  }
+}
+
+/** Claims `id` on an in-process store: the same answers as a shared store's claim, at once. */
+function claimInProcess(plan: DeliveryPlan, form: InProcessIdempotencyStore, id: string): 'duplicate' | HeldClaim {
+  const token = `local-${++inProcessTokens}`;
+  let result: unknown;
+  try {
+    result = form.claim(id, token);
+  } catch (cause) {
+    throw new WebhookError('HANDLER_FAILED', { message: 'Idempotency store unavailable', cause });
+  }
+  if (result === 'done') return 'duplicate';
+  if (result === 'in_progress') throw new WebhookError('DUPLICATE_IN_PROGRESS');
+  if (result !== 'claimed') throw new WebhookError('HANDLER_FAILED', { message: 'Idempotency store unavailable' });
+  return new InProcessClaim(form, id, token, plan.ttlMs);
+}
 
 /** One store call under the plan's deadline (`idempotencyTimeoutMs`). */
 function storeCall<T>(plan: DeliveryPlan, call: () => Promise<T>): Promise<T> {
@@ -61,14 +100,23 @@ function keepRenewing(plan: DeliveryPlan, store: IdempotencyStore, id: string, t
 }
 
 /**
- * Claims the event id. Resolves `'duplicate'` when it is already done, a {@link HeldClaim}
+ * Claims the event id. Gives `'duplicate'` when it is already done, a {@link HeldClaim}
  * when this delivery now owns it; throws 409 DUPLICATE_IN_PROGRESS while another delivery
  * holds it, and 500 HANDLER_FAILED when the store fails or misses its deadline (the sender
  * retries). Call only after decryption succeeded: unauthenticated ids never reach the store.
+ * Without a store, or with an in-process one, the answer is given (or thrown) at once;
+ * otherwise it is a promise.
  */
-export async function claimDelivery(plan: DeliveryPlan, event: KompliantEvent<unknown>): Promise<'duplicate' | HeldClaim> {
+export function claimDelivery(plan: DeliveryPlan, event: KompliantEvent<unknown>): 'duplicate' | HeldClaim | Promise<'duplicate' | HeldClaim> {
   const store = plan.store;
   if (store === undefined) return NO_CLAIM;
+  const form = inProcessForm(store);
+  if (form !== undefined) return claimInProcess(plan, form, event.id);
+  return claimShared(plan, store, event);
+}
+
+/** Claims the event id on a store that may wait (a shared one): every call under the store deadline. */
+async function claimShared(plan: DeliveryPlan, store: IdempotencyStore, event: KompliantEvent<unknown>): Promise<'duplicate' | HeldClaim> {
   const { id } = event;
   const token = randomUUID();
   const claiming = new Promise<unknown>((resolve) => resolve(store.claim(id, token, plan.leaseMs)));
@@ -90,21 +138,24 @@ export async function claimDelivery(plan: DeliveryPlan, event: KompliantEvent<un
   const fields = eventLogFields(event);
   const stopRenewing = keepRenewing(plan, store, id, token, fields);
   let settled = false;
+  const settle = async (success: boolean): Promise<void> => {
+    stopRenewing();
+    try {
+      if (success) await storeCall(plan, () => store.complete(id, token, plan.ttlMs));
+      else await storeCall(plan, () => store.release(id, token));
+    } catch {
+      // The handler's outcome stands (a success is still answered 200); the lease expires on its own.
+      const message = success
+        ? 'kompliant webhook handled, but the idempotency store did not record it done: a retry after the lease may run it again'
+        : 'kompliant webhook failed, and the idempotency store did not release the claim: retries get 409 until the lease ends';
+      writeLog(plan.logger, 'warn', { ...fields, outcome: success ? 'handled' : 'failed' }, message);
+    }
+  };
   return {
-    async settle(success) {
-      if (settled) return;
+    settle(success) {
+      if (settled) return undefined;
       settled = true;
-      stopRenewing();
-      try {
-        if (success) await storeCall(plan, () => store.complete(id, token, plan.ttlMs));
-        else await storeCall(plan, () => store.release(id, token));
-      } catch {
-        // The handler's outcome stands (a success is still answered 200); the lease expires on its own.
-        const message = success
-          ? 'kompliant webhook handled, but the idempotency store did not record it done: a retry after the lease may run it again'
-          : 'kompliant webhook failed, and the idempotency store did not release the claim: retries get 409 until the lease ends';
-        writeLog(plan.logger, 'warn', { ...fields, outcome: success ? 'handled' : 'failed' }, message);
-      }
+      return settle(success);
     },
   };
 }
@@ -115,14 +166,22 @@ async function failClaimed(claim: HeldClaim, cause: unknown): Promise<never> {
   throw new WebhookError('HANDLER_FAILED', { cause });
 }
 
+/** Settles `claim` as done, then calls `then` (at once when the claim settled at once). */
+function settleDone(claim: HeldClaim, then: () => void): void {
+  const settling = claim.settle(true);
+  if (settling === undefined) then();
+  else void settling.then(then);
+}
+
 /**
  * Runs `handler` for a claimed id with the handler timeout: resolves once it finished and the id
  * is settled as done; throws HANDLER_FAILED (claim released) or HANDLER_TIMEOUT (claim kept until
  * the handler really settles, then marked done or released). The timeout covers the handler
  * alone: settling has its own deadline and never turns a finished handler into a failure. A
- * handler that returns without a promise has already finished, so no timer is armed for it.
+ * handler that returns without a promise has already finished, so no timer is armed for it, and
+ * when its claim also settles at once the result is `undefined` (done), not a promise.
  */
-export function runClaimed(plan: DeliveryPlan, claim: HeldClaim, handler: () => unknown): Promise<void> {
+export function runClaimed(plan: DeliveryPlan, claim: HeldClaim, handler: () => unknown): Promise<void> | undefined {
   let returned: unknown;
   try {
     returned = handler();
@@ -137,7 +196,7 @@ export function runClaimed(plan: DeliveryPlan, claim: HeldClaim, handler: () => 
     Promise.resolve(returned).then(
       () => {
         clearTimeout(timer);
-        void claim.settle(true).then(resolve);
+        settleDone(claim, resolve);
       },
       (cause: unknown) => {
         clearTimeout(timer);

@@ -12,32 +12,51 @@ export type DeliveredOutcome = 'handled' | 'duplicate';
 /**
  * Delivers a verified `event` to `handler` at most once per id: checks the event age, claims the
  * id, runs the handler under `handlerTimeoutMs` and settles the claim, then reports the outcome.
- * Resolves `'duplicate'` (handler not called) or `'handled'`; rejects with the `WebhookError` the
- * caller answers and reports with `reportRejected`. `trace` is the delivery's channel message
- * (see `traceDelivery`), when anybody listens.
+ * Gives `'duplicate'` (handler not called) or `'handled'`; throws or rejects with the
+ * `WebhookError` the caller answers and reports with `reportRejected`. `trace` is the delivery's
+ * channel message (see `traceDelivery`), when anybody listens. When nothing waits (no store or
+ * an in-process one, and a handler that returns without a promise) the outcome is given at
+ * once, not as a promise: callers handle both (`result instanceof Promise ? await result : result`).
  */
-export async function deliver<TEvent extends KompliantEvent<unknown>>(
+export function deliver<TEvent extends KompliantEvent<unknown>>(
   plan: DeliveryPlan,
   started: number,
   event: TEvent,
   handler: (event: TEvent) => unknown,
   trace?: DeliveryChannelMessage,
-): Promise<DeliveredOutcome> {
-  const claim = await claimEvent(plan, event);
+): DeliveredOutcome | Promise<DeliveredOutcome> {
+  const claim = claimEvent(plan, event);
+  if (claim instanceof Promise) return claim.then((held) => deliverClaimed(plan, started, event, handler, trace, held));
+  return deliverClaimed(plan, started, event, handler, trace, claim);
+}
+
+/** The rest of {@link deliver} once the claim is known. */
+function deliverClaimed<TEvent extends KompliantEvent<unknown>>(
+  plan: DeliveryPlan,
+  started: number,
+  event: TEvent,
+  handler: (event: TEvent) => unknown,
+  trace: DeliveryChannelMessage | undefined,
+  claim: 'duplicate' | HeldClaim,
+): DeliveredOutcome | Promise<DeliveredOutcome> {
   if (claim === 'duplicate') {
     reportDelivered(plan, started, 'duplicate', event, trace);
     return 'duplicate';
   }
-  await runClaimed(plan, claim, () => handler(event));
-  reportDelivered(plan, started, 'handled', event, trace);
-  return 'handled';
+  const handled = (): DeliveredOutcome => {
+    reportDelivered(plan, started, 'handled', event, trace);
+    return 'handled';
+  };
+  const ran = runClaimed(plan, claim, () => handler(event));
+  return ran === undefined ? handled() : ran.then(handled);
 }
 
 /**
  * The first half of {@link deliver} for a caller that runs the work itself (Express pass-through
- * mode): checks the event age and claims the id. Settle the returned claim exactly once.
+ * mode): checks the event age and claims the id (at once, or as a promise: see
+ * `claimDelivery`). Settle the returned claim exactly once.
  */
-export function claimEvent(plan: DeliveryPlan, event: KompliantEvent<unknown>): Promise<'duplicate' | HeldClaim> {
+export function claimEvent(plan: DeliveryPlan, event: KompliantEvent<unknown>): 'duplicate' | HeldClaim | Promise<'duplicate' | HeldClaim> {
   checkEventAge(plan, event.timestamp);
   return claimDelivery(plan, event);
 }

@@ -237,10 +237,12 @@ export function createHttpHandler<TContext, TSchemas extends PayloadSchemas = {}
         event = checked instanceof Promise ? await checked : checked;
         if (onEvent !== undefined) {
           const verified = event;
-          const outcome = await deliver(withHandlerDeadline(plan, handlerDeadlineMs), started, verified, (e) => onEvent(e, context), trace);
+          const delivered = deliver(withHandlerDeadline(plan, handlerDeadlineMs), started, verified, (e) => onEvent(e, context), trace);
+          const outcome = delivered instanceof Promise ? await delivered : delivered;
           return { kind: 'answer', answer: outcome === 'duplicate' ? DUPLICATE_ANSWER : RECEIVED_ANSWER, event: verified };
         }
-        claim = await claimEvent(plan, event);
+        const claimed = claimEvent(plan, event);
+        claim = claimed instanceof Promise ? await claimed : claimed;
       } catch (error) {
         if (isWebhookError(error)) return fail(started, error, context, event, trace);
         // Not a WebhookError (a bug, a throwing callback): the adapter answers 500, and the trace ends so.

@@ -1,6 +1,7 @@
 // An in-process idempotency store: claims held while their delivery runs (never evicted), done ids remembered up to a bound, oldest forgotten first.
 import { checkPositiveInteger } from '../options/checks.js';
 import type { ClaimResult, IdempotencyStore } from './idempotency-store.js';
+import { registerInProcessForm, type InProcessIdempotencyStore } from './in-process.js';
 
 /** Default number of ids {@link memoryIdempotencyStore} remembers: 10 000. */
 export const DEFAULT_MEMORY_IDEMPOTENCY_MAX = 10_000;
@@ -87,26 +88,34 @@ export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
     }
   };
 
-  return {
-    claim(id, token): Promise<ClaimResult> {
-      if (claims.has(id)) return Promise.resolve('in_progress');
-      if (doneUntil(id) !== undefined) return Promise.resolve('done');
+  // The calls answer at once; the receiver uses this form directly (no promise, no deadline timer).
+  const form: InProcessIdempotencyStore = {
+    claim(id, token): ClaimResult {
+      if (claims.has(id)) return 'in_progress';
+      if (doneUntil(id) !== undefined) return 'done';
       makeRoom();
       claims.set(id, token);
-      return Promise.resolve('claimed');
+      return 'claimed';
     },
-    complete(id, token, ttlMs): Promise<void> {
+    complete(id, token, ttlMs): void {
       if (claims.get(id) === token) {
         claims.delete(id);
         const expiresAt = now() + ttlMs;
         done.set(id, expiresAt);
         if (expiresAt < earliestExpiry) earliestExpiry = expiresAt;
       }
-      return Promise.resolve();
     },
-    release(id, token): Promise<void> {
+    release(id, token): void {
       if (claims.get(id) === token) claims.delete(id);
-      return Promise.resolve();
     },
   };
+
+  return registerInProcessForm(
+    {
+      claim: (id, token) => Promise.resolve(form.claim(id, token)),
+      complete: (id, token, ttlMs) => Promise.resolve(form.complete(id, token, ttlMs)),
+      release: (id, token) => Promise.resolve(form.release(id, token)),
+    },
+    form,
+  );
 }

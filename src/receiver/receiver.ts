@@ -122,7 +122,8 @@ export function createWebhookReceiver<TSchemas extends PayloadSchemas = {}>(opti
       traceEvent(trace, event);
       const checked = validatePayload(config.schemas, event, plan.handlerTimeoutMs);
       event = checked instanceof Promise ? await checked : checked;
-      const outcome = await deliver(withHandlerDeadline(plan, handlerTimeoutMs), started, event, handler, trace);
+      const delivered = deliver(withHandlerDeadline(plan, handlerTimeoutMs), started, event, handler, trace);
+      const outcome = delivered instanceof Promise ? await delivered : delivered;
       return { event, duplicate: outcome === 'duplicate' };
     } catch (error) {
       if (isWebhookError(error)) {
