@@ -26,6 +26,8 @@ export function nodeRequestHead(req: IncomingMessage): HttpRequestHead {
 /** Reads one request body: its listeners are its own methods, bound once per read. */
 class NodeBodyRead implements PendingRead {
   deadline = 0;
+  earlier: PendingRead | undefined = undefined;
+  later: PendingRead | undefined = undefined;
   private readonly chunks: Buffer[] = [];
   private received = 0;
   private done = false;

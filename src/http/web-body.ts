@@ -23,6 +23,8 @@ export async function readWebBody(
   // The shared coarse deadline timer cancels the reader, which ends a pending read() as done.
   const read: PendingRead & { timedOut: boolean } = {
     deadline: 0,
+    earlier: undefined,
+    later: undefined,
     timedOut: false,
     expire() {
       read.timedOut = true;
