@@ -2,20 +2,24 @@
 import type { ServerResponse } from 'node:http';
 import { answerBodyText, answerHeaderPairs, type HttpAnswer } from './answer.js';
 
-/** An {@link HttpAnswer} ready for the wire: raw header pairs and the JSON body's bytes. */
+/**
+ * An {@link HttpAnswer} ready for the wire: raw header pairs (Content-Length the body's UTF-8
+ * byte length) and the JSON text. The body stays a string: node:http sends a string body in one
+ * write with the head, a Buffer as a second chunk.
+ */
 interface EncodedAnswer {
   status: number;
   headers: string[];
-  body: Buffer;
+  body: string;
 }
 
 // Frozen answers (the 200s every delivery gets) are encoded once, not per request.
 const encodedFrozen = new WeakMap<HttpAnswer, EncodedAnswer>();
 
 function encodeAnswer(answer: HttpAnswer): EncodedAnswer {
-  const body = Buffer.from(answerBodyText(answer), 'utf8');
+  const body = answerBodyText(answer);
   const headers = answerHeaderPairs(answer, true).flat();
-  headers.push('content-length', String(body.length));
+  headers.push('content-length', String(Buffer.byteLength(body, 'utf8')));
   return { status: answer.status, headers, body };
 }
 
@@ -35,5 +39,5 @@ export function writeNodeAnswer(res: ServerResponse, answer: HttpAnswer): void {
   }
   // One writeHead with raw pairs: what setHeader per header would do, without its per-call work.
   res.writeHead(encoded.status, encoded.headers);
-  res.end(encoded.body);
+  res.end(encoded.body, 'utf8');
 }
