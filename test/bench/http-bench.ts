@@ -11,6 +11,7 @@ import { startServerProcess, type ServerProcess } from './server-process.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import type { ServerKind } from './http-server.js';
 import { median } from './summary-statistics.js';
+import { allCores, pinToCores } from './machine.js';
 
 /** A comparison: `ours` against the `reference` a user would write without the library. */
 interface HttpPair {
@@ -53,6 +54,8 @@ export interface LoadRun {
 
 /** Bench 2 result for one pair: every round of both sides and the median ratio. */
 export interface HttpPairResult extends HttpPair {
+  /** Whether the servers ran on core 1 and the load generator on core 0 (Linux with taskset). */
+  pinned: boolean;
   oursRuns: LoadRun[];
   referenceRuns: LoadRun[];
   /** Median over rounds of ours/reference req/s in the same round. */
@@ -111,42 +114,50 @@ export async function runHttpBench(smoke: boolean): Promise<HttpPairResult[]> {
   const secret = generateSharedSecret();
   const nextBody = envelopeBodies(secret, smoke ? 200 : 40_000);
   const results: HttpPairResult[] = [];
-  let redis: RedisServer | undefined;
-  for (const pair of HTTP_PAIRS) {
-    const servers: ServerProcess[] = [];
-    try {
-      const needsRedis = pair.ours === 'node-kompliant-redis' || pair.reference === 'node-kompliant-redis';
-      if (needsRedis && redis === undefined) redis = await startRedisServer();
-      const ours = await startServerProcess(pair.ours, secret, BENCH_KEY_ID, redis?.port);
-      servers.push(ours);
-      const reference = await startServerProcess(pair.reference, secret, BENCH_KEY_ID, redis?.port);
-      servers.push(reference);
-      // Warm both (JIT, connection setup) before anything counts.
-      await loadRun(ours.url, nextBody, smoke ? { connections, amount: 50 } : { connections, durationS: 1 });
-      await loadRun(reference.url, nextBody, smoke ? { connections, amount: 50 } : { connections, durationS: 1 });
-      const oursRuns: LoadRun[] = [];
-      const referenceRuns: LoadRun[] = [];
-      const ratios: number[] = [];
-      for (let round = 0; round < rounds; round++) {
-        let a: LoadRun;
-        let b: LoadRun;
-        if (round % 2 === 0) {
-          a = await measuredRun(ours, nextBody, load);
-          b = await measuredRun(reference, nextBody, load);
-        } else {
-          b = await measuredRun(reference, nextBody, load);
-          a = await measuredRun(ours, nextBody, load);
+  // redis-server first, so that it keeps every core: it stands for a server on another machine.
+  const needsRedis = (pair: HttpPair): boolean => pair.ours === 'node-kompliant-redis' || pair.reference === 'node-kompliant-redis';
+  const redis: RedisServer | undefined = HTTP_PAIRS.some(needsRedis) ? await startRedisServer() : undefined;
+  // The load generator (this process) on core 0, each server on core 1, as issue 17 measured;
+  // every core again at the end, for the benches after this one.
+  const pinnedHere = pinToCores(process.pid, '0');
+  try {
+    for (const pair of HTTP_PAIRS) {
+      const servers: ServerProcess[] = [];
+      try {
+        const ours = await startServerProcess(pair.ours, secret, BENCH_KEY_ID, redis?.port);
+        servers.push(ours);
+        const reference = await startServerProcess(pair.reference, secret, BENCH_KEY_ID, redis?.port);
+        servers.push(reference);
+        const pinned = pinnedHere && pinToCores(ours.pid, '1') && pinToCores(reference.pid, '1');
+        // Warm both (JIT, connection setup) before anything counts.
+        await loadRun(ours.url, nextBody, smoke ? { connections, amount: 50 } : { connections, durationS: 1 });
+        await loadRun(reference.url, nextBody, smoke ? { connections, amount: 50 } : { connections, durationS: 1 });
+        const oursRuns: LoadRun[] = [];
+        const referenceRuns: LoadRun[] = [];
+        const ratios: number[] = [];
+        for (let round = 0; round < rounds; round++) {
+          let a: LoadRun;
+          let b: LoadRun;
+          if (round % 2 === 0) {
+            a = await measuredRun(ours, nextBody, load);
+            b = await measuredRun(reference, nextBody, load);
+          } else {
+            b = await measuredRun(reference, nextBody, load);
+            a = await measuredRun(ours, nextBody, load);
+          }
+          oursRuns.push(a);
+          referenceRuns.push(b);
+          ratios.push(a.reqPerSec / b.reqPerSec);
         }
-        oursRuns.push(a);
-        referenceRuns.push(b);
-        ratios.push(a.reqPerSec / b.reqPerSec);
+        results.push({ ...pair, pinned, oursRuns, referenceRuns, reqPerSecRatio: median(ratios) });
+      } finally {
+        for (const server of servers) await server.stop();
       }
-      results.push({ ...pair, oursRuns, referenceRuns, reqPerSecRatio: median(ratios) });
-    } finally {
-      for (const server of servers) await server.stop();
     }
+  } finally {
+    if (pinnedHere) pinToCores(process.pid, allCores());
+    await redis?.stop();
   }
-  await redis?.stop();
   return results;
 }
 
@@ -186,6 +197,9 @@ export function httpTable(results: readonly HttpPairResult[]): ResultTable {
     columns: ['comparison', 'server', 'req/s', 'p50 ms', 'p99 ms', 'server CPU us/req', 'ours / reference req/s', 'goal (issue 17)'],
     rows,
     notes: [
+      results.every((r) => r.pinned)
+        ? 'Pinned with taskset: every server on core 1, autocannon on core 0 (redis-server unpinned).'
+        : 'Not pinned (needs Linux, taskset and two cores): servers and autocannon share the cores.',
       'Servers run in child processes; autocannon (programmatic) in the parent, 50 connections. 1 KiB payloads, distinct envelopes per request. The naive references (test/bench/http-server.ts) are written inline and share nothing with src/: read the body, JSON.parse, build the spec AAD, AES-256-GCM decrypt, JSON.parse the plaintext; no validation, no limits, no deadlines. The Fetch handlers are served through the minimal node:http -> Request/Response bridge (test/bench/fetch-bridge.ts), ours and the naive one alike. The Redis row uses a local redis-server on loopback; its cost ratio is memory req/s / Redis req/s. Server CPU us/req is the server process user + system CPU time over the run divided by the requests it served (the load generator shares the machine, so req/s depends on both processes; CPU per request is the server alone).',
     ],
   };

@@ -5,6 +5,8 @@ import type { ChildMessage, ParentMessage, ServerKind, ServerSample } from './ht
 /** A bench server running in a child process. */
 export interface ServerProcess {
   kind: ServerKind;
+  /** The server process's id. */
+  pid: number;
   url: string;
   /** Memory samples taken since the previous call. */
   takeSamples(): Promise<ServerSample[]>;
@@ -45,6 +47,7 @@ export async function startServerProcess(kind: ServerKind, secret: string, keyId
   if (message.type !== 'listening') throw new Error('unexpected message');
   return {
     kind,
+    pid: child.pid ?? -1,
     url: `http://127.0.0.1:${message.port}/webhook`,
     async takeSamples() {
       const reply = nextMessage(child, 'samples');
