@@ -30,15 +30,21 @@ const FETCH_OPTION_NAMES: readonly string[] = [
   ...optionNames<Omit<FetchHandlerOptions, keyof HttpHandlerOptions<Request>>>({ getClientIp: true }),
 ];
 
-/** The {@link HttpRequestHead} of a Fetch `Request`. */
+/**
+ * The {@link HttpRequestHead} of a Fetch `Request`. Whether it has a body is decided here from
+ * the framing headers, read once (each `Headers` call is a lookup with its own checks): a
+ * Transfer-Encoding, or a Content-Length other than 0. HTTP/2 and hand-built Requests may carry a
+ * body with neither, so without them `request.body` decides.
+ */
 function fetchRequestHead(request: Request, ip: string | undefined): HttpRequestHead {
-  const framed = request.headers.has('content-length') || request.headers.has('transfer-encoding');
+  const headers = request.headers;
+  const length = headers.get('content-length');
+  const hasBody = headers.get('transfer-encoding') !== null || (length === null ? request.body !== null : length.trim() !== '0');
   return {
     method: request.method,
-    header: (name) => request.headers.get(name) ?? undefined,
+    header: (name) => headers.get(name) ?? undefined,
     ip,
-    // HTTP/2 and hand-built Requests may carry a body with no framing header.
-    hasBody: framed ? undefined : request.body !== null,
+    hasBody,
   };
 }
 
