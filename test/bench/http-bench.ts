@@ -108,7 +108,7 @@ async function measuredRun(server: ServerProcess, nextBody: () => string, load: 
 
 /** Runs bench 2. */
 export async function runHttpBench(smoke: boolean): Promise<HttpPairResult[]> {
-  const rounds = smoke ? 1 : 5;
+  const rounds = smoke ? 1 : 7;
   const connections = smoke ? 10 : 50;
   const load = smoke ? { connections, amount: 100 } : { connections, durationS: 4 };
   const secret = generateSharedSecret();
