@@ -43,6 +43,18 @@ class InProcessClaim implements HeldClaim {
   }
 }
 
+/**
+ * What a store's claim answer means for this delivery: `'claimed'` (it owns the id) or
+ * `'duplicate'` (already done); throws 409 DUPLICATE_IN_PROGRESS while another delivery holds
+ * it, and 500 HANDLER_FAILED for anything that is not a `ClaimResult`.
+ */
+function claimAnswer(result: unknown): 'claimed' | 'duplicate' {
+  if (result === 'done') return 'duplicate';
+  if (result === 'in_progress') throw new WebhookError('DUPLICATE_IN_PROGRESS');
+  if (result !== 'claimed') throw new WebhookError('HANDLER_FAILED', { message: 'Idempotency store unavailable' });
+  return 'claimed';
+}
+
 /** Claims `id` on an in-process store: the same answers as a shared store's claim, at once. */
 function claimInProcess(plan: DeliveryPlan, form: InProcessIdempotencyStore, id: string): 'duplicate' | HeldClaim {
   const token = `local-${++inProcessTokens}`;
@@ -52,10 +64,7 @@ function claimInProcess(plan: DeliveryPlan, form: InProcessIdempotencyStore, id:
   } catch (cause) {
     throw new WebhookError('HANDLER_FAILED', { message: 'Idempotency store unavailable', cause });
   }
-  if (result === 'done') return 'duplicate';
-  if (result === 'in_progress') throw new WebhookError('DUPLICATE_IN_PROGRESS');
-  if (result !== 'claimed') throw new WebhookError('HANDLER_FAILED', { message: 'Idempotency store unavailable' });
-  return new InProcessClaim(form, id, token, plan.ttlMs);
+  return claimAnswer(result) === 'duplicate' ? 'duplicate' : new InProcessClaim(form, id, token, plan.ttlMs);
 }
 
 /** One store call under the plan's deadline (`idempotencyTimeoutMs`). */
@@ -132,9 +141,7 @@ async function claimShared(plan: DeliveryPlan, store: IdempotencyStore, event: K
     ).catch(() => undefined);
     throw new WebhookError('HANDLER_FAILED', { message: 'Idempotency store unavailable', cause });
   }
-  if (result === 'done') return 'duplicate';
-  if (result === 'in_progress') throw new WebhookError('DUPLICATE_IN_PROGRESS');
-  if (result !== 'claimed') throw new WebhookError('HANDLER_FAILED', { message: 'Idempotency store unavailable' });
+  if (claimAnswer(result) === 'duplicate') return 'duplicate';
   const fields = eventLogFields(event);
   const stopRenewing = keepRenewing(plan, store, id, token, fields);
   let settled = false;
