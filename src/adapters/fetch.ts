@@ -1,6 +1,6 @@
 // The Fetch API adapter: one `(request: Request) => Promise<Response>` function for any runtime with Web-standard `Request`/`Response` (Next.js route handlers, Hono, Bun.serve, Deno.serve, workers with node:crypto).
 import { answerBodyText, answerHeaderPairs, type HttpAnswer } from '../http/answer.js';
-import { answerRequest, createHttpHandler, HTTP_HANDLER_OPTION_NAMES, type BodyLimits, type HttpHandlerOptions, type HttpRequestHead } from '../http/handler.js';
+import { answerRequest, createHttpHandler, framedBody, HTTP_HANDLER_OPTION_NAMES, type BodyLimits, type HttpHandlerOptions, type HttpRequestHead } from '../http/handler.js';
 import { checkFunction } from '../options/checks.js';
 import { optionNames } from '../options/option-names.js';
 import { readWebBody } from '../http/web-body.js';
@@ -38,8 +38,7 @@ const FETCH_OPTION_NAMES: readonly string[] = [
  */
 function fetchRequestHead(request: Request, ip: string | undefined): HttpRequestHead {
   const headers = request.headers;
-  const length = headers.get('content-length');
-  const hasBody = headers.get('transfer-encoding') !== null || (length === null ? request.body !== null : length.trim() !== '0');
+  const hasBody = framedBody(headers.get('transfer-encoding'), headers.get('content-length')) ?? request.body !== null;
   return {
     method: request.method,
     header: (name) => headers.get(name) ?? undefined,

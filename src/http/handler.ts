@@ -148,12 +148,22 @@ export function isJsonContentType(contentType: string | undefined): boolean {
   return true;
 }
 
-/** True when the request announces a body (a non-zero Content-Length or any Transfer-Encoding). */
+/**
+ * What the framing headers say about a body: `true` for any Transfer-Encoding or a
+ * Content-Length other than 0, `false` for a Content-Length of 0, `undefined` when neither is
+ * sent. Takes the values as each runtime gives them (`undefined` from node:http, `null` from
+ * Fetch `Headers`).
+ */
+export function framedBody(transferEncoding: string | null | undefined, contentLength: string | null | undefined): boolean | undefined {
+  if (transferEncoding !== undefined && transferEncoding !== null) return true;
+  if (contentLength === undefined || contentLength === null) return undefined;
+  return contentLength.trim() !== '0';
+}
+
+/** True when the request announces a body (`hasBody`, else its framing headers: see {@link framedBody}). */
 export function announcesBody(head: HttpRequestHead): boolean {
   if (head.hasBody !== undefined) return head.hasBody;
-  if (head.header('transfer-encoding') !== undefined) return true;
-  const length = head.header('content-length');
-  return length !== undefined && length.trim() !== '0';
+  return framedBody(head.header('transfer-encoding'), head.header('content-length')) === true;
 }
 
 /** Checks method, content coding and content type before the body is read; returns the content coding to undo. */

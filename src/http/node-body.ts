@@ -1,7 +1,7 @@
 // node:http requests: the request head, and reading the body with a byte cap and a read deadline.
 import type { IncomingMessage } from 'node:http';
 import { WebhookError } from '../wire/errors.js';
-import type { BodyLimits, HttpRequestHead } from './handler.js';
+import { framedBody, type BodyLimits, type HttpRequestHead } from './handler.js';
 import { readDeadlines, type PendingRead, type ReadDeadlines } from './read-deadlines.js';
 
 /** A node:http request, possibly after a body parser (Express, Connect) ran. */
@@ -126,8 +126,7 @@ export function nodeRequestBody(req: NodeRequest, limits: BodyLimits): Promise<u
   }
   const headers = req.headers;
   // announcesBody() for a node:http request, read from its headers without a head object.
-  const length = headers['content-length'];
-  if (headers['transfer-encoding'] === undefined && (length === undefined || length.trim() === '0')) return Promise.resolve(undefined);
+  if (framedBody(headers['transfer-encoding'], headers['content-length']) !== true) return Promise.resolve(undefined);
   return readNodeBody(req, limits);
 }
 
