@@ -21,24 +21,23 @@ export interface HeldClaim {
 
 const NO_CLAIM: HeldClaim = { settle: () => undefined };
 
-// Tokens of in-process claims: unique within this process is all they need to be.
-let inProcessTokens = 0;
-
-/** A claim on an in-process store: taken and settled at once, with no timer and no promise. */
+/**
+ * A claim on an in-process store: taken and settled at once, with no timer and no promise. The
+ * object is its own holder in the store (unique by identity), so no token is made per request.
+ */
 class InProcessClaim implements HeldClaim {
   private settled = false;
   constructor(
     private readonly form: InProcessIdempotencyStore,
     private readonly id: string,
-    private readonly token: string,
     private readonly ttlMs: number,
   ) {}
 
   settle(success: boolean): undefined {
     if (this.settled) return undefined;
     this.settled = true;
-    if (success) this.form.complete(this.id, this.token, this.ttlMs);
-    else this.form.release(this.id, this.token);
+    if (success) this.form.complete(this.id, this, this.ttlMs);
+    else this.form.release(this.id, this);
     return undefined;
   }
 }
@@ -57,14 +56,14 @@ function claimAnswer(result: unknown): 'claimed' | 'duplicate' {
 
 /** Claims `id` on an in-process store: the same answers as a shared store's claim, at once. */
 function claimInProcess(plan: DeliveryPlan, form: InProcessIdempotencyStore, id: string): 'duplicate' | HeldClaim {
-  const token = `local-${++inProcessTokens}`;
+  const claim = new InProcessClaim(form, id, plan.ttlMs);
   let result: unknown;
   try {
-    result = form.claim(id, token);
+    result = form.claim(id, claim);
   } catch (cause) {
     throw new WebhookError('HANDLER_FAILED', { message: 'Idempotency store unavailable', cause });
   }
-  return claimAnswer(result) === 'duplicate' ? 'duplicate' : new InProcessClaim(form, id, token, plan.ttlMs);
+  return claimAnswer(result) === 'duplicate' ? 'duplicate' : claim;
 }
 
 /** One store call under the plan's deadline (`idempotencyTimeoutMs`). */

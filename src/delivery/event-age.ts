@@ -4,11 +4,11 @@ import type { DeliveryPlan } from './options.js';
 
 /**
  * Throws 400 INVALID_ENVELOPE when `maxEventAgeMs` is set and the (authenticated) timestamp is
- * older than that.
+ * older than that. The clock (`now`, default `Date.now()`) is read only when the check is on.
  */
-export function checkEventAge(plan: DeliveryPlan, timestamp: string, now = Date.now()): void {
+export function checkEventAge(plan: DeliveryPlan, timestamp: string, now?: number): void {
   if (plan.maxEventAgeMs === undefined) return;
-  if (now - Date.parse(timestamp) > plan.maxEventAgeMs) {
+  if ((now ?? Date.now()) - Date.parse(timestamp) > plan.maxEventAgeMs) {
     throw new WebhookError('INVALID_ENVELOPE', { message: 'Event is older than maxEventAgeMs' });
   }
 }

@@ -2,14 +2,21 @@
 import type { ClaimResult, IdempotencyStore } from './idempotency-store.js';
 
 /**
+ * Who holds a claim: the token string of {@link IdempotencyStore} calls, or, in-process, any
+ * object unique to the claim (the receiver passes its claim object: nothing to build per request).
+ * Compared by identity.
+ */
+export type ClaimHolder = string | object;
+
+/**
  * What an in-process store answers at once: the same calls as {@link IdempotencyStore}, without
  * promises. A deadline guards a wait on something outside the process; these calls return
  * before anything else runs, so the receiver needs neither a timer nor a promise for them.
  */
 export interface InProcessIdempotencyStore {
-  claim(id: string, token: string): ClaimResult;
-  complete(id: string, token: string, ttlMs: number): void;
-  release(id: string, token: string): void;
+  claim(id: string, holder: ClaimHolder): ClaimResult;
+  complete(id: string, holder: ClaimHolder, ttlMs: number): void;
+  release(id: string, holder: ClaimHolder): void;
 }
 
 // Registered by the store that has the form (the memory store), looked up by the receiver. A

@@ -1,7 +1,7 @@
 // An in-process idempotency store: claims held while their delivery runs (never evicted), done ids remembered up to a bound, oldest forgotten first.
 import { checkPositiveInteger } from '../options/checks.js';
 import type { ClaimResult, IdempotencyStore } from './idempotency-store.js';
-import { registerInProcessForm, type InProcessIdempotencyStore } from './in-process.js';
+import { registerInProcessForm, type ClaimHolder, type InProcessIdempotencyStore } from './in-process.js';
 
 /** Default number of ids {@link memoryIdempotencyStore} remembers: 10 000. */
 export const DEFAULT_MEMORY_IDEMPOTENCY_MAX = 10_000;
@@ -41,8 +41,9 @@ export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
   const max = checkPositiveInteger(options.max, 'max', DEFAULT_MEMORY_IDEMPOTENCY_MAX);
   const now = options.now ?? Date.now;
   if (typeof now !== 'function') throw new TypeError('now must be a function');
-  // Claims in progress, by id: the holder's token. They end by complete or release only.
-  const claims = new Map<string, string>();
+  // Claims in progress, by id: the holder (a token string, or the receiver's claim object). They
+  // end by complete or release only.
+  const claims = new Map<string, ClaimHolder>();
   // Done ids, by id: when each is forgotten. A number per id, not an object: done ids are nearly
   // all of a full store, so this is less memory to hold and less for the garbage collector.
   const done = new Map<string, number>();
@@ -90,23 +91,23 @@ export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
 
   // The calls answer at once; the receiver uses this form directly (no promise, no deadline timer).
   const form: InProcessIdempotencyStore = {
-    claim(id, token): ClaimResult {
+    claim(id, holder): ClaimResult {
       if (claims.has(id)) return 'in_progress';
       if (doneUntil(id) !== undefined) return 'done';
       makeRoom();
-      claims.set(id, token);
+      claims.set(id, holder);
       return 'claimed';
     },
-    complete(id, token, ttlMs): void {
-      if (claims.get(id) === token) {
+    complete(id, holder, ttlMs): void {
+      if (claims.get(id) === holder) {
         claims.delete(id);
         const expiresAt = now() + ttlMs;
         done.set(id, expiresAt);
         if (expiresAt < earliestExpiry) earliestExpiry = expiresAt;
       }
     },
-    release(id, token): void {
-      if (claims.get(id) === token) claims.delete(id);
+    release(id, holder): void {
+      if (claims.get(id) === holder) claims.delete(id);
     },
   };
 
