@@ -22,13 +22,15 @@ const { redisIdempotencyStore } = redisEntry;
  * through the minimal Request/Response bridge in fetch-bridge.ts. The `*-naive` kinds are the
  * references: a naive decrypt route written inline (spec AAD, AES-256-GCM, JSON.parse, no
  * validation, no limits), sharing nothing with src/. `node-kompliant-redis` is the node:http
- * handler with the Redis dedup store (a local redis-server), against `node-kompliant` (memory).
+ * handler with the Redis dedup store (a local redis-server), against `node-kompliant` (memory);
+ * `node-kompliant-no-dedup` is the same handler with `idempotency: false`.
  */
 export const SERVER_KINDS = [
   'express-kompliant',
   'express-json',
   'node-kompliant',
   'node-kompliant-redis',
+  'node-kompliant-no-dedup',
   'node-naive',
   'node-bare',
   'fetch-kompliant',
@@ -164,6 +166,8 @@ function listenerFor(kind: ServerKind, secret: string, keyId: string, redisPort:
       const client = new Redis({ host: '127.0.0.1', port: redisPort });
       return kompliantWebhook({ keyStore, onEvent, idempotency: redisIdempotencyStore({ client }) });
     }
+    case 'node-kompliant-no-dedup':
+      return kompliantWebhook({ keyStore, onEvent, idempotency: false });
     case 'node-naive':
       return naiveNodeHandler(key);
     case 'fetch-naive':
