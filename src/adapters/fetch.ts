@@ -31,20 +31,29 @@ const FETCH_OPTION_NAMES: readonly string[] = [
 ];
 
 /**
- * The {@link HttpRequestHead} of a Fetch `Request`. Whether it has a body is decided here from
- * the framing headers, read once (each `Headers` call is a lookup with its own checks): a
- * Transfer-Encoding, or a Content-Length other than 0. HTTP/2 and hand-built Requests may carry a
- * body with neither, so without them `request.body` decides.
+ * The {@link HttpRequestHead} of a Fetch `Request`. Whether it has a body is decided from the
+ * framing headers (each `Headers` call is a lookup with its own checks, so they are read only
+ * when asked): a Transfer-Encoding, or a Content-Length other than 0. HTTP/2 and hand-built
+ * Requests may carry a body with neither, so without them `request.body` decides.
  */
-function fetchRequestHead(request: Request, ip: string | undefined): HttpRequestHead {
-  const headers = request.headers;
-  const hasBody = framedBody(headers.get('transfer-encoding'), headers.get('content-length')) ?? request.body !== null;
-  return {
-    method: request.method,
-    header: (name) => headers.get(name) ?? undefined,
-    ip,
-    hasBody,
-  };
+class FetchRequestHead implements HttpRequestHead {
+  readonly method: string;
+  private readonly headers: Headers;
+  constructor(
+    private readonly request: Request,
+    readonly ip: string | undefined,
+  ) {
+    this.method = request.method;
+    this.headers = request.headers;
+  }
+  header(name: string): string | undefined {
+    return this.headers.get(name) ?? undefined;
+  }
+  /** Read only when asked: the head checks ask only for a request whose Content-Type is not JSON. */
+  get hasBody(): boolean {
+    const headers = this.headers;
+    return framedBody(headers.get('transfer-encoding'), headers.get('content-length')) ?? this.request.body !== null;
+  }
 }
 
 /** Reads a `Request`'s body with the cap and deadline. */
@@ -85,7 +94,7 @@ export function createFetchHandler<TSchemas extends PayloadSchemas = {}>(options
   const handler = createHttpHandler<Request, TSchemas>(options, 'createFetchHandler', FETCH_OPTION_NAMES);
   const getClientIp = checkFunction<(request: Request) => string | undefined>(options.getClientIp, 'getClientIp');
 
-  const makeHead = (request: Request): HttpRequestHead => fetchRequestHead(request, getClientIp?.(request));
+  const makeHead = (request: Request): HttpRequestHead => new FetchRequestHead(request, getClientIp?.(request));
   return async function kompliantFetchHandler(request: Request): Promise<Response> {
     return answerToResponse(await answerRequest(handler, makeHead, readFetchBody, request));
   };

@@ -170,7 +170,8 @@ export function announcesBody(head: HttpRequestHead): boolean {
 function checkHeadForCoding(head: HttpRequestHead, allowedEncodings: readonly string[]): string | undefined {
   if (head.method !== 'POST') throw new WebhookError('METHOD_NOT_ALLOWED');
   const coding = checkContentEncoding(head.header('content-encoding'), allowedEncodings);
-  if (announcesBody(head) && !isJsonContentType(head.header('content-type'))) {
+  // Content-Type first: a JSON request (nearly all) never needs its framing headers read here.
+  if (!isJsonContentType(head.header('content-type')) && announcesBody(head)) {
     throw new WebhookError('UNSUPPORTED_MEDIA_TYPE');
   }
   return coding;

@@ -84,6 +84,22 @@ describe('createFetchHandler', () => {
     expect(onError).toHaveBeenCalledWith(expect.objectContaining({ code: 'REQUEST_TIMEOUT' }), expect.any(Request));
   });
 
+  it('reads the framing headers only when the Content-Type is not JSON: 415 for a text body, 400 for none', async () => {
+    const handler = createFetchHandler({ keyStore, onEvent() {}, logger: false });
+    const get = vi.spyOn(Headers.prototype, 'get');
+    const ok = await handler(post(JSON.stringify(createTestWebhook({ secret, keyId: 'whk_20251121_01' }))));
+    expect(ok.status).toBe(200);
+    expect(get.mock.calls.map(([name]) => name.toLowerCase())).not.toContain('transfer-encoding');
+    get.mockClear();
+    const text = await handler(post('hello', { 'content-type': 'text/plain' }));
+    expect(text.status).toBe(415);
+    expect(get.mock.calls.map(([name]) => name.toLowerCase())).toContain('transfer-encoding');
+    get.mockRestore();
+    const empty = await handler(new Request(WEBHOOK_URL, { method: 'POST', headers: { 'content-type': 'text/plain' } }));
+    expect(empty.status).toBe(400);
+    expect(((await empty.json()) as { error: { code: string } }).error.code).toBe('INVALID_JSON');
+  });
+
   it('calls getClientIp with the Request', async () => {
     const getClientIp = vi.fn(() => '203.0.113.7');
     const handler = createFetchHandler({ keyStore, onEvent() {}, getClientIp });
