@@ -56,8 +56,9 @@ export async function readWebBody(
   } finally {
     deadlines.forget(read);
   }
-  // The reader keeps its lock: the stream is closed and read to the end, and releaseLock() would
-  // build a rejected promise for the reader's closed state on every request for nobody to read.
+  // The reader keeps its lock, as a body read by `request.text()` stays locked: the stream is
+  // closed and read to the end, and releaseLock() would build a rejected promise for the
+  // reader's closed state on every request for nobody to read.
   if (chunks.length === 1) return chunks[0] as Uint8Array;
   const whole = new Uint8Array(received);
   let offset = 0;
