@@ -100,6 +100,16 @@ describe('createFetchHandler', () => {
     expect(((await empty.json()) as { error: { code: string } }).error.code).toBe('INVALID_JSON');
   });
 
+  it('leaves a body it read in the state request.text() leaves one: used and locked', async () => {
+    const handler = createFetchHandler({ keyStore, onEvent() {} });
+    const request = post(JSON.stringify(createTestWebhook({ secret, keyId: 'whk_20251121_01' })));
+    expect((await handler(request)).status).toBe(200);
+    const reference = post('{}');
+    await reference.text();
+    expect([request.bodyUsed, request.body?.locked]).toEqual([reference.bodyUsed, reference.body?.locked]);
+    expect(request.bodyUsed).toBe(true);
+  });
+
   it('calls getClientIp with the Request', async () => {
     const getClientIp = vi.fn(() => '203.0.113.7');
     const handler = createFetchHandler({ keyStore, onEvent() {}, getClientIp });
