@@ -8,8 +8,13 @@ import autocannon from 'autocannon';
 import { fixed, ratio, type ResultTable } from './markdown-table.js';
 import { BENCH_KEY_ID, generateSharedSecret, payloadOfSize, sealedEnvelopes } from './payloads.js';
 import { startServerProcess, type ServerProcess } from './server-process.js';
-import { startRedisServer, type RedisServer } from '../support/redis-server.js';
-import type { ServerKind } from './http-server.js';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { startRedisServer } from '../support/redis-server.js';
+import { findPostgresBin, startPostgresServer } from '../support/postgres-server.js';
+import type { ServerKind, StoreEndpoints } from './http-server.js';
+import { storeEntries } from './library.js';
 import { median } from './summary-statistics.js';
 import { allCores, pinToCores } from './machine.js';
 
@@ -33,9 +38,9 @@ interface HttpPair {
  * Fetch handlers run behind the minimal node:http -> Request/Response bridge of fetch-bridge.ts,
  * ours and the naive one alike, so the ratio is the adapter's own cost. The second pair splits
  * the first: the same handler with `idempotency: false`, so the two ratios show what the default
- * in-process deduplication costs (the naive route deduplicates nothing). The last pair is the
- * Redis dedup store against the default memory store (a local redis-server): its per-delivery
- * cost ratio.
+ * in-process deduplication costs (the naive route deduplicates nothing). The last pairs are the
+ * shared dedup stores against the default memory store (a local redis-server, a throwaway
+ * PostgreSQL cluster, dynalite): each one's per-delivery cost ratio.
  */
 export const HTTP_PAIRS: readonly HttpPair[] = [
   { label: 'kompliantWebhook as node:http handler vs a naive node:http decrypt route', ours: 'node-kompliant', reference: 'node-naive', goal: 0.9, p99Goal: true },
@@ -48,6 +53,13 @@ export const HTTP_PAIRS: readonly HttpPair[] = [
   { label: 'createFetchHandler vs a naive Fetch decrypt route, both via the bridge', ours: 'fetch-kompliant', reference: 'fetch-naive', goal: 0.9 },
   { label: 'Express + kompliantWebhook vs Express + express.json() only', ours: 'express-kompliant', reference: 'express-json', goal: 1.0 },
   { label: 'node:http handler, Redis dedup store vs memory store', ours: 'node-kompliant-redis', reference: 'node-kompliant', costRatio: true },
+  { label: 'node:http handler, PostgreSQL dedup store vs memory store', ours: 'node-kompliant-postgres', reference: 'node-kompliant', costRatio: true },
+  {
+    label: 'node:http handler, DynamoDB dedup store (dynalite) vs memory store',
+    ours: 'node-kompliant-dynamodb',
+    reference: 'node-kompliant',
+    costRatio: true,
+  },
 ];
 
 /** One autocannon run's throughput and latency. */
@@ -70,6 +82,78 @@ export interface HttpPairResult extends HttpPair {
   referenceRuns: LoadRun[];
   /** Median over rounds of ours/reference req/s in the same round. */
   reqPerSecRatio: number;
+  /** Why the pair did not run (a store server missing on this machine). */
+  skipped?: string;
+}
+
+/** The shared dedup stores the pairs need, started before any server is pinned, and how to stop them. */
+interface RunningStores {
+  endpoints: StoreEndpoints;
+  /** Why a store could not start here, by server kind. */
+  missing: Map<ServerKind, string>;
+  stop(): Promise<void>;
+}
+
+/** dynalite in its own process (dynalite-process.ts), so it takes no core from the load generator. */
+async function startDynaliteProcess(): Promise<{ endpoint: string; tableName: string; stop(): Promise<void> }> {
+  const child = fork(fileURLToPath(new URL('./dynalite-process.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const started = await new Promise<{ endpoint: string; tableName: string }>((resolve, reject) => {
+    child.once('message', (message: { endpoint: string; tableName: string }) => resolve(message));
+    child.once('exit', (code) => reject(new Error(`dynalite process exited early (code ${code})`)));
+  });
+  return {
+    ...started,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.disconnect();
+      }),
+  };
+}
+
+/** Starts every shared store a pair in `pairs` uses: redis-server, a PostgreSQL cluster (when installed), dynalite. */
+async function startStores(pairs: readonly HttpPair[]): Promise<RunningStores> {
+  const kinds = new Set(pairs.flatMap((pair) => [pair.ours, pair.reference]));
+  const endpoints: StoreEndpoints = {};
+  const missing = new Map<ServerKind, string>();
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async (): Promise<void> => {
+    for (const stopOne of stops.reverse()) await stopOne();
+  };
+  try {
+    if (kinds.has('node-kompliant-redis')) {
+      const redis = await startRedisServer();
+      stops.push(() => redis.stop());
+      endpoints.redisPort = redis.port;
+    }
+    if (kinds.has('node-kompliant-postgres')) {
+      if (findPostgresBin() === undefined) missing.set('node-kompliant-postgres', 'no initdb/pg_ctl on this machine');
+      else {
+        const server = await startPostgresServer();
+        stops.push(() => server.remove());
+        const pool = new pg.Pool({ host: server.host, port: server.port, user: 'postgres', database: 'postgres', max: 1 });
+        try {
+          await (await storeEntries()).postgres.createIdempotencyTable(pool);
+        } finally {
+          await pool.end();
+        }
+        endpoints.postgres = { host: server.host, port: server.port };
+      }
+    }
+    if (kinds.has('node-kompliant-dynamodb')) {
+      const dynalite = await startDynaliteProcess();
+      stops.push(() => dynalite.stop());
+      endpoints.dynamodb = { endpoint: dynalite.endpoint, tableName: dynalite.tableName };
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { endpoints, missing, stop };
 }
 
 /** A cycling source of request bodies: distinct 1 KiB-payload envelopes as JSON text. */
@@ -124,19 +208,23 @@ export async function runHttpBench(smoke: boolean): Promise<HttpPairResult[]> {
   const secret = generateSharedSecret();
   const nextBody = envelopeBodies(secret, smoke ? 200 : 40_000);
   const results: HttpPairResult[] = [];
-  // redis-server first, so that it keeps every core: it stands for a server on another machine.
-  const needsRedis = (pair: HttpPair): boolean => pair.ours === 'node-kompliant-redis' || pair.reference === 'node-kompliant-redis';
-  const redis: RedisServer | undefined = HTTP_PAIRS.some(needsRedis) ? await startRedisServer() : undefined;
+  // The store servers first, so that they keep every core: they stand for servers on other machines.
+  const stores = await startStores(HTTP_PAIRS);
   // The load generator (this process) on core 0, each server on core 1, as issue 17 measured;
   // every core again at the end, for the benches after this one.
   const pinnedHere = pinToCores(process.pid, '0');
   try {
     for (const pair of HTTP_PAIRS) {
+      const missing = stores.missing.get(pair.ours) ?? stores.missing.get(pair.reference);
+      if (missing !== undefined) {
+        results.push({ ...pair, pinned: pinnedHere, oursRuns: [], referenceRuns: [], reqPerSecRatio: Number.NaN, skipped: missing });
+        continue;
+      }
       const servers: ServerProcess[] = [];
       try {
-        const ours = await startServerProcess(pair.ours, secret, BENCH_KEY_ID, redis?.port);
+        const ours = await startServerProcess(pair.ours, secret, BENCH_KEY_ID, stores.endpoints);
         servers.push(ours);
-        const reference = await startServerProcess(pair.reference, secret, BENCH_KEY_ID, redis?.port);
+        const reference = await startServerProcess(pair.reference, secret, BENCH_KEY_ID, stores.endpoints);
         servers.push(reference);
         const pinned = pinnedHere && pinToCores(ours.pid, '1') && pinToCores(reference.pid, '1');
         // Warm both (JIT, connection setup) before anything counts.
@@ -166,7 +254,7 @@ export async function runHttpBench(smoke: boolean): Promise<HttpPairResult[]> {
     }
   } finally {
     if (pinnedHere) pinToCores(process.pid, allCores());
-    await redis?.stop();
+    await stores.stop();
   }
   return results;
 }
@@ -179,6 +267,10 @@ function medianOf(runs: readonly LoadRun[], field: keyof LoadRun): number {
 export function httpTable(results: readonly HttpPairResult[]): ResultTable {
   const rows: string[][] = [];
   for (const r of results) {
+    if (r.skipped !== undefined) {
+      rows.push([r.label, r.ours, '', '', '', '', '', `not run: ${r.skipped}`]);
+      continue;
+    }
     const oursP99 = medianOf(r.oursRuns, 'p99Ms');
     const referenceP99 = medianOf(r.referenceRuns, 'p99Ms');
     const goals: string[] = [];
@@ -209,9 +301,9 @@ export function httpTable(results: readonly HttpPairResult[]): ResultTable {
     rows,
     notes: [
       results.every((r) => r.pinned)
-        ? 'Pinned with taskset: every server on core 1, autocannon on core 0 (redis-server unpinned).'
+        ? 'Pinned with taskset: every server on core 1, autocannon on core 0 (the store servers unpinned).'
         : 'Not pinned (needs Linux, taskset and two cores): servers and autocannon share the cores.',
-      'Servers run in child processes; autocannon (programmatic) in the parent, 50 connections. 1 KiB payloads, distinct envelopes per request. The naive references (test/bench/http-server.ts) are written inline and share nothing with src/: read the body, JSON.parse, build the spec AAD, AES-256-GCM decrypt, JSON.parse the plaintext; no validation, no limits, no deadlines. The Fetch handlers are served through the minimal node:http -> Request/Response bridge (test/bench/fetch-bridge.ts), ours and the naive one alike. The Redis row uses a local redis-server on loopback; its cost ratio is memory req/s / Redis req/s. Server CPU us/req is the server process user + system CPU time over the run divided by the requests it served (the load generator shares the machine, so req/s depends on both processes; CPU per request is the server alone).',
+      'Servers run in child processes; autocannon (programmatic) in the parent, 50 connections. 1 KiB payloads, distinct envelopes per request. The naive references (test/bench/http-server.ts) are written inline and share nothing with src/: read the body, JSON.parse, build the spec AAD, AES-256-GCM decrypt, JSON.parse the plaintext; no validation, no limits, no deadlines. The Fetch handlers are served through the minimal node:http -> Request/Response bridge (test/bench/fetch-bridge.ts), ours and the naive one alike. The dedup store rows use a local redis-server (loopback TCP), a throwaway PostgreSQL cluster (unix socket, pg pool of 16) and dynalite (an in-memory DynamoDB emulator in its own process, reached by the AWS SDK over HTTP: its numbers say little about DynamoDB itself); each cost ratio is req/s with the memory store / req/s with the shared one. Server CPU us/req is the server process user + system CPU time over the run divided by the requests it served (the load generator shares the machine, so req/s depends on both processes; CPU per request is the server alone).',
     ],
   };
 }

@@ -1,7 +1,7 @@
 /**
  * A bench HTTP server in its own process (forked by http-bench.ts and soak-bench.ts), so the
  * load generator and the server do not share an event loop. Protocol over IPC:
- * parent -> `{type:'start', kind, secret, keyId, redisPort?}`; child -> `{type:'listening', port}`;
+ * parent -> `{type:'start', kind, secret, keyId, stores?}`; child -> `{type:'listening', port}`;
  * parent -> `{type:'samples'}`; child -> `{type:'samples', samples}` (memory every 100 ms);
  * parent -> `{type:'usage'}`; child -> `{type:'usage', requests, cpuMicros}` (totals so far).
  */
@@ -9,13 +9,16 @@ import { createDecipheriv } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Redis } from 'ioredis';
-import { fetchEntry, library, redisEntry } from './library.js';
+import pg from 'pg';
+import { fetchEntry, library, redisEntry, storeEntries } from './library.js';
 import { fetchToNodeListener } from './fetch-bridge.js';
 
 const { kompliantWebhook, memoryKeyStore } = library;
 const { createFetchHandler } = fetchEntry;
 const { redisIdempotencyStore } = redisEntry;
+const { postgres: postgresEntry, dynamodb: dynamodbEntry } = await storeEntries();
 
 /**
  * The servers the HTTP bench can start. `fetch-*` kinds are Fetch handlers served from node:http
@@ -23,6 +26,7 @@ const { redisIdempotencyStore } = redisEntry;
  * references: a naive decrypt route written inline (spec AAD, AES-256-GCM, JSON.parse, no
  * validation, no limits), sharing nothing with src/. `node-kompliant-redis` is the node:http
  * handler with the Redis dedup store (a local redis-server), against `node-kompliant` (memory);
+ * `-postgres` and `-dynamodb` likewise (a throwaway PostgreSQL cluster, dynalite);
  * `node-kompliant-no-dedup` is the same handler with `idempotency: false`.
  */
 export const SERVER_KINDS = [
@@ -30,6 +34,8 @@ export const SERVER_KINDS = [
   'express-json',
   'node-kompliant',
   'node-kompliant-redis',
+  'node-kompliant-postgres',
+  'node-kompliant-dynamodb',
   'node-kompliant-no-dedup',
   'node-naive',
   'node-bare',
@@ -47,8 +53,17 @@ export interface ServerSample {
   heapUsed: number;
 }
 
+/** Where the shared dedup stores of the `node-kompliant-<store>` kinds listen (the bench process starts them). */
+export interface StoreEndpoints {
+  redisPort?: number;
+  /** A PostgreSQL socket folder and port (user and database `postgres`), its dedup table created. */
+  postgres?: { host: string; port: number };
+  /** A DynamoDB-protocol endpoint (dynalite) and its dedup table. */
+  dynamodb?: { endpoint: string; tableName: string };
+}
+
 /** IPC from the bench process to the server process. */
-export type ParentMessage = { type: 'start'; kind: ServerKind; secret: string; keyId: string; redisPort?: number } | { type: 'samples' } | { type: 'usage' };
+export type ParentMessage = { type: 'start'; kind: ServerKind; secret: string; keyId: string; stores?: StoreEndpoints } | { type: 'samples' } | { type: 'usage' };
 /** IPC from the server process to the bench process. */
 export type ChildMessage =
   | { type: 'listening'; port: number }
@@ -142,7 +157,7 @@ function naiveFetchHandler(key: Buffer): (request: Request) => Promise<Response>
   };
 }
 
-function listenerFor(kind: ServerKind, secret: string, keyId: string, redisPort: number | undefined): RequestListener {
+function listenerFor(kind: ServerKind, secret: string, keyId: string, stores: StoreEndpoints): RequestListener {
   const keyStore = memoryKeyStore({ [keyId]: secret });
   const key = Buffer.from(secret, 'base64');
   switch (kind) {
@@ -162,9 +177,25 @@ function listenerFor(kind: ServerKind, secret: string, keyId: string, redisPort:
     case 'node-kompliant':
       return kompliantWebhook({ keyStore, onEvent });
     case 'node-kompliant-redis': {
-      if (redisPort === undefined) throw new Error('node-kompliant-redis needs a redis port');
-      const client = new Redis({ host: '127.0.0.1', port: redisPort });
+      if (stores.redisPort === undefined) throw new Error('node-kompliant-redis needs a redis port');
+      const client = new Redis({ host: '127.0.0.1', port: stores.redisPort });
       return kompliantWebhook({ keyStore, onEvent, idempotency: redisIdempotencyStore({ client }) });
+    }
+    case 'node-kompliant-postgres': {
+      if (stores.postgres === undefined) throw new Error('node-kompliant-postgres needs a PostgreSQL server');
+      const pool = new pg.Pool({ ...stores.postgres, user: 'postgres', database: 'postgres', max: 16 });
+      return kompliantWebhook({ keyStore, onEvent, idempotency: postgresEntry.postgresIdempotencyStore({ pool }) });
+    }
+    case 'node-kompliant-dynamodb': {
+      if (stores.dynamodb === undefined) throw new Error('node-kompliant-dynamodb needs a DynamoDB endpoint');
+      const client = new DynamoDBClient({
+        endpoint: stores.dynamodb.endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' },
+        maxAttempts: 2,
+      });
+      const idempotency = dynamodbEntry.dynamoDbIdempotencyStore({ client, tableName: stores.dynamodb.tableName });
+      return kompliantWebhook({ keyStore, onEvent, idempotency });
     }
     case 'node-kompliant-no-dedup':
       return kompliantWebhook({ keyStore, onEvent, idempotency: false });
@@ -189,7 +220,7 @@ const samples: ServerSample[] = [];
 
 process.on('message', (message: ParentMessage) => {
   if (message.type === 'start') {
-    const server = createServer(listenerFor(message.kind, message.secret, message.keyId, message.redisPort));
+    const server = createServer(listenerFor(message.kind, message.secret, message.keyId, message.stores ?? {}));
     server.keepAliveTimeout = 60_000;
     server.on('request', () => {
       requests++;

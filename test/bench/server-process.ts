@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { ChildMessage, ParentMessage, ServerKind, ServerSample } from './http-server.js';
+import type { ChildMessage, ParentMessage, ServerKind, ServerSample, StoreEndpoints } from './http-server.js';
 
 /** A bench server running in a child process. */
 export interface ServerProcess {
@@ -32,8 +32,8 @@ function nextMessage(child: ChildProcess, type: ChildMessage['type']): Promise<C
   });
 }
 
-/** Forks test/bench/http-server.ts (through tsx) and starts a server of `kind` on 127.0.0.1 (`redisPort` for the Redis store). */
-export async function startServerProcess(kind: ServerKind, secret: string, keyId: string, redisPort?: number): Promise<ServerProcess> {
+/** Forks test/bench/http-server.ts (through tsx) and starts a server of `kind` on 127.0.0.1 (`stores`: where the shared dedup stores listen). */
+export async function startServerProcess(kind: ServerKind, secret: string, keyId: string, stores?: StoreEndpoints): Promise<ServerProcess> {
   const child = fork(fileURLToPath(new URL('./http-server.ts', import.meta.url)), [], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -42,7 +42,7 @@ export async function startServerProcess(kind: ServerKind, secret: string, keyId
     child.send(message);
   };
   const listening = nextMessage(child, 'listening');
-  send({ type: 'start', kind, secret, keyId, ...(redisPort === undefined ? {} : { redisPort }) });
+  send({ type: 'start', kind, secret, keyId, ...(stores === undefined ? {} : { stores }) });
   const message = await listening;
   if (message.type !== 'listening') throw new Error('unexpected message');
   return {
