@@ -122,7 +122,8 @@ async function startStores(pairs: readonly HttpPair[]): Promise<RunningStores> {
   const missing = new Map<ServerKind, string>();
   const stops: Array<() => Promise<void>> = [];
   const stop = async (): Promise<void> => {
-    for (const stopOne of stops.reverse()) await stopOne();
+    // Last started, first stopped.
+    for (let i = stops.length - 1; i >= 0; i--) await stops[i]?.();
   };
   try {
     if (kinds.has('node-kompliant-redis')) {
