@@ -12,7 +12,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startRedisServer } from '../support/redis-server.js';
-import { findPostgresBin, startPostgresServer } from '../support/postgres-server.js';
+import { findPostgresBin, postgresConnection, startPostgresServer } from '../support/postgres-server.js';
 import type { ServerKind, StoreEndpoints } from './http-server.js';
 import { storeEntries } from './library.js';
 import { median } from './summary-statistics.js';
@@ -136,7 +136,7 @@ async function startStores(pairs: readonly HttpPair[]): Promise<RunningStores> {
       else {
         const server = await startPostgresServer();
         stops.push(() => server.remove());
-        const pool = new pg.Pool({ host: server.host, port: server.port, user: 'postgres', database: 'postgres', max: 1 });
+        const pool = new pg.Pool({ ...postgresConnection(server), max: 1 });
         try {
           await (await storeEntries()).postgres.createIdempotencyTable(pool);
         } finally {

@@ -9,9 +9,10 @@ import { createDecipheriv } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { localDynamoDbClient } from '../support/dynamodb-server.js';
+import { postgresConnection } from '../support/postgres-server.js';
 import { fetchEntry, library, redisEntry, storeEntries } from './library.js';
 import { fetchToNodeListener } from './fetch-bridge.js';
 
@@ -183,17 +184,12 @@ function listenerFor(kind: ServerKind, secret: string, keyId: string, stores: St
     }
     case 'node-kompliant-postgres': {
       if (stores.postgres === undefined) throw new Error('node-kompliant-postgres needs a PostgreSQL server');
-      const pool = new pg.Pool({ ...stores.postgres, user: 'postgres', database: 'postgres', max: 16 });
+      const pool = new pg.Pool({ ...postgresConnection(stores.postgres), max: 16 });
       return kompliantWebhook({ keyStore, onEvent, idempotency: postgresEntry.postgresIdempotencyStore({ pool }) });
     }
     case 'node-kompliant-dynamodb': {
       if (stores.dynamodb === undefined) throw new Error('node-kompliant-dynamodb needs a DynamoDB endpoint');
-      const client = new DynamoDBClient({
-        endpoint: stores.dynamodb.endpoint,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' },
-        maxAttempts: 2,
-      });
+      const client = localDynamoDbClient(stores.dynamodb.endpoint);
       const idempotency = dynamodbEntry.dynamoDbIdempotencyStore({ client, tableName: stores.dynamodb.tableName });
       return kompliantWebhook({ keyStore, onEvent, idempotency });
     }

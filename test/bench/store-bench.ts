@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { IdempotencyStore, KompliantEvent } from '../../src/index.js';
 import { startDynamoDbServer } from '../support/dynamodb-server.js';
-import { findPostgresBin, startPostgresServer } from '../support/postgres-server.js';
+import { findPostgresBin, postgresConnection, startPostgresServer } from '../support/postgres-server.js';
 import { findRedisServer, startRedisServer } from '../support/redis-server.js';
 import { library, storeEntries } from './library.js';
 import { fixed, type ResultTable } from './markdown-table.js';
@@ -103,7 +103,7 @@ export async function runStoreBench(smoke: boolean, log: (line: string) => void 
   else {
     log('stores: PostgreSQL');
     const server = await startPostgresServer();
-    const pool = new pg.Pool({ host: server.host, port: server.port, user: 'postgres', database: 'postgres', max: 16 });
+    const pool = new pg.Pool({ ...postgresConnection(server), max: 16 });
     try {
       await postgresEntry.createIdempotencyTable(pool);
       rows.push(await measure('postgres (pg, unix socket)', claimComplete(postgresEntry.postgresIdempotencyStore({ pool })), deliveries));

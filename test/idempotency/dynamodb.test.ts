@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIdempotencyTableDefinition, dynamoDbIdempotencyStore, DYNAMODB_TTL_ATTRIBUTE } from '../../src/dynamodb.js';
-import { startDynamoDbServer, type DynamoDbServer } from '../support/dynamodb-server.js';
+import { localDynamoDbClient, startDynamoDbServer, type DynamoDbServer } from '../support/dynamodb-server.js';
 import { describeStoreContract } from './contract.js';
 
 describe('the kompliant-webhooks/dynamodb subpath', () => {
@@ -50,12 +50,7 @@ async function stubDynamoDb(reply: { status: number; body?: unknown; hang?: bool
     res.end(JSON.stringify(reply.body ?? {}));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' },
-    maxAttempts: 1,
-  });
+  const client = localDynamoDbClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 1);
   return {
     client,
     calls,

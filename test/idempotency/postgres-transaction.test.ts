@@ -9,7 +9,7 @@ import { createWebhookReceiver, isWebhookError, kompliantWebhook, memoryKeyStore
 import { createIdempotencyTable, inPostgresTransaction } from '../../src/postgres.js';
 import { createTestWebhook } from '../../src/testing.js';
 import { KEY_ID, PATH, SECRET } from '../support/app.js';
-import { postgresSkipReason, startPostgresServer, type PostgresServer } from '../support/postgres-server.js';
+import { postgresConnection, postgresSkipReason, startPostgresServer, type PostgresServer } from '../support/postgres-server.js';
 
 describe('inPostgresTransaction options', () => {
   const pool = { query: () => Promise.resolve({ rows: [], rowCount: 0 }), connect: () => Promise.reject(new Error('unused')) };
@@ -33,7 +33,7 @@ describe.skipIf(skip !== undefined)('inPostgresTransaction against a real Postgr
   let receivers: WebhookReceiver[];
   beforeAll(async () => {
     server = await startPostgresServer();
-    pool = new pg.Pool({ host: server.host, port: server.port, user: 'postgres', database: 'postgres', max: 40, connectionTimeoutMillis: 5000 });
+    pool = new pg.Pool({ ...postgresConnection(server), max: 40, connectionTimeoutMillis: 5000 });
     await createIdempotencyTable(pool);
     // The business table has no unique constraint on event_id: only the transaction keeps it to one row.
     await pool.query('CREATE TABLE business_rows (n serial PRIMARY KEY, event_id text NOT NULL, worker text NOT NULL)');

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIdempotencyTable, idempotencyTableSql, postgresIdempotencyStore, POSTGRES_CLEANUP_BATCH } from '../../src/postgres.js';
-import { postgresSkipReason, startPostgresServer, type PostgresServer } from '../support/postgres-server.js';
+import { postgresConnection, postgresSkipReason, startPostgresServer, type PostgresServer } from '../support/postgres-server.js';
 import { describeStoreContract } from './contract.js';
 
 describe('the kompliant-webhooks/postgres subpath (built package)', () => {
@@ -39,7 +39,7 @@ describe.skipIf(skip !== undefined)('postgresIdempotencyStore against a real Pos
   let pool: pg.Pool;
   beforeAll(async () => {
     server = await startPostgresServer();
-    pool = new pg.Pool({ host: server.host, port: server.port, user: 'postgres', database: 'postgres', max: 30, connectionTimeoutMillis: 5000 });
+    pool = new pg.Pool({ ...postgresConnection(server), max: 30, connectionTimeoutMillis: 5000 });
     pool.on('error', () => undefined); // idle clients lose their connection in the fault case
     await createIdempotencyTable(pool);
   }, 120_000);

@@ -14,16 +14,21 @@ export interface DynamoDbServer {
   stop(): Promise<void>;
 }
 
+/** A real DynamoDBClient for a local endpoint: dummy credentials, `maxAttempts` tries (few, so a stopped server fails fast). */
+export function localDynamoDbClient(endpoint: string, maxAttempts = 2): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' },
+    maxAttempts,
+  });
+}
+
 export async function startDynamoDbServer(tableName = 'kompliant-webhook-idempotency'): Promise<DynamoDbServer> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const client = new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' },
-    maxAttempts: 2,
-  });
+  const client = localDynamoDbClient(endpoint);
   // dynalite does not implement UpdateTimeToLive, so only the table itself is created here.
   await client.send(new CreateTableCommand(createIdempotencyTableDefinition(tableName).createTable));
   let stopped = false;

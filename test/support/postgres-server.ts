@@ -37,9 +37,17 @@ export function postgresSkipReason(): string | undefined {
   return 'SKIPPED: no initdb/pg_ctl (apt-get install -y postgresql); in CI this fails instead';
 }
 
+/**
+ * How to connect to a throwaway cluster at `address` (its socket folder and port): user and
+ * database `postgres`, no password. Spread it into a `pg.Pool` config.
+ */
+export function postgresConnection(address: { host: string; port: number }): { host: string; port: number; user: string; database: string } {
+  return { host: address.host, port: address.port, user: 'postgres', database: 'postgres' };
+}
+
 /** A running throwaway cluster. */
 export interface PostgresServer {
-  /** The socket folder: pass it as `host` to pg (`new pg.Pool({ host, user: 'postgres', database: 'postgres' })`). */
+  /** The socket folder: pass the server to {@link postgresConnection} for a pg config. */
   host: string;
   port: number;
   /** Stops the server at once (`-m immediate`, like a crash), keeping the data. */

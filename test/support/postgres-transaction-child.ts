@@ -2,9 +2,10 @@
 import pg from 'pg';
 import { createWebhookReceiver, memoryKeyStore } from '../../src/index.js';
 import { inPostgresTransaction } from '../../src/postgres.js';
+import { postgresConnection } from './postgres-server.js';
 
 const { PG_HOST, PG_PORT, KEY_ID, SECRET, BODY } = process.env;
-const pool = new pg.Pool({ host: PG_HOST, port: Number(PG_PORT), user: 'postgres', database: 'postgres' });
+const pool = new pg.Pool(postgresConnection({ host: PG_HOST!, port: Number(PG_PORT) }));
 const receiver = createWebhookReceiver({ keyStore: memoryKeyStore({ [KEY_ID!]: SECRET! }), idempotency: false });
 await receiver.handle(
   BODY!,
