@@ -72,6 +72,11 @@ export interface LoadRun {
    * the request cost the server, however the machine's cores were shared with the load generator.
    */
   serverCpuUs?: number;
+  /**
+   * The share of one core the server process used during the run (CPU per request x req/s).
+   * Well under 1 means the server waited for requests: the load generator set the pace.
+   */
+  serverBusy?: number;
 }
 
 /** Bench 2 result for one pair: every round of both sides and the median ratio. */
@@ -82,6 +87,11 @@ export interface HttpPairResult extends HttpPair {
   referenceRuns: LoadRun[];
   /** Median over rounds of ours/reference req/s in the same round. */
   reqPerSecRatio: number;
+  /**
+   * Median over rounds of ours/reference server CPU time per request in the same round: the
+   * servers alone, whichever process set the pace.
+   */
+  cpuRatio: number;
   /** Why the pair did not run (a store server missing on this machine). */
   skipped?: string;
 }
@@ -198,14 +208,19 @@ async function measuredRun(server: ServerProcess, nextBody: () => string, load: 
   const run = await loadRun(server.url, nextBody, load);
   const after = await server.usage();
   const requests = after.requests - before.requests;
-  return requests > 0 ? { ...run, serverCpuUs: (after.cpuMicros - before.cpuMicros) / requests } : run;
+  if (requests === 0) return run;
+  const serverCpuUs = (after.cpuMicros - before.cpuMicros) / requests;
+  return { ...run, serverCpuUs, serverBusy: (serverCpuUs * run.reqPerSec) / 1e6 };
 }
 
 /** Runs bench 2. */
 export async function runHttpBench(smoke: boolean): Promise<HttpPairResult[]> {
-  const rounds = smoke ? 1 : 7;
+  // Many short rounds rather than a few long ones: this VM's speed drifts from minute to minute,
+  // and the two runs of a round are the closer in time the shorter they are (14 x 2 s per side,
+  // the same 28 s as the 7 x 4 s of earlier runs).
+  const rounds = smoke ? 1 : 14;
   const connections = smoke ? 10 : 50;
-  const load = smoke ? { connections, amount: 100 } : { connections, durationS: 4 };
+  const load = smoke ? { connections, amount: 100 } : { connections, durationS: 2 };
   const secret = generateSharedSecret();
   const nextBody = envelopeBodies(secret, smoke ? 200 : 40_000);
   const results: HttpPairResult[] = [];
@@ -218,7 +233,7 @@ export async function runHttpBench(smoke: boolean): Promise<HttpPairResult[]> {
     for (const pair of HTTP_PAIRS) {
       const missing = stores.missing.get(pair.ours) ?? stores.missing.get(pair.reference);
       if (missing !== undefined) {
-        results.push({ ...pair, pinned: pinnedHere, oursRuns: [], referenceRuns: [], reqPerSecRatio: Number.NaN, skipped: missing });
+        results.push({ ...pair, pinned: pinnedHere, oursRuns: [], referenceRuns: [], reqPerSecRatio: Number.NaN, cpuRatio: Number.NaN, skipped: missing });
         continue;
       }
       const servers: ServerProcess[] = [];
@@ -234,6 +249,7 @@ export async function runHttpBench(smoke: boolean): Promise<HttpPairResult[]> {
         const oursRuns: LoadRun[] = [];
         const referenceRuns: LoadRun[] = [];
         const ratios: number[] = [];
+        const cpuRatios: number[] = [];
         for (let round = 0; round < rounds; round++) {
           let a: LoadRun;
           let b: LoadRun;
@@ -247,8 +263,9 @@ export async function runHttpBench(smoke: boolean): Promise<HttpPairResult[]> {
           oursRuns.push(a);
           referenceRuns.push(b);
           ratios.push(a.reqPerSec / b.reqPerSec);
+          cpuRatios.push((a.serverCpuUs ?? Number.NaN) / (b.serverCpuUs ?? Number.NaN));
         }
-        results.push({ ...pair, pinned, oursRuns, referenceRuns, reqPerSecRatio: median(ratios) });
+        results.push({ ...pair, pinned, oursRuns, referenceRuns, reqPerSecRatio: median(ratios), cpuRatio: median(cpuRatios) });
       } finally {
         for (const server of servers) await server.stop();
       }
@@ -260,6 +277,11 @@ export async function runHttpBench(smoke: boolean): Promise<HttpPairResult[]> {
   return results;
 }
 
+/** A share of one core as a whole percentage, `n/a` when unknown. */
+function percentOfCore(share: number): string {
+  return Number.isFinite(share) ? `${(share * 100).toFixed(0)}%` : 'n/a';
+}
+
 function medianOf(runs: readonly LoadRun[], field: keyof LoadRun): number {
   return median(runs.map((r) => r[field] ?? Number.NaN));
 }
@@ -269,7 +291,7 @@ export function httpTable(results: readonly HttpPairResult[]): ResultTable {
   const rows: string[][] = [];
   for (const r of results) {
     if (r.skipped !== undefined) {
-      rows.push([r.label, r.ours, '', '', '', '', '', `not run: ${r.skipped}`]);
+      rows.push([r.label, r.ours, '', '', '', '', '', '', '', `not run: ${r.skipped}`]);
       continue;
     }
     const oursP99 = medianOf(r.oursRuns, 'p99Ms');
@@ -291,20 +313,33 @@ export function httpTable(results: readonly HttpPairResult[]): ResultTable {
         fixed(medianOf(runs, 'p50Ms'), 1),
         fixed(isOurs ? oursP99 : referenceP99, 1),
         fixed(medianOf(runs, 'serverCpuUs'), 0),
+        percentOfCore(medianOf(runs, 'serverBusy')),
         isOurs ? ratio(r.reqPerSecRatio) : '',
+        isOurs ? ratio(r.cpuRatio) : '',
         isOurs ? goals.join('; ') : '',
       ]);
     }
   }
   return {
     title: 'Bench 2: HTTP on loopback (medians over A/B interleaved rounds)',
-    columns: ['comparison', 'server', 'req/s', 'p50 ms', 'p99 ms', 'server CPU us/req', 'ours / reference req/s', 'goal (issue 17)'],
+    columns: [
+      'comparison',
+      'server',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'server CPU us/req',
+      'server core busy',
+      'ours / reference req/s',
+      'ours / reference CPU per request',
+      'goal (issue 17)',
+    ],
     rows,
     notes: [
       results.every((r) => r.pinned)
         ? 'Pinned with taskset: every server on core 1, autocannon on core 0 (the store servers unpinned).'
         : 'Not pinned (needs Linux, taskset and two cores): servers and autocannon share the cores.',
-      'Servers run in child processes; autocannon (programmatic) in the parent, 50 connections. 1 KiB payloads, distinct envelopes per request. The naive references (test/bench/http-server.ts) are written inline and share nothing with src/: read the body, JSON.parse, build the spec AAD, AES-256-GCM decrypt, JSON.parse the plaintext; no validation, no limits, no deadlines. The Fetch handlers are served through the minimal node:http -> Request/Response bridge (test/bench/fetch-bridge.ts), ours and the naive one alike. The dedup store rows use a local redis-server (loopback TCP), a throwaway PostgreSQL cluster (unix socket, pg pool of 16) and dynalite (an in-memory DynamoDB emulator in its own process, reached by the AWS SDK over HTTP: its numbers say little about DynamoDB itself); each cost ratio is req/s with the memory store / req/s with the shared one. Server CPU us/req is the server process user + system CPU time over the run divided by the requests it served (the load generator shares the machine, so req/s depends on both processes; CPU per request is the server alone).',
+      'Servers run in child processes; autocannon (programmatic) in the parent, 50 connections. 1 KiB payloads, distinct envelopes per request. The naive references (test/bench/http-server.ts) are written inline and share nothing with src/: read the body, JSON.parse, build the spec AAD, AES-256-GCM decrypt, JSON.parse the plaintext; no validation, no limits, no deadlines. The Fetch handlers are served through the minimal node:http -> Request/Response bridge (test/bench/fetch-bridge.ts), ours and the naive one alike. The dedup store rows use a local redis-server (loopback TCP), a throwaway PostgreSQL cluster (unix socket, pg pool of 16) and dynalite (an in-memory DynamoDB emulator in its own process, reached by the AWS SDK over HTTP: its numbers say little about DynamoDB itself); each cost ratio is req/s with the memory store / req/s with the shared one. Server CPU us/req is the server process user + system CPU time over the run divided by the requests it served (the load generator shares the machine, so req/s depends on both processes; CPU per request is the server alone). Server core busy is CPU per request x req/s, the share of its one core the server used: well under 100% for both servers of a pair means the load generator set the pace, and the req/s ratio then understates the difference in server cost, which the CPU ratio (the median of the per-round ratios) shows. 14 rounds of 2 s per server, the order flipped each round.',
     ],
   };
 }
