@@ -36,11 +36,24 @@ function referenceStore(max: number, now: () => number) {
 
 const id = fc.integer({ min: 0, max: 9 }).map((n) => `evt_${n}`);
 const token = fc.constantFrom('t1', 't2', 't3');
+// Now and then a jump of days and a TTL of days, so the store's re-basing of its stored
+// expiries (every 2^28 ms, about 3.1 days) runs inside the property.
+const days = fc.integer({ min: 2 ** 26, max: 2 ** 29 });
 const step = fc.oneof(
   fc.record({ op: fc.constant('claim' as const), id, token, ms: fc.integer({ min: 1, max: 60 }) }),
-  fc.record({ op: fc.constant('complete' as const), id, token, ms: fc.integer({ min: 1, max: 200 }) }),
+  fc.record({
+    op: fc.constant('complete' as const),
+    id,
+    token,
+    ms: fc.oneof({ weight: 9, arbitrary: fc.integer({ min: 1, max: 200 }) }, { weight: 1, arbitrary: days }),
+  }),
   fc.record({ op: fc.constant('release' as const), id, token, ms: fc.constant(0) }),
-  fc.record({ op: fc.constant('tick' as const), id, token, ms: fc.integer({ min: 0, max: 50 }) }),
+  fc.record({
+    op: fc.constant('tick' as const),
+    id,
+    token,
+    ms: fc.oneof({ weight: 9, arbitrary: fc.integer({ min: 0, max: 50 }) }, { weight: 1, arbitrary: days }),
+  }),
 );
 
 describe('memoryIdempotencyStore when full', () => {
@@ -67,6 +80,39 @@ describe('memoryIdempotencyStore when full', () => {
     expect(await store.claim('d4', 'x', 60_000)).toBe('done');
     expect(await store.claim('d3', 'x', 60_000)).toBe('done');
     expect(await store.claim('d1', 'x', 60_000)).toBe('claimed');
+  });
+});
+
+describe('memoryIdempotencyStore over days', () => {
+  it('forgets every done id exactly at its TTL while the clock runs weeks past the store start', async () => {
+    const day = 24 * 3_600_000;
+    const ttl = 9 * day;
+    let time = 1_700_000_000_000;
+    const store = memoryIdempotencyStore({ max: 100, now: () => time });
+    const completedAt = new Map<string, number>();
+    const probeAll = async (): Promise<void> => {
+      for (const [doneId, at] of completedAt) {
+        const answer = await store.claim(doneId, 'probe', 60_000);
+        expect([doneId, answer]).toEqual([doneId, time < at + ttl ? 'done' : 'claimed']);
+        if (answer === 'claimed') {
+          await store.release(doneId, 'probe');
+          completedAt.delete(doneId);
+        }
+      }
+    };
+    // One id a day for 40 days, each kept 9 days: ids done before the store moves its base time
+    // (every 2^28 ms, about 3.1 days) must expire at the same millisecond as those done after.
+    for (let n = 0; n < 40; n++) {
+      const doneId = `evt_${n}`;
+      expect(await store.claim(doneId, 't', 60_000)).toBe('claimed');
+      await store.complete(doneId, 't', ttl);
+      completedAt.set(doneId, time);
+      time += day - 1;
+      await probeAll();
+      time += 1;
+      await probeAll();
+    }
+    expect(completedAt.size).toBe(8); // days 32 to 39
   });
 });
 
