@@ -47,15 +47,26 @@ export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
   const now = options.now ?? Date.now;
   if (typeof now !== 'function') throw new TypeError('now must be a function');
   // Claims in progress, by id: the holder (a token string, or the receiver's claim object). They
-  // end by complete or release only.
-  const claims = new Map<string, ClaimHolder>();
+  // end by complete or release only. A claim taken while no other is held sits in `soleId` and
+  // `soleHolder`, any other in `moreClaims`: V8 reallocates a Map's table whenever a delete
+  // empties it, so a Map holding one claim at a time (deliveries one after another, the usual
+  // case) allocated a table per delivery. An id is in one place at most.
+  let soleId: string | undefined;
+  let soleHolder: ClaimHolder | undefined;
+  const moreClaims = new Map<string, ClaimHolder>();
+  const holderOf = (id: string): ClaimHolder | undefined => (id === soleId ? soleHolder : moreClaims.get(id));
+  const claimCount = (): number => (soleId === undefined ? 0 : 1) + moreClaims.size;
+  const endClaim = (id: string): void => {
+    if (id === soleId) {
+      soleId = undefined;
+      soleHolder = undefined;
+    } else moreClaims.delete(id);
+  };
   // Done ids, by id: when each is forgotten, in milliseconds after `base`. A number per id, not
   // an object: done ids are nearly all of a full store. And a small integer, not a timestamp:
   // `Date.now() + ttl` (about 1.8e12) does not fit V8's small-integer form, so every entry held
-  // a boxed number, allocated per delivery and promoted to the old generation with its entry
-  // (issue 17: in a small server process under load, 68.5 us of CPU per request with them,
-  // 59.8 us with offsets; in the bench's server, whose larger heap is collected less often, the
-  // two were within noise). Offsets stay small while `base` follows the clock: see `rebase`.
+  // a boxed number, allocated per delivery and kept (promoted to the old generation) with its
+  // entry. Offsets stay small while `base` follows the clock: see `rebase`.
   const done = new Map<string, number>();
   let base = now();
   // A lower bound of every done id's expiry, on the clock (not an offset; deletions may leave
@@ -91,7 +102,7 @@ export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
   };
 
   const makeRoom = (): void => {
-    if (claims.size + done.size < max) return;
+    if (claimCount() + done.size < max) return;
     const time = now();
     if (earliestExpiry <= time) {
       earliestExpiry = Number.POSITIVE_INFINITY;
@@ -105,7 +116,7 @@ export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
     // across calls because every key it passed was deleted right away and keys are only ever
     // appended, so it always stands at the oldest entry; a fresh iterator would first skip every
     // slot deleted since the Map last compacted (thousands, once the store is full).
-    while (claims.size + done.size >= max && done.size > 0) {
+    while (claimCount() + done.size >= max && done.size > 0) {
       let oldest = evictionCursor?.next();
       if (oldest === undefined || oldest.done === true) {
         evictionCursor = done.keys();
@@ -119,15 +130,18 @@ export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
   // The calls answer at once; the receiver uses this form directly (no promise, no deadline timer).
   const form: InProcessIdempotencyStore = {
     claim(id, holder): ClaimResult {
-      if (claims.has(id)) return 'in_progress';
+      if (holderOf(id) !== undefined) return 'in_progress';
       if (isDone(id)) return 'done';
       makeRoom();
-      claims.set(id, holder);
+      if (soleId === undefined) {
+        soleId = id;
+        soleHolder = holder;
+      } else moreClaims.set(id, holder);
       return 'claimed';
     },
     complete(id, holder, ttlMs): void {
-      if (claims.get(id) === holder) {
-        claims.delete(id);
+      if (holderOf(id) === holder) {
+        endClaim(id);
         const time = now();
         rebase(time);
         const expiresAt = time + ttlMs;
@@ -136,7 +150,7 @@ export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
       }
     },
     release(id, holder): void {
-      if (claims.get(id) === holder) claims.delete(id);
+      if (holderOf(id) === holder) endClaim(id);
     },
   };
 
