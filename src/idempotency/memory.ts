@@ -87,31 +87,35 @@ export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
   };
 
   /**
-   * Moves `base` to `time` once it is REBASE_AFTER_MS behind, rewriting every offset (and
-   * dropping expired entries on the way, as the sweep would): O(size) once every few days, so
-   * an offset never outgrows the small-integer range for any TTL up to about 9 days.
+   * One walk over the done ids at `time`: drops the expired ones, recomputes `earliestExpiry`
+   * and, when `newBase` differs from `base`, rewrites every offset against it.
    */
-  const rebase = (time: number): void => {
-    if (time - base < REBASE_AFTER_MS) return;
+  const sweep = (time: number, newBase: number): void => {
+    earliestExpiry = Number.POSITIVE_INFINITY;
     for (const [id, offset] of done) {
       const expiresAt = offset + base;
       if (expiresAt <= time) done.delete(id);
-      else done.set(id, expiresAt - time);
+      else {
+        if (expiresAt < earliestExpiry) earliestExpiry = expiresAt;
+        if (newBase !== base) done.set(id, expiresAt - newBase);
+      }
     }
-    base = time;
+    base = newBase;
+  };
+
+  /**
+   * Moves `base` to `time` once it is REBASE_AFTER_MS behind (a sweep that rewrites every
+   * offset): O(size) once every few days, so an offset never outgrows the small-integer range
+   * for any TTL up to about 9 days.
+   */
+  const rebase = (time: number): void => {
+    if (time - base >= REBASE_AFTER_MS) sweep(time, time);
   };
 
   const makeRoom = (): void => {
     if (claimCount() + done.size < max) return;
     const time = now();
-    if (earliestExpiry <= time) {
-      earliestExpiry = Number.POSITIVE_INFINITY;
-      for (const [id, offset] of done) {
-        const expiresAt = offset + base;
-        if (expiresAt <= time) done.delete(id);
-        else if (expiresAt < earliestExpiry) earliestExpiry = expiresAt;
-      }
-    }
+    if (earliestExpiry <= time) sweep(time, base);
     // Map iterates in insertion order: the first key is the oldest done id. The cursor is kept
     // across calls because every key it passed was deleted right away and keys are only ever
     // appended, so it always stands at the oldest entry; a fresh iterator would first skip every
