@@ -1,12 +1,8 @@
 // An in-process idempotency store: claims held while their delivery runs (never evicted), done ids remembered up to a bound, oldest forgotten first.
 import { checkPositiveInteger } from '../options/checks.js';
 import type { ClaimResult, IdempotencyStore } from './idempotency-store.js';
+import { DoneIds } from './done-ids.js';
 import { registerInProcessForm, type ClaimHolder, type InProcessIdempotencyStore } from './in-process.js';
-
-// How far the memory store's base time may fall behind the clock before its offsets are
-// rewritten: 2^28 ms, about 3.1 days. An offset then stays under 2^30, V8's smallest
-// small-integer bound, for every TTL up to 2^30 - 2^28 ms (about 9.3 days; the default is 7).
-const REBASE_AFTER_MS = 2 ** 28;
 
 /** Default number of ids {@link memoryIdempotencyStore} remembers: 10 000. */
 export const DEFAULT_MEMORY_IDEMPOTENCY_MAX = 10_000;
@@ -62,72 +58,30 @@ export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
       soleHolder = undefined;
     } else moreClaims.delete(id);
   };
-  // Done ids, by id: when each is forgotten, in milliseconds after `base`. A number per id, not
-  // an object: done ids are nearly all of a full store. And a small integer, not a timestamp:
-  // `Date.now() + ttl` (about 1.8e12) does not fit V8's small-integer form, so every entry held
-  // a boxed number, allocated per delivery and kept (promoted to the old generation) with its
-  // entry. Offsets stay small while `base` follows the clock: see `rebase`.
-  const done = new Map<string, number>();
-  let base = now();
-  // A lower bound of every done id's expiry, on the clock (not an offset; deletions may leave
-  // it too low, never too high): while the clock is below it nothing can have expired, so a full
-  // store skips the sweep instead of walking all `max` entries on every claim.
+  // Done ids in completion order, each with the time it is forgotten (see DoneIds for why not a Map).
+  const done = new DoneIds();
+  // A lower bound of every done id's expiry (deletions may leave it too low, never too high):
+  // while the clock is below it nothing can have expired, so a full store skips the sweep
+  // instead of walking all `max` entries on every claim.
   let earliestExpiry = Number.POSITIVE_INFINITY;
-  let evictionCursor: Iterator<string> | undefined;
 
   /** Whether `id` is done and not yet forgotten (an expired entry is deleted here). */
   const isDone = (id: string): boolean => {
-    const offset = done.get(id);
-    if (offset === undefined) return false;
-    if (offset + base <= now()) {
+    const expiresAt = done.expiryOf(id);
+    if (expiresAt === undefined) return false;
+    if (expiresAt <= now()) {
       done.delete(id);
       return false;
     }
     return true;
   };
 
-  /**
-   * One walk over the done ids at `time`: drops the expired ones, recomputes `earliestExpiry`
-   * and, when `newBase` differs from `base`, rewrites every offset against it.
-   */
-  const sweep = (time: number, newBase: number): void => {
-    earliestExpiry = Number.POSITIVE_INFINITY;
-    for (const [id, offset] of done) {
-      const expiresAt = offset + base;
-      if (expiresAt <= time) done.delete(id);
-      else {
-        if (expiresAt < earliestExpiry) earliestExpiry = expiresAt;
-        if (newBase !== base) done.set(id, expiresAt - newBase);
-      }
-    }
-    base = newBase;
-  };
-
-  /**
-   * Moves `base` to `time` once it is REBASE_AFTER_MS behind (a sweep that rewrites every
-   * offset): O(size) once every few days, so an offset never outgrows the small-integer range
-   * for any TTL up to about 9 days.
-   */
-  const rebase = (time: number): void => {
-    if (time - base >= REBASE_AFTER_MS) sweep(time, time);
-  };
-
   const makeRoom = (): void => {
     if (claimCount() + done.size < max) return;
     const time = now();
-    if (earliestExpiry <= time) sweep(time, base);
-    // Map iterates in insertion order: the first key is the oldest done id. The cursor is kept
-    // across calls because every key it passed was deleted right away and keys are only ever
-    // appended, so it always stands at the oldest entry; a fresh iterator would first skip every
-    // slot deleted since the Map last compacted (thousands, once the store is full).
-    while (claimCount() + done.size >= max && done.size > 0) {
-      let oldest = evictionCursor?.next();
-      if (oldest === undefined || oldest.done === true) {
-        evictionCursor = done.keys();
-        oldest = evictionCursor.next();
-      }
-      if (oldest.done === true) break;
-      done.delete(oldest.value);
+    if (earliestExpiry <= time) earliestExpiry = done.deleteExpired(time);
+    while (claimCount() + done.size >= max) {
+      if (!done.deleteOldest()) break;
     }
   };
 
@@ -146,10 +100,8 @@ export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
     complete(id, holder, ttlMs): void {
       if (holderOf(id) === holder) {
         endClaim(id);
-        const time = now();
-        rebase(time);
-        const expiresAt = time + ttlMs;
-        done.set(id, expiresAt - base);
+        const expiresAt = now() + ttlMs;
+        done.add(id, expiresAt);
         if (expiresAt < earliestExpiry) earliestExpiry = expiresAt;
       }
     },
