@@ -274,12 +274,22 @@ export function createCachedKeyStore(store: KeyStore, options: CachedKeyStoreOpt
     }
   };
 
+  // The last pair `peek` found and the ids it was built from: nearly every request names the
+  // same pair as the one before, and reusing its string (its hash already computed) spares
+  // building and hashing a new one per request. `found` is still asked every time.
+  let peekedKeyId: string | undefined;
+  let peekedAccountId: string | undefined;
+  let peekedPair = '';
+
   /** The secret of a cached pair within its TTL, synchronously; otherwise `undefined`. */
   const peek: Peek = (keyId, accountId) => {
-    const pair = pairKey(accountId, keyId);
+    const pair = keyId === peekedKeyId && accountId === peekedAccountId ? peekedPair : pairKey(accountId, keyId);
     const entry = found.get(pair);
     if (entry === undefined || !(now() < entry.expiresAt)) return undefined;
     use(pair, entry);
+    peekedKeyId = keyId;
+    peekedAccountId = accountId;
+    peekedPair = pair;
     return entry.secret;
   };
 
