@@ -102,6 +102,27 @@ describe('envelope rules (spec section 1)', () => {
     expect(codeOf(inherited)).toBe('INVALID_ENVELOPE');
   });
 
+  it.each(['key_id', 'id', 'event_type', 'timestamp', 'account_id', 'schema_version', 'data', 'retry_count'])(
+    'never runs an inherited getter: %s missing as an own field but defined on the prototype',
+    (field) => {
+      let reads = 0;
+      const prototype = Object.defineProperty({}, field, {
+        get() {
+          reads++;
+          return field === 'retry_count' ? -1 : 'x';
+        },
+      });
+      const envelope = Object.create(prototype) as object;
+      for (const [name, value] of Object.entries(valid())) {
+        if (name !== field) Object.defineProperty(envelope, name, { value, enumerable: true, writable: true, configurable: true });
+      }
+      // retry_count is optional: without an own one the envelope is valid and the inherited -1 unseen.
+      if (field === 'retry_count') expect(codeOf(envelope)).toBeUndefined();
+      else expect(codeOf(envelope)).toBe('INVALID_ENVELOPE');
+      expect(reads).toBe(0);
+    },
+  );
+
   it('isValidKeyId matches exactly whk_YYYYMMDD_NN', () => {
     expect(isValidKeyId('whk_20251121_01')).toBe(true);
     expect(isValidKeyId('whk_20251121_001')).toBe(false);
