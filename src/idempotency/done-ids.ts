@@ -27,11 +27,11 @@ const INITIAL_CAPACITY = 16;
  * Why not a `Map<string, number>`: a full store does three hash lookups per delivery (the
  * claim's miss, the delete of the oldest id, the insert), and each walks a bucket chain whose
  * every step loads another id string from the old generation. Measured with the CPU cache
- * disturbed between deliveries, as a server does, that was about 1.2 us per delivery for 10 000
- * ids. Here a lookup of an id that is not held reads only the table (one `Int32Array` holding
- * each entry's hash beside its ring position), the oldest id is found from the ring without
- * hashing, and the insert reuses the lookup's slot. Expiries sit in a `Float64Array`: no boxed
- * number per entry.
+ * disturbed between deliveries, as a server does, that was 1.2 to 1.7 us per delivery for 10 000
+ * ids, against 0.7 to 0.9 us here. A lookup of an id that is not held reads only the table (one
+ * `Int32Array` holding each entry's hash beside its ring position), the oldest id is found from
+ * the ring without hashing, and the insert reuses the claim's hash. Expiries sit in a
+ * `Float64Array`: no boxed number per entry.
  *
  * Layout: entries live in a circular ring (`ids`, `hashes`, `expiries`) from `head`, `length`
  * positions long; an entry removed from the middle (an expired id) leaves a hole (`undefined`
