@@ -112,16 +112,9 @@ function invalid(field: string, problem: string): WebhookError {
   return new WebhookError('INVALID_ENVELOPE', { message: `Webhook envelope is invalid: ${field} ${problem}` });
 }
 
-/** Stands for a field the envelope does not have as an own property. */
-const ABSENT: unique symbol = Symbol('absent');
-
-/**
- * Checks one field's value (`ABSENT` when the envelope has no own property of that name). Callers
- * read each field with a literal name, so every read site sees one envelope shape; a shared
- * `envelope[field]` saw all of them and fell back to a generic lookup.
- */
-function fieldString(field: string, value: unknown, pattern: RegExp | ((value: string) => boolean)): string {
-  if (value === ABSENT) throw invalid(field, 'is missing');
+function ownString(envelope: object, field: string, pattern: RegExp | ((value: string) => boolean)): string {
+  if (!Object.hasOwn(envelope, field)) throw invalid(field, 'is missing');
+  const value = (envelope as Record<string, unknown>)[field];
   if (typeof value !== 'string') throw invalid(field, 'must be a string');
   const ok = typeof pattern === 'function' ? pattern(value) : pattern.test(value);
   if (!ok) throw invalid(field, 'has an invalid format');
@@ -137,26 +130,24 @@ export function validateEnvelope(body: unknown): ValidatedEnvelope {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new WebhookError('INVALID_JSON');
   }
-  const fields = body as Record<string, unknown>;
-  // key_id first: it is the field that reaches a key store and so a secret name. Each field is
-  // read only once it is known to be own, so an inherited getter never runs.
-  const key_id = fieldString('key_id', Object.hasOwn(fields, 'key_id') ? fields.key_id : ABSENT, KEY_ID_PATTERN);
-  const id = fieldString('id', Object.hasOwn(fields, 'id') ? fields.id : ABSENT, ID_PATTERN);
-  const event_type = fieldString('event_type', Object.hasOwn(fields, 'event_type') ? fields.event_type : ABSENT, EVENT_TYPE_PATTERN);
-  const timestamp = fieldString('timestamp', Object.hasOwn(fields, 'timestamp') ? fields.timestamp : ABSENT, isIsoDateTime);
-  const account_id = fieldString('account_id', Object.hasOwn(fields, 'account_id') ? fields.account_id : ABSENT, ID_PATTERN);
-  const schema_version = fieldString('schema_version', Object.hasOwn(fields, 'schema_version') ? fields.schema_version : ABSENT, isIsoDate);
+  // key_id first: it is the field that reaches a key store and so a secret name.
+  const key_id = ownString(body, 'key_id', KEY_ID_PATTERN);
+  const id = ownString(body, 'id', ID_PATTERN);
+  const event_type = ownString(body, 'event_type', EVENT_TYPE_PATTERN);
+  const timestamp = ownString(body, 'timestamp', isIsoDateTime);
+  const account_id = ownString(body, 'account_id', ID_PATTERN);
+  const schema_version = ownString(body, 'schema_version', isIsoDate);
 
-  if (!Object.hasOwn(fields, 'data')) throw invalid('data', 'is missing');
-  const data = fields.data;
+  if (!Object.hasOwn(body, 'data')) throw invalid('data', 'is missing');
+  const data = (body as Record<string, unknown>).data;
   if (typeof data !== 'string') throw invalid('data', 'must be a string');
   const dataBytes = decodeBase64Strict(data);
   if (dataBytes === undefined) throw invalid('data', 'is not standard base64');
   if (dataBytes.length < MIN_DATA_BYTES) throw invalid('data', `decodes to fewer than ${MIN_DATA_BYTES} bytes`);
 
   let retryCount = 0;
-  if (Object.hasOwn(fields, 'retry_count')) {
-    const value = fields.retry_count;
+  if (Object.hasOwn(body, 'retry_count')) {
+    const value = (body as Record<string, unknown>).retry_count;
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
       throw invalid('retry_count', 'must be a non-negative integer');
     }
