@@ -112,7 +112,7 @@ export class DoneIds {
 
   /** Removes the oldest id; false when there is none. */
   deleteOldest(): boolean {
-    this.skipHoles();
+    // Every public method leaves `head` at an id (or the ring empty), so no hole to skip first.
     if (this.length === 0) return false;
     this.removeAt(this.slotOfPosition(this.head));
     this.skipHoles();
