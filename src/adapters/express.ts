@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KompliantEvent } from '../wire/event.js';
 import { nodeBodyParsed, nodeHeader, nodeRequestBody, type NodeRequest } from '../http/node-body.js';
 import { errorAnswer } from '../http/answer.js';
-import { createHttpHandler, type BodyLimits, type HttpHandlerOptions, type HttpRequestHead } from '../http/handler.js';
+import { createHttpHandler, type BodyLimits, type HttpHandlerOptions, type HttpHandlerResult, type HttpRequestHead } from '../http/handler.js';
 import { writeNodeAnswer } from '../http/node-answer.js';
 import { WebhookError } from '../wire/errors.js';
 import type { PayloadSchemas } from '../receiver/payload-schemas.js';
@@ -62,8 +62,41 @@ class ExpressRequestHead implements HttpRequestHead {
 }
 
 /** The body as it arrives (see nodeRequestBody); one function for every request, not a closure each. */
-function readExpressBody(limits: BodyLimits, req: IncomingMessage): Promise<unknown> {
+function readExpressBody(limits: BodyLimits, req: IncomingMessage): unknown {
   return nodeRequestBody(req as NodeRequest, limits);
+}
+
+// What the middleware returns when it finished before returning: one settled promise for all.
+const FINISHED: Promise<void> = Promise.resolve();
+
+/** Answers, or hands the event on to `next()` (pass-through), once the handler has a result. */
+function finishRequest(result: HttpHandlerResult, req: IncomingMessage, res: ServerResponse, next: ((error?: unknown) => void) | undefined): void {
+  if (result.kind === 'answer') {
+    writeNodeAnswer(res, result.answer);
+    return;
+  }
+  if (next === undefined) {
+    // Plain node:http without onEvent: nothing can take the event, so the sender must retry.
+    result.settle(500);
+    writeNodeAnswer(res, errorAnswer(new WebhookError('HANDLER_FAILED', { message: 'No onEvent handler and no next()' })));
+    return;
+  }
+  (req as WebhookRequest).kompliantEvent = result.event;
+  const { settle } = result;
+  res.once('finish', () => settle(res.statusCode));
+  res.once('close', () => {
+    if (!res.writableFinished) settle(500);
+  });
+  next();
+}
+
+/**
+ * Not a WebhookError: a bug or a throwing custom `aad` function. Express and Connect do not
+ * catch rejections, so it goes to `next` explicitly; plain node:http answers 500.
+ */
+function unexpectedFailure(error: unknown, res: ServerResponse, next: ((error?: unknown) => void) | undefined): void {
+  if (next) next(error);
+  else writeNodeAnswer(res, errorAnswer(new WebhookError('HANDLER_FAILED', { message: 'Internal error' })));
 }
 
 /**
@@ -97,33 +130,27 @@ export function kompliantWebhook<TRequest extends IncomingMessage = WebhookReque
 ): KompliantWebhookMiddleware<TRequest> {
   const handler = createHttpHandler<TRequest, TSchemas>(options, 'kompliantWebhook');
 
-  return async function kompliantWebhookMiddleware(req, res, next): Promise<void> {
-    let result;
+  // Not an async function: a request where nothing waits is answered before this returns, with
+  // no promise or async frame of its own (see HttpHandler.respond).
+  return function kompliantWebhookMiddleware(req, res, next): Promise<void> {
+    let result: HttpHandlerResult | Promise<HttpHandlerResult>;
     try {
-      result = await handler.handle(new ExpressRequestHead(req), readExpressBody, req);
+      result = handler.respond(new ExpressRequestHead(req), readExpressBody, req);
     } catch (error) {
-      // Not a WebhookError: a bug or a throwing custom `aad` function. Express and Connect
-      // do not catch rejections, so forward it explicitly.
-      if (next) next(error);
-      else writeNodeAnswer(res, errorAnswer(new WebhookError('HANDLER_FAILED', { message: 'Internal error' })));
-      return;
+      unexpectedFailure(error, res, next);
+      return FINISHED;
     }
-    if (result.kind === 'answer') {
-      writeNodeAnswer(res, result.answer);
-      return;
+    if (result instanceof Promise) {
+      return result.then(
+        (done) => finishRequest(done, req, res, next),
+        (error: unknown) => unexpectedFailure(error, res, next),
+      );
     }
-    if (next === undefined) {
-      // Plain node:http without onEvent: nothing can take the event, so the sender must retry.
-      result.settle(500);
-      writeNodeAnswer(res, errorAnswer(new WebhookError('HANDLER_FAILED', { message: 'No onEvent handler and no next()' })));
-      return;
+    try {
+      finishRequest(result, req, res, next);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    (req as WebhookRequest).kompliantEvent = result.event;
-    const { settle } = result;
-    res.once('finish', () => settle(res.statusCode));
-    res.once('close', () => {
-      if (!res.writableFinished) settle(500);
-    });
-    next();
+    return FINISHED;
   };
 }

@@ -10,7 +10,7 @@ import { checkContentEncoding, inflateBody, SUPPORTED_CONTENT_ENCODINGS } from '
 import { DELIVERY_OPTION_NAMES, resolveDeliveryOptions, withHandlerDeadline, type DeliveryOptions } from '../delivery/options.js';
 import type { HeldClaim } from '../delivery/claim.js';
 import { reportDelivered, reportRejected } from '../delivery/report.js';
-import { claimEvent, deliver } from '../delivery/sequence.js';
+import { claimEvent, deliver, type DeliveredOutcome } from '../delivery/sequence.js';
 import { countingKeyStore } from '../key-stores/counting.js';
 import { optionNames } from '../options/option-names.js';
 import { createIpAllowList } from './ip-allow-list.js';
@@ -127,6 +127,17 @@ export interface HttpHandler<TContext> {
     context: TContext,
     handlerDeadlineMs?: number,
   ): Promise<HttpHandlerResult>;
+  /**
+   * {@link HttpHandler.handle} for adapters on the hot path: `readBody` may give the body at once
+   * or as a promise, and the result comes at once when nothing waited (a promise otherwise). A
+   * `WebhookError` becomes an answer; any other error is thrown or rejected.
+   */
+  respond(
+    head: HttpRequestHead,
+    readBody: (limits: BodyLimits, context: TContext) => unknown,
+    context: TContext,
+    handlerDeadlineMs?: number,
+  ): HttpHandlerResult | Promise<HttpHandlerResult>;
   /** Passes an error the adapter found itself to the configured `onError` hook (checked once, here). */
   notifyError(error: WebhookError, context: TContext): void;
 }
@@ -226,77 +237,196 @@ export function createHttpHandler<TContext, TSchemas extends PayloadSchemas = {}
     return { kind: 'answer', answer: errorAnswer(error) };
   };
 
+  /**
+   * What an error thrown or rejected at any step becomes: a `WebhookError` is the spec's answer;
+   * anything else (a bug, a throwing callback) ends the trace as a failure and is thrown on, for
+   * the adapter to answer 500.
+   */
+  const failed = (
+    started: number,
+    error: unknown,
+    context: TContext,
+    event: KompliantEvent<unknown> | undefined,
+    trace: DeliveryChannelMessage | undefined,
+  ): HttpHandlerResult => {
+    if (isWebhookError(error)) return fail(started, error, context, event, trace);
+    finishDeliveryTrace(trace, 'failed', event, new WebhookError('HANDLER_FAILED', { message: 'Internal error', cause: error }));
+    throw error;
+  };
+
+  // The steps of one request. Each takes the previous step's value; a step that gets a promise
+  // goes on in its reaction, so a request where nothing waits (a body already read or parsed, a
+  // cached key, an in-process store, a handler that returns without a promise) is answered
+  // without a promise or an async function frame.
+
+  /** After the body: the receiver pipeline (envelope rules, key, decryption). */
+  const afterBody = (
+    started: number,
+    body: unknown,
+    context: TContext,
+    handlerDeadlineMs: number | undefined,
+    trace: DeliveryChannelMessage | undefined,
+  ): HttpHandlerResult | Promise<HttpHandlerResult> => {
+    let opened: KompliantEvent<PayloadV1> | Promise<KompliantEvent<PayloadV1>>;
+    try {
+      opened = runPipeline<PayloadV1>(config, body);
+    } catch (error) {
+      return failed(started, error, context, undefined, trace);
+    }
+    if (opened instanceof Promise) {
+      return opened.then(
+        (event) => afterOpen(started, event, context, handlerDeadlineMs, trace),
+        (error: unknown) => failed(started, error, context, undefined, trace),
+      );
+    }
+    return afterOpen(started, opened, context, handlerDeadlineMs, trace);
+  };
+
+  /** After decryption: the payload schemas, if any. */
+  const afterOpen = (
+    started: number,
+    event: KompliantEvent<PayloadV1>,
+    context: TContext,
+    handlerDeadlineMs: number | undefined,
+    trace: DeliveryChannelMessage | undefined,
+  ): HttpHandlerResult | Promise<HttpHandlerResult> => {
+    traceEvent(trace, event);
+    let checked: KompliantEvent<PayloadV1> | Promise<KompliantEvent<PayloadV1>>;
+    try {
+      checked = validatePayload(config.schemas, event, plan.handlerTimeoutMs);
+    } catch (error) {
+      return failed(started, error, context, event, trace);
+    }
+    if (checked instanceof Promise) {
+      return checked.then(
+        (valid) => afterValidation(started, valid, context, handlerDeadlineMs, trace),
+        (error: unknown) => failed(started, error, context, event, trace),
+      );
+    }
+    return afterValidation(started, checked, context, handlerDeadlineMs, trace);
+  };
+
+  /** After validation: `onEvent` run once per id, or the claim held for the application (pass-through). */
+  const afterValidation = (
+    started: number,
+    event: KompliantEvent<PayloadV1>,
+    context: TContext,
+    handlerDeadlineMs: number | undefined,
+    trace: DeliveryChannelMessage | undefined,
+  ): HttpHandlerResult | Promise<HttpHandlerResult> => {
+    try {
+      if (onEvent !== undefined) {
+        const delivered = deliver(withHandlerDeadline(plan, handlerDeadlineMs), started, event, (e) => onEvent(e, context), trace);
+        if (delivered instanceof Promise) {
+          return delivered.then(
+            (outcome) => deliveredAnswer(outcome, event),
+            (error: unknown) => failed(started, error, context, event, trace),
+          );
+        }
+        return deliveredAnswer(delivered, event);
+      }
+      const claimed = claimEvent(plan, event);
+      if (claimed instanceof Promise) {
+        return claimed.then(
+          (claim) => passOn(started, event, claim, context, trace),
+          (error: unknown) => failed(started, error, context, event, trace),
+        );
+      }
+      return passOn(started, event, claimed, context, trace);
+    } catch (error) {
+      return failed(started, error, context, event, trace);
+    }
+  };
+
+  /** Pass-through: the event goes to the application, whose final status settles the claim. */
+  const passOn = (
+    started: number,
+    event: KompliantEvent<PayloadV1>,
+    claim: HeldClaim | 'duplicate',
+    context: TContext,
+    trace: DeliveryChannelMessage | undefined,
+  ): HttpHandlerResult => {
+    if (claim === 'duplicate') {
+      reportDelivered(plan, started, 'duplicate', event, trace);
+      return { kind: 'answer', answer: DUPLICATE_ANSWER, event };
+    }
+    let settled = false;
+    const settle = (status: number): void => {
+      if (settled) return;
+      settled = true;
+      const success = status >= 200 && status < 300;
+      void claim.settle(success);
+      if (success) reportDelivered(plan, started, 'passed', event, trace);
+      else fail(started, new WebhookError('HANDLER_FAILED', { message: `Application answered ${status}` }), context, event, trace);
+    };
+    return { kind: 'pass', event, settle };
+  };
+
   return traced({
     limits,
     handlesEvents: onEvent !== undefined,
     notifyError: (error, context) => notifyError(onError, error, context),
-    async handle(head, readBody, context, handlerDeadlineMs, trace) {
+    respond(head, readBody, context, handlerDeadlineMs, trace) {
       const started = performance.now();
       countStat(plan.stats, 'received');
-      let event: KompliantEvent<PayloadV1> | undefined;
-      let claim: HeldClaim | 'duplicate';
+      let body: unknown;
       try {
         if (allowIp !== undefined && !allowIp(head.ip)) throw new WebhookError('FORBIDDEN_IP');
         const coding = checkHeadForCoding(head, allowedEncodings);
         const decodedByParser = coding !== undefined && head.bodyDecoded === true; // asked before reading
-        let body = await readBody(limits, context);
-        if (coding !== undefined) body = await inflateBody(body, coding, limits.maxBodyBytes, decodedByParser);
-        const opened = runPipeline<PayloadV1>(config, body);
-        event = opened instanceof Promise ? await opened : opened;
-        traceEvent(trace, event);
-        const checked = validatePayload(config.schemas, event, plan.handlerTimeoutMs);
-        event = checked instanceof Promise ? await checked : checked;
-        if (onEvent !== undefined) {
-          const verified = event;
-          const delivered = deliver(withHandlerDeadline(plan, handlerDeadlineMs), started, verified, (e) => onEvent(e, context), trace);
-          const outcome = delivered instanceof Promise ? await delivered : delivered;
-          return { kind: 'answer', answer: outcome === 'duplicate' ? DUPLICATE_ANSWER : RECEIVED_ANSWER, event: verified };
+        body = readBody(limits, context);
+        if (coding !== undefined) {
+          body =
+            body instanceof Promise
+              ? body.then((read) => inflateBody(read, coding, limits.maxBodyBytes, decodedByParser))
+              : inflateBody(body, coding, limits.maxBodyBytes, decodedByParser);
         }
-        const claimed = claimEvent(plan, event);
-        claim = claimed instanceof Promise ? await claimed : claimed;
       } catch (error) {
-        if (isWebhookError(error)) return fail(started, error, context, event, trace);
-        // Not a WebhookError (a bug, a throwing callback): the adapter answers 500, and the trace ends so.
-        finishDeliveryTrace(trace, 'failed', event, new WebhookError('HANDLER_FAILED', { message: 'Internal error', cause: error }));
-        throw error;
+        return failed(started, error, context, undefined, trace);
       }
-      const verified = event;
-      if (claim === 'duplicate') {
-        reportDelivered(plan, started, 'duplicate', verified, trace);
-        return { kind: 'answer', answer: DUPLICATE_ANSWER, event: verified };
+      if (body instanceof Promise) {
+        return body.then(
+          (read: unknown) => afterBody(started, read, context, handlerDeadlineMs, trace),
+          (error: unknown) => failed(started, error, context, undefined, trace),
+        );
       }
-      const held = claim;
-      let settled = false;
-      const settle = (status: number): void => {
-        if (settled) return;
-        settled = true;
-        const success = status >= 200 && status < 300;
-        void held.settle(success);
-        if (success) reportDelivered(plan, started, 'passed', verified, trace);
-        else fail(started, new WebhookError('HANDLER_FAILED', { message: `Application answered ${status}` }), context, verified, trace);
-      };
-      return { kind: 'pass', event: verified, settle };
+      return afterBody(started, body, context, handlerDeadlineMs, trace);
     },
   });
 }
 
-/** An {@link HttpHandler} whose `handle` also takes the delivery's channel message. */
-interface UntracedHttpHandler<TContext> extends Omit<HttpHandler<TContext>, 'handle'> {
-  handle(
+/** The answer of a delivery that ran `onEvent` (or found the id done). */
+function deliveredAnswer(outcome: DeliveredOutcome, event: KompliantEvent): HttpHandlerResult {
+  return { kind: 'answer', answer: outcome === 'duplicate' ? DUPLICATE_ANSWER : RECEIVED_ANSWER, event };
+}
+
+/** An {@link HttpHandler} without `handle`, whose `respond` also takes the delivery's channel message. */
+interface UntracedHttpHandler<TContext> extends Omit<HttpHandler<TContext>, 'handle' | 'respond'> {
+  respond(
     head: HttpRequestHead,
-    readBody: (limits: BodyLimits, context: TContext) => Promise<unknown>,
+    readBody: (limits: BodyLimits, context: TContext) => unknown,
     context: TContext,
     handlerDeadlineMs: number | undefined,
     trace: DeliveryChannelMessage | undefined,
-  ): Promise<HttpHandlerResult>;
+  ): HttpHandlerResult | Promise<HttpHandlerResult>;
 }
 
-/** Publishes each request of `handler` on the delivery channel (see `traceDelivery`). */
+/** Publishes each request of `handler` on the delivery channel (see `traceDelivery`), and adds `handle`. */
 function traced<TContext>(handler: UntracedHttpHandler<TContext>): HttpHandler<TContext> {
+  const respond: HttpHandler<TContext>['respond'] = (head, readBody, context, handlerDeadlineMs) =>
+    traceDelivery('http', (trace) => handler.respond(head, readBody, context, handlerDeadlineMs, trace));
   return {
-    ...handler,
-    handle: (head, readBody, context, handlerDeadlineMs) =>
-      traceDelivery('http', (trace) => handler.handle(head, readBody, context, handlerDeadlineMs, trace)),
+    limits: handler.limits,
+    handlesEvents: handler.handlesEvents,
+    notifyError: handler.notifyError,
+    respond,
+    handle(head, readBody, context, handlerDeadlineMs) {
+      try {
+        return Promise.resolve(respond(head, readBody, context, handlerDeadlineMs));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
   };
 }
 
@@ -317,7 +447,8 @@ export async function answerRequest<TContext>(
 ): Promise<HttpAnswer> {
   let result: HttpHandlerResult;
   try {
-    result = await handler.handle(makeHead(context), readBody, context, handlerDeadlineMs);
+    const responded = handler.respond(makeHead(context), readBody, context, handlerDeadlineMs);
+    result = responded instanceof Promise ? await responded : responded;
   } catch (cause) {
     const failure = new WebhookError('HANDLER_FAILED', { message: 'Internal error', cause });
     handler.notifyError(failure, context);

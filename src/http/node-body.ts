@@ -113,20 +113,15 @@ export function nodeBodyParsed(req: NodeRequest): boolean {
 
 /**
  * The body of a node:http request in whatever state it arrives: a value a body parser left on
- * `req.body` (parsed object, Buffer or string; its Content-Length held to `maxBodyBytes`), or the
- * unread stream, read here with the cap and deadline. `undefined` when there is no body.
+ * `req.body` (parsed object, Buffer or string; its Content-Length held to `maxBodyBytes`), given
+ * at once, or the unread stream, read here with the cap and deadline (a promise). `undefined`
+ * when there is no body. A parsed body that breaks a limit throws its `WebhookError`.
  */
-export function nodeRequestBody(req: NodeRequest, limits: BodyLimits): Promise<unknown> {
-  if (nodeBodyParsed(req)) {
-    try {
-      return Promise.resolve(checkParsedBody(req, limits));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
+export function nodeRequestBody(req: NodeRequest, limits: BodyLimits): unknown {
+  if (nodeBodyParsed(req)) return checkParsedBody(req, limits);
   const headers = req.headers;
   // announcesBody() for a node:http request, read from its headers without a head object.
-  if (framedBody(headers['transfer-encoding'], headers['content-length']) !== true) return Promise.resolve(undefined);
+  if (framedBody(headers['transfer-encoding'], headers['content-length']) !== true) return undefined;
   return readNodeBody(req, limits);
 }
 

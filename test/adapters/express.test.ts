@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -152,6 +153,34 @@ describe('content type and body', () => {
     expect(res.status).toBe(413);
     expect(res.body.error.code).toBe('PAYLOAD_TOO_LARGE');
     expect(onEvent).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['read by the middleware', false],
+    ['parsed by express.json()', true],
+  ])('runs onEvent and onError in the async context of the request (body %s)', async (_name, parsed) => {
+    // Request-scoped logging and tracing keep their AsyncLocalStorage store across the body read.
+    const requestId = new AsyncLocalStorage<string>();
+    const seen: Array<string | undefined> = [];
+    const app = express();
+    let counter = 0;
+    app.use((_req, _res, next) => requestId.run(`req-${++counter}`, next));
+    if (parsed) app.use(express.json());
+    // A key store that answers later and no cache: the key lookup waits too.
+    const secrets = memoryKeyStore({ [KEY_ID]: SECRET });
+    const slowStore = { getSecret: async (keyId: string) => { await new Promise((resolve) => setTimeout(resolve, 5)); return secrets.getSecret(keyId); } };
+    app.post(
+      PATH,
+      kompliantWebhook({
+        keyStore: slowStore,
+        cache: false,
+        onEvent: () => void seen.push(requestId.getStore()),
+        onError: () => void seen.push(`error ${requestId.getStore()}`),
+      }),
+    );
+    await request(app).post(PATH).set('content-type', 'application/json').send(JSON.stringify(envelope())).expect(200);
+    await request(app).post(PATH).set('content-type', 'application/json').send(JSON.stringify({ ...envelope(), event_type: 'FORGED' })).expect(401);
+    expect(seen).toEqual(['req-1', 'error req-2']);
   });
 
   it('authenticates field values, not bytes: a re-serialised body (express.json, reordered, pretty) still verifies', async () => {
