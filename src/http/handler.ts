@@ -259,37 +259,48 @@ export function createHttpHandler<TContext, TSchemas extends PayloadSchemas = {}
   // cached key, an in-process store, a handler that returns without a promise) is answered
   // without a promise or an async function frame.
 
-  /** After the body: the receiver pipeline (envelope rules, key, decryption). */
-  const afterBody = (
+  /** A step: what it needs of the request, and the previous step's value. */
+  type Step<T> = (
     started: number,
-    body: unknown,
+    value: T,
     context: TContext,
     handlerDeadlineMs: number | undefined,
     trace: DeliveryChannelMessage | undefined,
-  ): HttpHandlerResult | Promise<HttpHandlerResult> => {
+  ) => HttpHandlerResult | Promise<HttpHandlerResult>;
+
+  /**
+   * Goes on with `next` once the promise a step got settles; a rejection goes to `failed`, with
+   * `event` when one is known. Steps call the next one directly when nothing waits, so these
+   * continuations are built only for a request that waits.
+   */
+  const continueLater = <T>(
+    value: Promise<T>,
+    next: Step<T>,
+    started: number,
+    context: TContext,
+    handlerDeadlineMs: number | undefined,
+    trace: DeliveryChannelMessage | undefined,
+    event: KompliantEvent<unknown> | undefined,
+  ): Promise<HttpHandlerResult> =>
+    value.then(
+      (settled) => next(started, settled, context, handlerDeadlineMs, trace),
+      (error: unknown) => failed(started, error, context, event, trace),
+    );
+
+  /** After the body: the receiver pipeline (envelope rules, key, decryption). */
+  const afterBody: Step<unknown> = (started, body, context, handlerDeadlineMs, trace) => {
     let opened: KompliantEvent<PayloadV1> | Promise<KompliantEvent<PayloadV1>>;
     try {
       opened = runPipeline<PayloadV1>(config, body);
     } catch (error) {
       return failed(started, error, context, undefined, trace);
     }
-    if (opened instanceof Promise) {
-      return opened.then(
-        (event) => afterOpen(started, event, context, handlerDeadlineMs, trace),
-        (error: unknown) => failed(started, error, context, undefined, trace),
-      );
-    }
+    if (opened instanceof Promise) return continueLater(opened, afterOpen, started, context, handlerDeadlineMs, trace, undefined);
     return afterOpen(started, opened, context, handlerDeadlineMs, trace);
   };
 
   /** After decryption: the payload schemas, if any. */
-  const afterOpen = (
-    started: number,
-    event: KompliantEvent<PayloadV1>,
-    context: TContext,
-    handlerDeadlineMs: number | undefined,
-    trace: DeliveryChannelMessage | undefined,
-  ): HttpHandlerResult | Promise<HttpHandlerResult> => {
+  const afterOpen: Step<KompliantEvent<PayloadV1>> = (started, event, context, handlerDeadlineMs, trace) => {
     traceEvent(trace, event);
     let checked: KompliantEvent<PayloadV1> | Promise<KompliantEvent<PayloadV1>>;
     try {
@@ -297,23 +308,12 @@ export function createHttpHandler<TContext, TSchemas extends PayloadSchemas = {}
     } catch (error) {
       return failed(started, error, context, event, trace);
     }
-    if (checked instanceof Promise) {
-      return checked.then(
-        (valid) => afterValidation(started, valid, context, handlerDeadlineMs, trace),
-        (error: unknown) => failed(started, error, context, event, trace),
-      );
-    }
+    if (checked instanceof Promise) return continueLater(checked, afterValidation, started, context, handlerDeadlineMs, trace, event);
     return afterValidation(started, checked, context, handlerDeadlineMs, trace);
   };
 
   /** After validation: `onEvent` run once per id, or the claim held for the application (pass-through). */
-  const afterValidation = (
-    started: number,
-    event: KompliantEvent<PayloadV1>,
-    context: TContext,
-    handlerDeadlineMs: number | undefined,
-    trace: DeliveryChannelMessage | undefined,
-  ): HttpHandlerResult | Promise<HttpHandlerResult> => {
+  const afterValidation: Step<KompliantEvent<PayloadV1>> = (started, event, context, handlerDeadlineMs, trace) => {
     try {
       if (onEvent !== undefined) {
         const delivered = deliver(withHandlerDeadline(plan, handlerDeadlineMs), started, event, (e) => onEvent(e, context), trace);
@@ -384,12 +384,7 @@ export function createHttpHandler<TContext, TSchemas extends PayloadSchemas = {}
       } catch (error) {
         return failed(started, error, context, undefined, trace);
       }
-      if (body instanceof Promise) {
-        return body.then(
-          (read: unknown) => afterBody(started, read, context, handlerDeadlineMs, trace),
-          (error: unknown) => failed(started, error, context, undefined, trace),
-        );
-      }
+      if (body instanceof Promise) return continueLater(body, afterBody, started, context, handlerDeadlineMs, trace, undefined);
       return afterBody(started, body, context, handlerDeadlineMs, trace);
     },
   });
