@@ -71,18 +71,21 @@ class NodeBodyRead implements PendingRead {
     if (this.done) return;
     this.done = true;
     this.deadlines.forget(this);
+    if (error === undefined) {
+      // The stream ended: no 'data' or 'end' can follow, and a later 'error' or 'close' finds
+      // the read done. So the listeners stay (inert) and go with the request.
+      const chunks = this.chunks;
+      this.resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, this.received));
+      return;
+    }
+    // A failed read stops listening, so the rest of the body is neither counted nor kept.
     const req = this.req;
     req.off('data', this.onData);
     req.off('end', this.onEnd);
     req.off('error', this.onAbort);
     req.off('close', this.onClose);
-    if (error === undefined) {
-      const chunks = this.chunks;
-      this.resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, this.received));
-    } else {
-      this.chunks.length = 0;
-      this.reject(error);
-    }
+    this.chunks.length = 0;
+    this.reject(error);
   }
 }
 
