@@ -1,7 +1,7 @@
 // Claim, run, settle: one delivery holds its event id while the handler runs (renewing a shared store's lease), then marks it done or frees it; every store call that can wait has a deadline.
 import { randomUUID } from 'node:crypto';
 import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
-import { inProcessForm, type InProcessIdempotencyStore } from '../idempotency/in-process.js';
+import type { InProcessIdempotencyStore } from '../idempotency/in-process.js';
 import { WebhookError } from '../wire/errors.js';
 import type { KompliantEvent } from '../wire/event.js';
 import { isThenable, withDeadline } from './deadline.js';
@@ -118,8 +118,7 @@ function keepRenewing(plan: DeliveryPlan, store: IdempotencyStore, id: string, t
 export function claimDelivery(plan: DeliveryPlan, event: KompliantEvent<unknown>): 'duplicate' | HeldClaim | Promise<'duplicate' | HeldClaim> {
   const store = plan.store;
   if (store === undefined) return NO_CLAIM;
-  const form = inProcessForm(store);
-  if (form !== undefined) return claimInProcess(plan, form, event.id);
+  if (plan.inProcess !== undefined) return claimInProcess(plan, plan.inProcess, event.id);
   return claimShared(plan, store, event);
 }
 

@@ -6,6 +6,7 @@ import {
   DEFAULT_IDEMPOTENCY_TTL_MS,
   type IdempotencyStore,
 } from '../idempotency/idempotency-store.js';
+import { inProcessForm, type InProcessIdempotencyStore } from '../idempotency/in-process.js';
 import { memoryIdempotencyStore } from '../idempotency/memory.js';
 import { checkPositiveInteger } from '../options/checks.js';
 import { optionNames } from '../options/option-names.js';
@@ -78,6 +79,8 @@ export const DELIVERY_OPTION_NAMES: readonly string[] = optionNames<DeliveryOpti
 /** {@link DeliveryOptions} after checking. */
 export interface DeliveryPlan {
   store: IdempotencyStore | undefined;
+  /** The store's in-process form (the memory store's), found once here rather than per delivery. */
+  inProcess: InProcessIdempotencyStore | undefined;
   leaseMs: number;
   ttlMs: number;
   storeTimeoutMs: number;
@@ -93,8 +96,11 @@ export interface DeliveryPlan {
 /** Checks the delivery options once; a bad one throws a TypeError naming it. */
 export function resolveDeliveryOptions(options: DeliveryOptions): DeliveryPlan {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  const store =
+    options.idempotency === false ? undefined : options.idempotency === undefined ? memoryIdempotencyStore() : checkIdempotencyStore(options.idempotency);
   return {
-    store: options.idempotency === false ? undefined : options.idempotency === undefined ? memoryIdempotencyStore() : checkIdempotencyStore(options.idempotency),
+    store,
+    inProcess: store === undefined ? undefined : inProcessForm(store),
     leaseMs: checkPositiveInteger(options.idempotencyLeaseMs, 'idempotencyLeaseMs', DEFAULT_IDEMPOTENCY_LEASE_MS),
     ttlMs: checkPositiveInteger(options.idempotencyTtlMs, 'idempotencyTtlMs', DEFAULT_IDEMPOTENCY_TTL_MS),
     storeTimeoutMs: checkPositiveInteger(options.idempotencyTimeoutMs, 'idempotencyTimeoutMs', DEFAULT_IDEMPOTENCY_TIMEOUT_MS),
