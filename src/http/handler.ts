@@ -15,7 +15,7 @@ import { countingKeyStore } from '../key-stores/counting.js';
 import { optionNames } from '../options/option-names.js';
 import { createIpAllowList } from './ip-allow-list.js';
 import { countStat } from '../delivery/stats.js';
-import { finishDeliveryTrace, traceDelivery, traceEvent, type DeliveryChannelMessage } from '../delivery/channel.js';
+import { deliveryTraced, finishDeliveryTrace, traceDelivery, traceEvent, type DeliveryChannelMessage } from '../delivery/channel.js';
 import { validatePayload, type PayloadSchemas, type SchemaEvent } from '../receiver/payload-schemas.js';
 
 /** Default deadline for the whole body to arrive: 10 s. */
@@ -408,8 +408,11 @@ interface UntracedHttpHandler<TContext> extends Omit<HttpHandler<TContext>, 'han
 
 /** Publishes each request of `handler` on the delivery channel (see `traceDelivery`), and adds `handle`. */
 function traced<TContext>(handler: UntracedHttpHandler<TContext>): HttpHandler<TContext> {
+  // The channel is checked first, so a request nobody traces builds no closure for traceDelivery.
   const respond: HttpHandler<TContext>['respond'] = (head, readBody, context, handlerDeadlineMs) =>
-    traceDelivery('http', (trace) => handler.respond(head, readBody, context, handlerDeadlineMs, trace));
+    deliveryTraced()
+      ? traceDelivery('http', (trace) => handler.respond(head, readBody, context, handlerDeadlineMs, trace))
+      : handler.respond(head, readBody, context, handlerDeadlineMs, undefined);
   return {
     limits: handler.limits,
     handlesEvents: handler.handlesEvents,

@@ -1,7 +1,7 @@
 // The pipeline every entry point runs on a body: size cap, JSON, envelope rules, key lookup, AES-256-GCM, payload.
 import { validateEnvelope, type ValidatedEnvelope } from '../wire/envelope.js';
 import { WebhookError, isWebhookError } from '../wire/errors.js';
-import type { KompliantEvent } from '../wire/event.js';
+import type { EnvelopeMetadata, KompliantEvent } from '../wire/event.js';
 import type { KeyStore } from '../key-stores/key-store.js';
 import { peekCachedSecret, refetchAfterDecryptionFailure } from '../key-stores/cache.js';
 import { decryptEnvelope, toEnvelopeObject } from '../wire/open-envelope.js';
@@ -111,16 +111,21 @@ export function runPipeline<TData>(
 ): KompliantEvent<TData> | Promise<KompliantEvent<TData>> {
   if (bodyBytes(body) > config.maxBodyBytes) throw new WebhookError('PAYLOAD_TOO_LARGE');
   const envelope = validateEnvelope(toEnvelopeObject(body));
-  const tag = (error: unknown): never => {
-    throw tagRejection(error, envelope.metadata);
-  };
+  const { metadata } = envelope;
   try {
-    requireServedAccount(config.accounts, envelope.metadata.account_id);
-    const cached = peekCachedSecret(config.keyStore, envelope.metadata.key_id, envelope.metadata.account_id);
-    if (cached === undefined) return decryptWithStoredSecret<TData>(config, envelope).catch(tag);
+    requireServedAccount(config.accounts, metadata.account_id);
+    const cached = peekCachedSecret(config.keyStore, metadata.key_id, metadata.account_id);
+    if (cached === undefined) return tagRejections(decryptWithStoredSecret<TData>(config, envelope), metadata);
     const opened = decryptOrRetry<TData>(config, envelope, cached);
-    return opened instanceof Promise ? opened.catch(tag) : opened;
+    return opened instanceof Promise ? tagRejections(opened, metadata) : opened;
   } catch (error) {
-    return tag(error);
+    throw tagRejection(error, metadata);
   }
+}
+
+/** `opening`, with a rejection tagged with the envelope it came from (see tagRejection). */
+function tagRejections<T>(opening: Promise<T>, metadata: EnvelopeMetadata): Promise<T> {
+  return opening.catch((error: unknown) => {
+    throw tagRejection(error, metadata);
+  });
 }
