@@ -46,6 +46,23 @@ describe.each([4, 5] as const)('Express %i', (major) => {
     expect(res.body).toEqual({ handled: sent.id });
   });
 
+  it('a bug once the body arrived (a throwing aad function) goes to next(error), for the app error handler', async () => {
+    const e = (major === 4 ? (await import('express4')).default : express) as typeof express;
+    const app = e();
+    const onEvent = vi.fn();
+    const aad = () => {
+      throw new Error('bug');
+    };
+    app.post(PATH, kompliantWebhook({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), onEvent, aad }));
+    app.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      res.status(599).json({ seen: error.message });
+    });
+    const res = await request(app).post(PATH).set('content-type', 'application/json').send(JSON.stringify(envelope()));
+    expect(res.status).toBe(599);
+    expect(res.body).toEqual({ seen: 'bug' });
+    expect(onEvent).not.toHaveBeenCalled();
+  });
+
   it('pass-through mode does not call next() on failure', async () => {
     const e = (major === 4 ? (await import('express4')).default : express) as typeof express;
     const app = e();
@@ -268,6 +285,33 @@ describe('raw sockets: chunked, slow and lying bodies', () => {
       setTimeout(() => req.destroy(), 2000).unref();
     });
     expect(res.status).toBe(413);
+  });
+
+  it('plain node:http: a bug once the body arrived (a throwing aad function) answers 500 HANDLER_FAILED without its message', async () => {
+    const onEvent = vi.fn();
+    const aad = () => {
+      throw new Error('bug with a secret-looking detail');
+    };
+    const port = await listen({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), onEvent, aad });
+    const res = await send(port, { 'content-type': 'application/json' }, (req) => req.end(JSON.stringify(envelope())));
+    expect(res.status).toBe(500);
+    expect(JSON.parse(res.body).error.code).toBe('HANDLER_FAILED');
+    expect(res.body).not.toContain('secret-looking');
+    expect(onEvent).not.toHaveBeenCalled();
+  });
+
+  it('the promise the middleware returns settles once the answer is written, for a body it read itself', async () => {
+    const middleware = kompliantWebhook({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), onEvent: () => undefined });
+    const ended: boolean[] = [];
+    const listening = createServer((req, res) => {
+      void middleware(req, res).then(() => ended.push(res.writableEnded));
+    });
+    server = listening;
+    await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));
+    const port = (listening.address() as AddressInfo).port;
+    const res = await send(port, { 'content-type': 'application/json' }, (req) => req.end(JSON.stringify(envelope())));
+    expect(res.status).toBe(200);
+    expect(ended).toEqual([true]);
   });
 
   it('plain node:http without onEvent and without next answers 500 rather than hanging', async () => {
