@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { createServer, request as httpRequest, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import request from 'supertest';
@@ -212,12 +212,16 @@ describe('raw sockets: chunked, slow and lying bodies', () => {
   let server: Server | undefined;
   afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
 
-  async function listen(options: Parameters<typeof kompliantWebhook>[0]): Promise<number> {
-    const middleware = kompliantWebhook(options);
-    const listening = createServer((req, res) => void middleware(req, res));
+  async function serve(listener: RequestListener): Promise<number> {
+    const listening = createServer(listener);
     server = listening;
     await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));
-    return (server.address() as AddressInfo).port;
+    return (listening.address() as AddressInfo).port;
+  }
+
+  function listen(options: Parameters<typeof kompliantWebhook>[0]): Promise<number> {
+    const middleware = kompliantWebhook(options);
+    return serve((req, res) => void middleware(req, res));
   }
 
   function send(port: number, headers: Record<string, string>, write: (req: ReturnType<typeof httpRequest>) => void) {
@@ -303,12 +307,9 @@ describe('raw sockets: chunked, slow and lying bodies', () => {
   it('the promise the middleware returns settles once the answer is written, for a body it read itself', async () => {
     const middleware = kompliantWebhook({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), onEvent: () => undefined });
     const ended: boolean[] = [];
-    const listening = createServer((req, res) => {
+    const port = await serve((req, res) => {
       void middleware(req, res).then(() => ended.push(res.writableEnded));
     });
-    server = listening;
-    await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));
-    const port = (listening.address() as AddressInfo).port;
     const res = await send(port, { 'content-type': 'application/json' }, (req) => req.end(JSON.stringify(envelope())));
     expect(res.status).toBe(200);
     expect(ended).toEqual([true]);
