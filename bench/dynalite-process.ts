@@ -4,7 +4,7 @@
  * Protocol over IPC: child -> `{type:'dynalite', endpoint, tableName}` once the dedup table
  * exists; it stops when the parent disconnects.
  */
-import { startDynamoDbServer } from '../support/dynamodb-server.js';
+import { startDynamoDbServer } from '../test/support/dynamodb-server.js';
 
 const server = await startDynamoDbServer();
 process.send?.({ type: 'dynalite', endpoint: server.endpoint, tableName: server.tableName });

@@ -8,7 +8,7 @@ import { createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
 import Stripe from 'stripe';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
-import type { KompliantEnvelope } from '../../src/index.js';
+import type { KompliantEnvelope } from '../src/index.js';
 import { library } from './library.js';
 import { fixed, ratio, type ResultTable } from './markdown-table.js';
 import { BENCH_KEY_ID, PAYLOAD_SIZES, generateSharedSecret, payloadOfSize, sealedEnvelopes, sizeLabel } from './payloads.js';
@@ -105,7 +105,18 @@ export async function runCpuBench(smoke: boolean): Promise<CpuResult[]> {
   return results;
 }
 
-/** The markdown table of bench 1: us/op, us/floor, and peer/us (how much slower the peer is). */
+/** The budgets of docs/performance.md: receive() at most this many times the floor... */
+export const RECEIVE_FLOOR_BUDGET = 1.15;
+/** ...and standardwebhooks' verify at least this many times slower than receive(). */
+export const STANDARDWEBHOOKS_BUDGET = 1.5;
+
+function budgetCell(name: string, us: number, floor: number, ours: number): string {
+  if (name === RECEIVE) return `x floor <= ${RECEIVE_FLOOR_BUDGET}: ${us / floor <= RECEIVE_FLOOR_BUDGET ? 'met' : 'NOT met'}`;
+  if (name === PEERS[0]) return `>= ${STANDARDWEBHOOKS_BUDGET}x receive(): ${us / ours >= STANDARDWEBHOOKS_BUDGET ? 'met' : 'NOT met'}`;
+  return '';
+}
+
+/** The markdown table of bench 1: us/op, us/floor, peer/us (how much slower the peer is) and the budgets. */
 export function cpuTable(results: readonly CpuResult[]): ResultTable {
   const rows: string[][] = [];
   for (const { bytes, usPerOp } of results) {
@@ -113,12 +124,12 @@ export function cpuTable(results: readonly CpuResult[]): ResultTable {
     const ours = usPerOp[RECEIVE] ?? Number.NaN;
     for (const [name, us] of Object.entries(usPerOp)) {
       const isPeer = (PEERS as readonly string[]).includes(name);
-      rows.push([sizeLabel(bytes), name, fixed(us, 2), ratio(us / floor), isPeer ? ratio(us / ours) : '']);
+      rows.push([sizeLabel(bytes), name, fixed(us, 2), ratio(us / floor), isPeer ? ratio(us / ours) : '', budgetCell(name, us, floor, ours)]);
     }
   }
   return {
     title: 'Bench 1: CPU per webhook (median us/op)',
-    columns: ['plaintext', 'task', 'us/op', 'x floor', 'peer / receive()'],
+    columns: ['plaintext', 'task', 'us/op', 'x floor', 'peer / receive()', 'budget'],
     rows,
     notes: [
       'Floor: inline base64 + AAD + AES-256-GCM + fatal UTF-8 + JSON.parse, no validation. receive() and openEnvelope() take the parsed envelope object (as after express.json()); peers verify the same payload text with their own signatures (HMAC-SHA256) and parse it.',

@@ -32,7 +32,7 @@ function nextMessage(child: ChildProcess, type: ChildMessage['type']): Promise<C
   });
 }
 
-/** Forks test/bench/http-server.ts (through tsx) and starts a server of `kind` on 127.0.0.1 (`stores`: where the shared dedup stores listen). */
+/** Forks bench/http-server.ts (through tsx) and starts a server of `kind` on 127.0.0.1 (`stores`: where the shared dedup stores listen). */
 export async function startServerProcess(kind: ServerKind, secret: string, keyId: string, stores?: StoreEndpoints): Promise<ServerProcess> {
   const child = fork(fileURLToPath(new URL('./http-server.ts', import.meta.url)), [], {
     execArgv: ['--import', 'tsx'],

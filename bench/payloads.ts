@@ -1,5 +1,5 @@
-import { createTestWebhook, generateSharedSecret, samplePayload } from '../../src/testing.js';
-import type { KompliantEnvelope } from '../../src/index.js';
+import { createTestWebhook, generateSharedSecret, samplePayload } from '../src/testing.js';
+import type { KompliantEnvelope } from '../src/index.js';
 
 /** The key id every bench envelope uses unless a scenario needs several. */
 export const BENCH_KEY_ID = 'whk_20251121_01';

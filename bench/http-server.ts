@@ -11,8 +11,8 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { localDynamoDbClient } from '../support/dynamodb-server.js';
-import { postgresConnection } from '../support/postgres-server.js';
+import { localDynamoDbClient } from '../test/support/dynamodb-server.js';
+import { postgresConnection } from '../test/support/postgres-server.js';
 import { fetchEntry, library, redisEntry, storeEntries } from './library.js';
 import { fetchToNodeListener } from './fetch-bridge.js';
 

@@ -10,10 +10,10 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import type { IdempotencyStore, KompliantEvent } from '../../src/index.js';
-import { startDynamoDbServer } from '../support/dynamodb-server.js';
-import { findPostgresBin, postgresConnection, startPostgresServer } from '../support/postgres-server.js';
-import { findRedisServer, startRedisServer } from '../support/redis-server.js';
+import type { IdempotencyStore, KompliantEvent } from '../src/index.js';
+import { startDynamoDbServer } from '../test/support/dynamodb-server.js';
+import { findPostgresBin, postgresConnection, startPostgresServer } from '../test/support/postgres-server.js';
+import { findRedisServer, startRedisServer } from '../test/support/redis-server.js';
 import { library, storeEntries } from './library.js';
 import { fixed, type ResultTable } from './markdown-table.js';
 import { median } from './summary-statistics.js';

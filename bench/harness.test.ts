@@ -1,9 +1,9 @@
 import { createServer } from 'node:http';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { memoryKeyStore } from '../../src/index.js';
-import { createFetchHandler } from '../../src/fetch.js';
-import { createTestWebhook, generateSharedSecret } from '../../src/testing.js';
+import { memoryKeyStore } from '../src/index.js';
+import { createFetchHandler } from '../src/fetch.js';
+import { createTestWebhook, generateSharedSecret } from '../src/testing.js';
 import { fetchToNodeListener } from './fetch-bridge.js';
 import { parseBenchOptions } from './options.js';
 import { payloadOfSize, PAYLOAD_SIZES } from './payloads.js';

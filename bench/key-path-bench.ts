@@ -7,7 +7,7 @@
  * warm key path (receive() minus openEnvelope() on the same envelopes), and times rejections
  * (tampered ciphertext, tampered metadata, unknown key id) against a success.
  */
-import type { KeyStore, KompliantEnvelope } from '../../src/index.js';
+import type { KeyStore, KompliantEnvelope } from '../src/index.js';
 import { library } from './library.js';
 import { fixed, ratio, type ResultTable } from './markdown-table.js';
 import { BENCH_KEY_ID, generateSharedSecret, payloadOfSize, sealedEnvelopes } from './payloads.js';

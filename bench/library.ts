@@ -8,14 +8,14 @@
  */
 import { existsSync } from 'node:fs';
 
-type IndexEntry = typeof import('../../src/index.js');
-type FetchEntry = typeof import('../../src/fetch.js');
-type RedisEntry = typeof import('../../src/redis.js');
-type PostgresEntry = typeof import('../../src/postgres.js');
-type DynamoDbEntry = typeof import('../../src/dynamodb.js');
+type IndexEntry = typeof import('../src/index.js');
+type FetchEntry = typeof import('../src/fetch.js');
+type RedisEntry = typeof import('../src/redis.js');
+type PostgresEntry = typeof import('../src/postgres.js');
+type DynamoDbEntry = typeof import('../src/dynamodb.js');
 
 async function loadBuilt<T>(file: string): Promise<T> {
-  const url = new URL(`../../dist/${file}`, import.meta.url);
+  const url = new URL(`../dist/${file}`, import.meta.url);
   if (!existsSync(url)) throw new Error(`${file} is not built: run npm run build (npm run bench does)`);
   return (await import(url.href)) as T;
 }

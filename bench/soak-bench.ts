@@ -6,7 +6,7 @@
  * so the default deduplication store has reached its bound of 10,000 ids).
  */
 import { library } from './library.js';
-import { createTestWebhook } from '../../src/testing.js';
+import { createTestWebhook } from '../src/testing.js';
 import { loadRun } from './http-bench.js';
 import { percent, fixed, type ResultTable } from './markdown-table.js';
 import { BENCH_KEY_ID, generateSharedSecret, payloadOfSize, sealedEnvelopes } from './payloads.js';
