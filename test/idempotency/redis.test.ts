@@ -28,7 +28,7 @@ describe('the kompliant-webhooks/redis subpath (built package)', () => {
 });
 
 const skip = redisSkipReason();
-if (skip !== undefined) console.warn(`\n!!! test/redis.test.ts ${skip}\n`);
+if (skip !== undefined) console.warn(`\n!!! test/idempotency/redis.test.ts ${skip}\n`);
 
 describe.skipIf(skip !== undefined)('redisIdempotencyStore against a real redis-server', () => {
   let redis: RedisServer;
