@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CI: the runtime matrix. Every runtime the docs claim (docs/runtimes.md), from the npm registry.
+# CI: the runtime matrix. Every runtime the docs claim (docs/contributing/runtimes.md), from the npm registry.
 #
 # Runs after the main suite (.ci/run, on Node 22), against the BUILT package (dist/, via its
 # published names):
