@@ -105,6 +105,31 @@ describe.skipIf(skip !== undefined)('inPostgresTransaction against a real Postgr
     expect(rows).toEqual(['retry']);
   });
 
+  it('statement names: none is cut for the default table, and two tables with a long shared prefix work on one connection', async () => {
+    const one = new pg.Pool({ ...postgresConnection(server), max: 1 });
+    const notices: string[] = [];
+    one.on('connect', (client) => client.on('notice', (notice) => notices.push(String(notice.message))));
+    try {
+      const tables = ['kompliant_webhook_idempotency_live', 'kompliant_webhook_idempotency_sandbox'];
+      for (const table of tables) await createIdempotencyTable(one, { table });
+      notices.length = 0; // CREATE ... IF NOT EXISTS notices
+      for (const table of [undefined, ...tables]) {
+        const sent = createTestWebhook({ secret: SECRET, keyId: KEY_ID });
+        await receivers[0]!.handle(sent, inPostgresTransaction({ pool: one, ...(table === undefined ? {} : { table }) }, async (event, client) => {
+          await client.query('INSERT INTO business_rows (event_id, worker) VALUES ($1, $2)', [event.id, table ?? 'default']);
+        }));
+        expect(await rowsOf(sent.id)).toEqual([table ?? 'default']);
+      }
+      const names = (await one.query('SELECT name FROM pg_prepared_statements')).rows.map((r) => r.name as string);
+      // As sent: PostgreSQL cuts a longer name to 63 bytes (the default table's insert was cut before).
+      expect(names).toHaveLength(6);
+      for (const name of names) expect(name).toMatch(/^kw_[0-9a-f]{12}_(lock-timeout|transaction-insert)$/);
+      expect(notices).toEqual([]);
+    } finally {
+      await one.end();
+    }
+  });
+
   it('concurrent retries of one event, the first failing: one 500, every other answer 200, one business row', async () => {
     const sent = createTestWebhook({ secret: SECRET, keyId: KEY_ID });
     let runs = 0;

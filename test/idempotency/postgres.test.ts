@@ -80,7 +80,38 @@ describe.skipIf(skip !== undefined)('postgresIdempotencyStore against a real Pos
     expect(await store.claim('wh_unprepared', 't2', 60_000)).toBe('done');
     expect(seen).toEqual([undefined, undefined, undefined]);
     await postgresIdempotencyStore({ pool: spy }).claim('wh_prepared', 't1', 60_000);
-    expect(seen[3]).toBe('kompliant-webhooks:claim:kompliant_webhook_idempotency');
+    expect(seen[3]).toMatch(/^kw_[0-9a-f]{12}_claim$/);
+  });
+
+  it('two tables whose long names share their first 38 characters work on one connection, and no statement name is cut', async () => {
+    // One connection, so both stores' prepared statements live in the same session. Before the
+    // names were hashed, both tables' claim was named past 63 bytes and PostgreSQL cut both to
+    // the same name: the second table's claim failed with "prepared statement ... already exists".
+    const one = new pg.Pool({ ...postgresConnection(server), max: 1 });
+    const notices: string[] = [];
+    one.on('connect', (client) => client.on('notice', (notice) => notices.push(String(notice.message))));
+    try {
+      const tables = ['kompliant_webhook_idempotency_accounts_live', 'kompliant_webhook_idempotency_accounts_sandbox'];
+      const stores = tables.map((table) => postgresIdempotencyStore({ pool: one, table }));
+      for (const table of tables) await createIdempotencyTable(one, { table });
+      notices.length = 0; // CREATE ... IF NOT EXISTS notices, and index names cut on purpose
+      for (const [i, store] of stores.entries()) {
+        expect(await store.claim('wh_two_tables', `t${i}`, 60_000)).toBe('claimed');
+        expect(await store.renew!('wh_two_tables', `t${i}`, 60_000)).toBe(true);
+        await store.complete('wh_two_tables', `t${i}`, 60_000);
+        expect(await store.claim('wh_two_tables', 'other', 60_000)).toBe('done');
+      }
+      for (const table of tables) {
+        expect((await one.query(`SELECT token, done FROM ${table}`)).rows).toEqual([{ token: `t${tables.indexOf(table)}`, done: true }]);
+      }
+      await postgresIdempotencyStore({ pool: one }).claim('wh_default_table', 't', 60_000);
+      const names = (await one.query('SELECT name FROM pg_prepared_statements')).rows.map((r) => r.name as string);
+      expect(names.length).toBeGreaterThanOrEqual(7);
+      for (const name of names) expect(Buffer.byteLength(name)).toBeLessThanOrEqual(63);
+      expect(notices).toEqual([]);
+    } finally {
+      await one.end();
+    }
   });
 
   it('leases use the database clock and the row says what the store knows', async () => {
