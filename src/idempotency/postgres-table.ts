@@ -30,6 +30,13 @@ export function postgresQuery(prepare: boolean, what: string, table: PostgresTab
 export interface PostgresPoolClient extends PostgresQueryable {
   /** Returns the client to the pool; with an error (or `true`) the pool destroys it instead. */
   release(destroy?: Error | boolean): void;
+  /**
+   * pg's clients are event emitters: a connection that ends while the client is checked out
+   * (the server ended the session, a network cut) is an `'error'` event, which ends the process
+   * when nobody listens. `inPostgresTransaction` listens for as long as it holds the client.
+   */
+  on?(event: 'error', listener: (error: Error) => void): unknown;
+  removeListener?(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** What `inPostgresTransaction` needs from a pool (`pg.Pool`): queries and `connect()` for a transaction's client. */

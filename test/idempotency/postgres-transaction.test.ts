@@ -18,6 +18,7 @@ describe('inPostgresTransaction options', () => {
     expect(() => inPostgresTransaction({ pool }, 'no' as never)).toThrow(/handler/);
     expect(() => inPostgresTransaction({ pool, table: 'Bad Name' }, () => undefined)).toThrow(/table/);
     expect(() => inPostgresTransaction({ pool, lockTimeoutMs: 0 }, () => undefined)).toThrow(/lockTimeoutMs/);
+    expect(() => inPostgresTransaction({ pool, timeoutMs: 0 }, () => undefined)).toThrow(/timeoutMs/);
     expect(() => inPostgresTransaction({ pool, retries: 1 } as never, () => undefined)).toThrow(/unknown option "retries"/);
   });
 });
@@ -103,6 +104,91 @@ describe.skipIf(skip !== undefined)('inPostgresTransaction against a real Postgr
     const rows = await rowsOf(sent.id);
     console.info(`inPostgresTransaction after a killed process: ${rows.length} business row(s) for the event (${rows.join(',')})`);
     expect(rows).toEqual(['retry']);
+  });
+
+  for (const mode of ['pg_terminate_backend', 'idle-timeout'] as const) {
+    it(`a session PostgreSQL ends mid-handler (${mode}): a retryable 500 at once, the process lives on, the retry runs once`, { timeout: 60_000 }, async () => {
+      // In a child process, so that a crash shows as its exit code (an 'error' event of a pg
+      // client that nobody listens to ends the process).
+      const sent = createTestWebhook({ secret: SECRET, keyId: KEY_ID });
+      const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../support/postgres-session-end-child.ts', import.meta.url))], {
+        env: { ...process.env, PG_HOST: server.host, PG_PORT: String(server.port), KEY_ID, SECRET, BODY: JSON.stringify(sent), MODE: mode },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      const pid = await new Promise<number>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const match = /pid (\d+)/.exec(out);
+          if (match) resolve(Number(match[1]));
+        });
+        child.once('exit', (code) => reject(new Error(`child exited early with ${code}: ${err}`)));
+      });
+      if (mode === 'pg_terminate_backend') {
+        expect((await pool.query('SELECT pg_terminate_backend($1) AS done', [pid])).rows[0].done).toBe(true);
+      }
+      const code = await exited;
+      expect({ code, err: code === 0 ? '' : err }).toEqual({ code: 0, err: '' });
+      const result = JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, { status: number; code?: string }>;
+      console.info(`inPostgresTransaction, session ended by ${mode} mid-handler: ${JSON.stringify(result)}`);
+      expect(result.first).toEqual({ status: 500, code: 'HANDLER_FAILED' });
+      expect(result.retry).toEqual({ status: 200 });
+      expect(result.again).toEqual({ status: 200 });
+      expect(await rowsOf(sent.id)).toEqual(['retry']);
+      expect(await dedupRows(sent.id)).toBe(1);
+    });
+  }
+
+  it('handlers that never settle: each transaction is rolled back and its connection closed after timeoutMs, so a full pool serves again', { timeout: 30_000 }, async () => {
+    const small = new pg.Pool({ ...postgresConnection(server), max: 3, connectionTimeoutMillis: 3000 });
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const hungClients: pg.PoolClient[] = [];
+    const later: Array<Promise<unknown>> = [];
+    const hung = inPostgresTransaction({ pool: small, timeoutMs: 400 }, async (event, client) => {
+      await client.query('INSERT INTO business_rows (event_id, worker) VALUES ($1, $2)', [event.id, 'hung']);
+      hungClients.push(client);
+      await gate;
+      // Past its deadline: the handler's queries fail, nothing it writes now can commit.
+      later.push(client.query('INSERT INTO business_rows (event_id, worker) VALUES ($1, $2)', [event.id, 'late']).then(() => 'written', (e: Error) => e.message));
+    });
+    try {
+      const hungEvents = [0, 1, 2].map(() => createTestWebhook({ secret: SECRET, keyId: KEY_ID }));
+      const quick = createWebhookReceiver({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), idempotency: false, handlerTimeoutMs: 200 });
+      const answers = await Promise.all(
+        hungEvents.map((sent) => quick.handle(sent, hung).then(() => 200, (error: unknown) => (isWebhookError(error) ? `${error.status} ${error.code}` : String(error)))),
+      );
+      expect(answers).toEqual(Array(3).fill('503 HANDLER_TIMEOUT'));
+      expect(hungClients).toHaveLength(3);
+      // All three connections are still checked out by the hung handlers here; an unrelated
+      // event waits for one (the pool gives up after 3 s) and gets it once their transactions end.
+      const unrelated = createTestWebhook({ secret: SECRET, keyId: KEY_ID });
+      const other = createWebhookReceiver({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), idempotency: false });
+      const answer = await other.handle(unrelated, inPostgresTransaction({ pool: small }, async (event, client) => {
+        await client.query('INSERT INTO business_rows (event_id, worker) VALUES ($1, $2)', [event.id, 'unrelated']);
+      })).then(() => 200, (error: unknown) => (isWebhookError(error) ? `${error.status} ${error.code}: ${String((error.cause as Error)?.message)}` : String(error)));
+      console.info(`inPostgresTransaction, 3 hung handlers on a 3-connection pool: an unrelated event answered ${answer}`);
+      expect(answer).toBe(200);
+      expect(await rowsOf(unrelated.id)).toEqual(['unrelated']);
+      // The hung deliveries' writes and dedup rows were rolled back: their retries run once.
+      for (const sent of hungEvents) {
+        expect(await rowsOf(sent.id)).toEqual([]);
+        expect(await dedupRows(sent.id)).toBe(0);
+        await other.handle({ ...sent, retry_count: 1 }, write('retry'));
+        expect(await rowsOf(sent.id)).toEqual(['retry']);
+      }
+      open();
+      await vi.waitFor(() => expect(later).toHaveLength(3), { timeout: 5000, interval: 10 });
+      const lateResults = await Promise.all(later);
+      expect(lateResults.every((r) => r !== 'written')).toBe(true);
+      for (const sent of hungEvents) expect(await rowsOf(sent.id)).toEqual(['retry']);
+    } finally {
+      open();
+      await small.end();
+    }
   });
 
   it('statement names: none is cut for the default table, and two tables with a long shared prefix work on one connection', async () => {
