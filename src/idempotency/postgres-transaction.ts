@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DEFAULT_IDEMPOTENCY_TTL_MS } from './idempotency-store.js';
 import { checkOptionNames, checkPositiveInteger } from '../options/checks.js';
 import type { KompliantEvent } from '../wire/event.js';
-import { checkPostgresTable, postgresQuery, type PostgresPool, type PostgresPoolClient } from './postgres-table.js';
+import { checkPostgresTable, postgresCleanupPacer, postgresQuery, type PostgresPool, type PostgresPoolClient } from './postgres-table.js';
 
 /** Default longest wait of a duplicate delivery for the row lock a running delivery of the same id holds: 5 s. */
 export const DEFAULT_POSTGRES_LOCK_TIMEOUT_MS = 5_000;
@@ -112,16 +112,22 @@ export function inPostgresTransaction<TEvent extends KompliantEvent<unknown>, TP
   const timeoutMs = checkPositiveInteger(options.timeoutMs, 'timeoutMs', DEFAULT_POSTGRES_TRANSACTION_TIMEOUT_MS);
 
   // Takes the id unless a live done row has it: an expired row, or an in-progress claim left by
-  // postgresIdempotencyStore on the same table, is taken over. Deletes a few expired rows of
-  // other ids on the way (rolled back with the rest if the handler fails).
-  const insert = `WITH cleanup AS (
-  DELETE FROM ${table} WHERE id IN (
-    SELECT id FROM ${table} WHERE expires_at < now() AND id <> $1 ORDER BY expires_at LIMIT 10 FOR UPDATE SKIP LOCKED)
-)
-INSERT INTO ${table} AS t (id, token, done, expires_at) VALUES ($1, $2, true, now() + $3::bigint * interval '1 millisecond')
+  // postgresIdempotencyStore on the same table, is taken over.
+  const insert = `INSERT INTO ${table} AS t (id, token, done, expires_at) VALUES ($1, $2, true, now() + $3::bigint * interval '1 millisecond')
 ON CONFLICT (id) DO UPDATE SET token = EXCLUDED.token, done = true, expires_at = EXCLUDED.expires_at
 WHERE NOT t.done OR t.expires_at <= now()
 RETURNING 1`;
+  // The same, deleting up to $4 expired rows of other ids on the way (rolled back with the rest
+  // if the handler fails); postgresCleanupPacer says which deliveries do.
+  const insertCleanup = `WITH cleanup AS (
+  DELETE FROM ${table} WHERE id IN (
+    SELECT id FROM ${table} WHERE expires_at < now() AND id <> $1 ORDER BY expires_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+)
+${insert}`;
+  const cleanup = postgresCleanupPacer();
+  // One round trip (simple protocol, no parameters: the value is a checked integer) opens the
+  // transaction and sets its lock timeout.
+  const begin = `BEGIN; SET LOCAL lock_timeout = ${lockTimeoutMs}`;
 
   /**
    * One delivery's transaction, settled by whichever comes first: the transaction's own end,
@@ -167,19 +173,24 @@ RETURNING 1`;
   async function run(event: TEvent, client: PostgresPoolClient, release: (destroy: boolean | Error) => void): Promise<void> {
     let open = false;
     try {
-      await client.query({ text: 'BEGIN' });
-      open = true;
-      await client.query(postgresQuery(prepare, 'lock-timeout', checked, "SELECT set_config('lock_timeout', $1, true)", [`${lockTimeoutMs}ms`]));
-      const { rowCount } = await client.query(postgresQuery(prepare, 'transaction-insert', checked, insert, [event.id, randomUUID(), ttlMs]));
+      open = true; // from the first byte of BEGIN on: a failure here leaves an open transaction or a broken client
+      await client.query(begin);
+      const batch = cleanup();
+      const values = [event.id, randomUUID(), ttlMs];
+      const { rowCount } = await client.query(
+        batch === 0
+          ? postgresQuery(prepare, 'transaction-insert', checked, insert, values)
+          : postgresQuery(prepare, 'transaction-insert-cleanup', checked, insertCleanup, [...values, batch]),
+      );
       if (rowCount !== 1) {
         // Done by a committed delivery: a duplicate, answered 200 without running the handler.
-        await client.query({ text: 'ROLLBACK' });
+        await client.query('ROLLBACK');
         open = false;
         release(false);
         return;
       }
       await handler(event, client as PostgresClientOf<TPool>);
-      await client.query({ text: 'COMMIT' });
+      await client.query('COMMIT');
       open = false;
       release(false);
     } catch (error) {
@@ -188,7 +199,7 @@ RETURNING 1`;
       let broken = !open;
       if (open) {
         try {
-          await client.query({ text: 'ROLLBACK' });
+          await client.query('ROLLBACK');
         } catch {
           broken = true;
         }

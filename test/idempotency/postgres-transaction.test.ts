@@ -208,11 +208,46 @@ describe.skipIf(skip !== undefined)('inPostgresTransaction against a real Postgr
       }
       const names = (await one.query('SELECT name FROM pg_prepared_statements')).rows.map((r) => r.name as string);
       // As sent: PostgreSQL cuts a longer name to 63 bytes (the default table's insert was cut before).
-      expect(names).toHaveLength(6);
-      for (const name of names) expect(name).toMatch(/^kw_[0-9a-f]{12}_(lock-timeout|transaction-insert)$/);
+      expect(names).toHaveLength(3);
+      for (const name of names) expect(name).toMatch(/^kw_[0-9a-f]{12}_transaction-insert(-cleanup)?$/);
       expect(notices).toEqual([]);
     } finally {
       await one.end();
+    }
+  });
+
+  it('a delivery is three round trips around the handler (BEGIN with the lock timeout, the insert, COMMIT) and deletes expired rows one delivery in 16', async () => {
+    await pool.query(`INSERT INTO kompliant_webhook_idempotency SELECT 'old' || g, 't', true, now() - interval '1 hour' FROM generate_series(1, 25) g`);
+    const expired = async (): Promise<number> =>
+      Number((await pool.query("SELECT count(*) AS n FROM kompliant_webhook_idempotency WHERE id LIKE 'old%'")).rows[0].n);
+    const sent: string[][] = [];
+    const counting = {
+      connect: async () => {
+        const client = await pool.connect();
+        const texts: string[] = [];
+        sent.push(texts);
+        return Object.assign(Object.create(client) as pg.PoolClient, {
+          query: (q: string | { text: string }, values?: unknown[]) => (texts.push(typeof q === 'string' ? q : q.text), client.query(q as never, values as never)),
+          release: (e?: Error | boolean) => client.release(e),
+        });
+      },
+      query: pool.query.bind(pool),
+    };
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const tx = inPostgresTransaction({ pool: counting }, () => undefined);
+      await tx(createTestWebhook({ secret: SECRET, keyId: KEY_ID }) as never);
+      expect(sent[0]).toHaveLength(3);
+      expect(sent[0]![0]).toMatch(/^BEGIN; SET LOCAL lock_timeout = 5000$/);
+      expect(sent[0]![2]).toBe('COMMIT');
+      expect(await expired()).toBe(15);
+      for (let i = 0; i < 15; i++) await tx(createTestWebhook({ secret: SECRET, keyId: KEY_ID }) as never);
+      expect(await expired()).toBe(15);
+      await tx(createTestWebhook({ secret: SECRET, keyId: KEY_ID }) as never);
+      expect(await expired()).toBe(0);
+      expect(sent.every((texts) => texts.length === 3)).toBe(true);
+    } finally {
+      vi.useRealTimers();
     }
   });
 
