@@ -3,6 +3,7 @@ import { createWebhookReceiver, type WebhookReceiverOptions } from '../receiver/
 import { isWebhookError, type WebhookErrorCode } from '../wire/errors.js';
 import { createDefaultLogger } from '../delivery/default-logger.js';
 import { writeLog, type WebhookLogger } from '../delivery/logger.js';
+import { createObserverReport, safeLogger } from '../delivery/observers.js';
 import type { KompliantEvent, PayloadV1 } from '../wire/event.js';
 import { checkNonNegativeInteger } from '../options/checks.js';
 import { DEFAULT_INVOCATION_MARGIN_MS, invocationDeadline, type LambdaContextLike } from './lambda-invocation.js';
@@ -104,8 +105,10 @@ export function createSqsBatchHandler<TData = PayloadV1>(options: SqsBatchHandle
   const receiver = createWebhookReceiver(receiverOptions);
   // The receiver checked the `logger` option; this handler's own lines (a record dropped or
   // skipped) go to the same logger, or to a default one on stderr like the receiver's.
-  const logger: WebhookLogger | undefined =
-    receiverOptions.logger === false ? undefined : (receiverOptions.logger ?? createDefaultLogger());
+  const logger: WebhookLogger | undefined = safeLogger(
+    receiverOptions.logger === false ? undefined : (receiverOptions.logger ?? createDefaultLogger()),
+    createObserverReport(receiverOptions.stats, () => undefined),
+  );
 
   /** Runs one record; resolves true when it is acknowledged (handled, a duplicate, or dropped as never valid). */
   const run = async (record: SqsRecordLike, messageId: string, context: LambdaContextLike | undefined): Promise<boolean> => {
