@@ -1,4 +1,6 @@
 // A logger, stats sink or onError hook that throws or rejects never changes an answer or ends the process: caught, counted, logged once (issue 28, item 5).
+import diagnosticsChannel from 'node:diagnostics_channel';
+import type { AsyncLocalStorage } from 'node:async_hooks';
 import express from 'express';
 import request from 'supertest';
 import type { SQSRecord } from 'aws-lambda';
@@ -6,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   createWebhookReceiver,
   createWebhookStats,
+  DELIVERY_CHANNEL_NAME,
   isWebhookError,
   kompliantWebhook,
   memoryKeyStore,
@@ -149,6 +152,32 @@ describe('observers that throw or reject: the answer is unchanged, the process l
     expect(crashes).toEqual([]);
     // The logger's info and warn lines, onError, and the logger again on the line reporting onError.
     expect(stats.snapshot().observerErrors).toBe(4);
+  });
+
+  it('a tracer store bound to the delivery channel whose run() throws, before or after running the delivery', async () => {
+    const channel = diagnosticsChannel.tracingChannel(DELIVERY_CHANNEL_NAME);
+    const stores = [
+      { run: throwing('store.run') },
+      {
+        run: (_value: unknown, fn: (...args: unknown[]) => unknown, ...args: unknown[]) => {
+          fn(...args);
+          throw new Error('store.run exploded on the way out');
+        },
+      },
+    ];
+    for (const store of stores) {
+      const bound = store as unknown as AsyncLocalStorage<unknown>;
+      channel.start.bindStore(bound, () => ({}));
+      try {
+        const stats = createWebhookStats();
+        await deliverAll({ stats, logger: false });
+        // Each request ran through the receiver once.
+        expect(stats.snapshot()).toMatchObject({ received: 4, handled: 1, duplicate: 1 });
+      } finally {
+        channel.start.unbindStore(bound);
+      }
+    }
+    expect(stderr.filter((line) => line.includes('tracing channel threw'))).toHaveLength(1);
   });
 
   it("createSqsBatchHandler: a rejecting logger on the line for a dropped record", async () => {
