@@ -16,7 +16,7 @@ const HINTS: Partial<Record<WebhookErrorCode, string>> = {
 };
 
 function describe(fields: WebhookLogFields): string {
-  const ids = (['key_id', 'account_id', 'id', 'event_type'] as const)
+  const ids = (['message_id', 'key_id', 'account_id', 'id', 'event_type'] as const)
     .filter((name) => fields[name] !== undefined)
     .map((name) => `${name}=${fields[name]}`);
   return ids.length === 0 ? '' : ` (${ids.join(' ')})`;
@@ -26,7 +26,7 @@ function describe(fields: WebhookLogFields): string {
  * Creates the default logger: `debug` and `info` print nothing; `warn` and `error` print one
  * line through `console.warn` / `console.error`, at most one per error code per `intervalMs`; the
  * next line printed for a code says how many were suppressed. A line names the code, the
- * identifiers (key_id, account_id, id, event_type), a hint for configuration problems, and for
+ * identifiers (message_id, key_id, account_id, id, event_type), a hint for configuration problems, and for
  * HANDLER_FAILED the handler's error message and stack. `now` is for tests.
  */
 export function createDefaultLogger(intervalMs = DEFAULT_LOG_INTERVAL_MS, now: () => number = Date.now): WebhookLogger {
@@ -43,7 +43,8 @@ export function createDefaultLogger(intervalMs = DEFAULT_LOG_INTERVAL_MS, now: (
     lastPrinted.set(key, at);
     const skipped = suppressed.get(key) ?? 0;
     suppressed.delete(key);
-    const hint = fields.code === undefined ? undefined : HINTS[fields.code];
+    const hint =
+      fields.code === undefined ? undefined : fields.message_id !== undefined ? 'the queue record can never be valid: acknowledged and dropped, not retried' : HINTS[fields.code];
     const cause = fields.handler_error;
     const what = fields.code === undefined ? message : `${fields.outcome ?? 'rejected'} ${WEBHOOK_ERROR_STATUS[fields.code]} ${fields.code}`;
     let line = `kompliant-webhooks: ${what}${describe(fields)}`;

@@ -37,6 +37,11 @@ export interface WebhookLogFields {
   /** The envelope's `account_id`: receivers serving several accounts tell them apart by it. */
   account_id?: string;
   retry_count?: number;
+  /**
+   * The SQS message id of a queue record that `createSqsBatchHandler` acknowledged without
+   * handling it (it can never be valid), so the record can be found in the queue's logs.
+   */
+  message_id?: string;
   code?: WebhookErrorCode;
   /** Milliseconds since the request reached the handler. */
   duration?: number;

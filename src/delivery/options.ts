@@ -13,6 +13,7 @@ import { optionNames } from '../options/option-names.js';
 import { createDefaultLogger } from './default-logger.js';
 import { checkLogger, type WebhookLogger } from './logger.js';
 import { checkStats, type WebhookStatsSink } from './stats.js';
+import { createObserverReport, safeLogger, safeStats, type ObserverFailed } from './observers.js';
 
 /** Default time a handler may run before the answer is 503 HANDLER_TIMEOUT: 25 s. */
 export const DEFAULT_HANDLER_TIMEOUT_MS = 25_000;
@@ -91,11 +92,22 @@ export interface DeliveryPlan {
   /** False for the default logger, which prints nothing for deliveries that ended well. */
   logsDelivered: boolean;
   stats: WebhookStatsSink | undefined;
+  /**
+   * Where an observer's failure goes (counted on `stats`, the first of each kind logged once).
+   * `logger` and `stats` above are already guarded with it; entry points guard `onError` too.
+   */
+  observerFailed: ObserverFailed;
 }
 
 /** Checks the delivery options once; a bad one throws a TypeError naming it. */
 export function resolveDeliveryOptions(options: DeliveryOptions): DeliveryPlan {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  // Observers never change an answer: the logger and stats sink are used through guards that
+  // catch what they throw (or reject with), count it and log the first failure of each kind.
+  const stats = checkStats(options.stats);
+  let logger: WebhookLogger | undefined;
+  const observerFailed = createObserverReport(stats, () => logger);
+  logger = safeLogger(options.logger === false ? undefined : options.logger === undefined ? createDefaultLogger() : checkLogger(options.logger), observerFailed);
   const store =
     options.idempotency === false ? undefined : options.idempotency === undefined ? memoryIdempotencyStore() : checkIdempotencyStore(options.idempotency);
   return {
@@ -106,9 +118,10 @@ export function resolveDeliveryOptions(options: DeliveryOptions): DeliveryPlan {
     storeTimeoutMs: checkPositiveInteger(options.idempotencyTimeoutMs, 'idempotencyTimeoutMs', DEFAULT_IDEMPOTENCY_TIMEOUT_MS),
     handlerTimeoutMs: checkPositiveInteger(options.handlerTimeoutMs, 'handlerTimeoutMs', DEFAULT_HANDLER_TIMEOUT_MS),
     maxEventAgeMs: options.maxEventAgeMs === undefined ? undefined : checkPositiveInteger(options.maxEventAgeMs, 'maxEventAgeMs', 0),
-    logger: options.logger === false ? undefined : options.logger === undefined ? createDefaultLogger() : checkLogger(options.logger),
+    logger,
     logsDelivered: options.logger !== undefined && options.logger !== false,
-    stats: checkStats(options.stats),
+    stats: safeStats(stats, observerFailed),
+    observerFailed,
   };
 }
 

@@ -15,6 +15,7 @@ import { countingKeyStore } from '../key-stores/counting.js';
 import { optionNames } from '../options/option-names.js';
 import { createIpAllowList } from './ip-allow-list.js';
 import { countStat } from '../delivery/stats.js';
+import { safeHook } from '../delivery/observers.js';
 import { deliveryTraced, finishDeliveryTrace, traceDelivery, traceEvent, type DeliveryChannelMessage } from '../delivery/channel.js';
 import { validatePayload, type PayloadSchemas, type SchemaEvent } from '../receiver/payload-schemas.js';
 
@@ -205,7 +206,7 @@ function resolveHttpOptions<TContext, TSchemas extends PayloadSchemas>(
     allowIp: options.allowedIps === undefined ? undefined : createIpAllowList(options.allowedIps),
     allowedEncodings: encoding === 'inflate' ? SUPPORTED_CONTENT_ENCODINGS : [],
     onEvent: checkFunction<(event: KompliantEvent, context: TContext) => unknown>(options.onEvent, 'onEvent'),
-    onError: checkFunction<(error: WebhookError, context: TContext) => void>(options.onError, 'onError'),
+    onError: safeHook(checkFunction<(error: WebhookError, context: TContext) => void>(options.onError, 'onError'), plan.observerFailed),
     limits: {
       maxBodyBytes: resolved.maxBodyBytes,
       readTimeoutMs: checkPositiveInteger(options.readTimeoutMs, 'readTimeoutMs', DEFAULT_READ_TIMEOUT_MS),

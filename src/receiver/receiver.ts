@@ -7,6 +7,7 @@ import { DELIVERY_OPTION_NAMES, resolveDeliveryOptions, withHandlerDeadline, typ
 import { reportDelivered, reportRejected } from '../delivery/report.js';
 import { deliver } from '../delivery/sequence.js';
 import { countStat } from '../delivery/stats.js';
+import { safeHook } from '../delivery/observers.js';
 import { finishDeliveryTrace, traceDelivery, traceEvent, type DeliveryChannelMessage } from '../delivery/channel.js';
 import { validatePayload, type PayloadSchemas, type SchemaEvent } from './payload-schemas.js';
 import { notifyError } from './notify-error.js';
@@ -87,7 +88,7 @@ export function createWebhookReceiver<TSchemas extends PayloadSchemas = {}>(opti
   const plan = resolveDeliveryOptions(options);
   const config: ResolvedReceiverOptions = resolveReceiverOptions(options, (store) => countingKeyStore(store, plan.stats));
   checkOptionNames(options, WEBHOOK_RECEIVER_OPTION_NAMES, 'createWebhookReceiver');
-  const onError = checkFunction<(error: WebhookError) => void>(options.onError, 'onError');
+  const onError = safeHook(checkFunction<(error: WebhookError) => void>(options.onError, 'onError'), plan.observerFailed);
   const rejected = (started: number, error: unknown): Promise<never> => {
     if (isWebhookError(error)) {
       reportRejected(plan, started, error);

@@ -170,6 +170,7 @@ describe('stats', () => {
       rejected: { UNKNOWN_KEY: 1, DECRYPTION_FAILED: 1, INVALID_ENVELOPE: 1 },
       keyStoreLookups: lookups,
       keyStoreLookupsByAccount: { [sent.account_id]: lookups },
+      observerErrors: 0,
     });
   });
 
@@ -187,6 +188,7 @@ describe('stats', () => {
       rejected: { INVALID_ENVELOPE: 1 },
       keyStoreLookups: 1, // the second is a cache hit
       keyStoreLookupsByAccount: { [sent.account_id]: 1 },
+      observerErrors: 0,
     });
   });
 
@@ -205,6 +207,7 @@ describe('stats', () => {
       rejected: { INVALID_ENVELOPE: 1, UNKNOWN_KEY: 1 },
       keyStoreLookups: 2,
       keyStoreLookupsByAccount: { [sent.account_id]: 2 },
+      observerErrors: 0,
     });
   });
 
