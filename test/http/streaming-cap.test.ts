@@ -57,16 +57,18 @@ function streamChunked(port: number): Promise<{ status: number | undefined; writ
     req.on('error', finish);
     req.on('close', () => setImmediate(finish));
     const chunk = Buffer.alloc(CHUNK, 0x20);
-    chunk[0] = 0x7b; // '{' then spaces: a JSON object that never ends
+    chunk[0] = 0x7b; // every chunk opens a JSON object: a body that never parses, were it read whole
+    // Writes until backpressure; the answer (or a close) can only arrive between two pumps.
     const pump = (): void => {
-      while (!done && status === undefined && written < TOTAL) {
+      if (done || status !== undefined) return;
+      while (written < TOTAL) {
         written += CHUNK;
-        if (!req.write(written === CHUNK ? chunk : chunk.fill(0x20))) {
+        if (!req.write(chunk)) {
           req.once('drain', pump);
           return;
         }
       }
-      if (!done && written >= TOTAL) req.end();
+      req.end();
     };
     pump();
   });
