@@ -10,7 +10,8 @@ import { inProcessForm, type InProcessIdempotencyStore } from '../idempotency/in
 import { memoryIdempotencyStore } from '../idempotency/memory.js';
 import { checkPositiveInteger } from '../options/checks.js';
 import { optionNames } from '../options/option-names.js';
-import { createDefaultLogger } from './default-logger.js';
+import { describeKeyLookup } from '../key-stores/key-store.js';
+import { createDefaultLogger, DEFAULT_LOG_INTERVAL_MS } from './default-logger.js';
 import { checkLogger, type WebhookLogger } from './logger.js';
 import { checkStats, type WebhookStatsSink } from './stats.js';
 
@@ -106,10 +107,16 @@ export function resolveDeliveryOptions(options: DeliveryOptions): DeliveryPlan {
     storeTimeoutMs: checkPositiveInteger(options.idempotencyTimeoutMs, 'idempotencyTimeoutMs', DEFAULT_IDEMPOTENCY_TIMEOUT_MS),
     handlerTimeoutMs: checkPositiveInteger(options.handlerTimeoutMs, 'handlerTimeoutMs', DEFAULT_HANDLER_TIMEOUT_MS),
     maxEventAgeMs: options.maxEventAgeMs === undefined ? undefined : checkPositiveInteger(options.maxEventAgeMs, 'maxEventAgeMs', 0),
-    logger: options.logger === false ? undefined : options.logger === undefined ? createDefaultLogger() : checkLogger(options.logger),
+    logger: options.logger === false ? undefined : options.logger === undefined ? defaultLogger(options) : checkLogger(options.logger),
     logsDelivered: options.logger !== undefined && options.logger !== false,
     stats: checkStats(options.stats),
   };
+}
+
+/** The default logger; its UNKNOWN_KEY lines say where the receiver's `keyStore` looked, when the store can tell (`describe`). */
+function defaultLogger(options: DeliveryOptions): WebhookLogger {
+  const { keyStore } = options as { keyStore?: unknown };
+  return createDefaultLogger(DEFAULT_LOG_INTERVAL_MS, Date.now, (keyId, accountId) => describeKeyLookup(keyStore, keyId, accountId));
 }
 
 /**
