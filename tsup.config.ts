@@ -1,5 +1,7 @@
 // Build: the library entry points as ESM and CJS with types; the CLI (a bin, never imported) as ESM,
 // dist/cli.js plus the chunks of what it imports lazily in dist/cli-chunks/.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { defineConfig } from 'tsup';
 
 const shared = { target: 'node20', platform: 'node', sourcemap: false } as const;
@@ -40,6 +42,16 @@ export default defineConfig([
     esbuildOptions(options) {
       options.chunkNames = 'cli-chunks/[name]-[hash]';
     },
+    // The chunks' names change with their content, and neither build's clean removes them (see
+    // above): the CLI build empties its own folder before writing, so no stale chunk is shipped.
+    esbuildPlugins: [
+      {
+        name: 'clean-cli-chunks',
+        setup(build) {
+          build.onStart(() => rmSync(join(build.initialOptions.outdir ?? 'dist', 'cli-chunks'), { recursive: true, force: true }));
+        },
+      },
+    ],
     clean: false,
   },
 ]);
