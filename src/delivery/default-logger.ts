@@ -18,15 +18,20 @@ const HINTS: Partial<Record<WebhookErrorCode, string>> = {
 // The reasons (WebhookError messages) whose cause is not what the code alone suggests, each with
 // what to do. The texts are the library's own messages, set where these failures happen.
 const NOT_RETRIED_YET = 'the event is not acknowledged, so the sender will retry it';
-const REASON_HINTS: Readonly<Record<string, string>> = {
-  'account not served':
+const REASON_HINTS: ReadonlyMap<string, string> = new Map([
+  [
+    'account not served',
     "the envelope's account_id is not in the receiver's `accounts` option, so the key store was not asked; add the account to `accounts` if this receiver serves it",
-  'No onEvent handler and no next()':
+  ],
+  [
+    'No onEvent handler and no next()',
     `plain node:http has no route after the middleware to hand the event to: give kompliantWebhook an onEvent handler; ${NOT_RETRIED_YET}`,
-  'Idempotency store unavailable':
+  ],
+  [
+    'Idempotency store unavailable',
     `the idempotency store failed or did not answer within idempotencyTimeoutMs, so the handler did not run: check that the store (Redis, PostgreSQL, DynamoDB) is reachable; ${NOT_RETRIED_YET}`,
-  'Internal error': 'an unexpected error (a bug, or a throwing aad or client-IP callback); onError gets it as `cause`',
-};
+  ],
+]);
 
 /** The hint for a pass-through whose application answered `status` (no onEvent: the route after the middleware answers). */
 function applicationAnswerHint(status: number): string {
@@ -59,7 +64,7 @@ function explain(fields: WebhookLogFields, describeLookup: KeyLookupDescriber | 
   // The handler's own throw; with another reason (the idempotency store, a payload schema) the error is that one's.
   if (cause !== undefined && ownReason === undefined) return `: handler threw: ${cause.message}`;
   const answered = ownReason === undefined ? null : APPLICATION_ANSWERED.exec(ownReason);
-  let hint = ownReason === undefined ? HINTS[code] : answered !== null ? applicationAnswerHint(Number(answered[1])) : REASON_HINTS[ownReason];
+  let hint = ownReason === undefined ? HINTS[code] : answered !== null ? applicationAnswerHint(Number(answered[1])) : REASON_HINTS.get(ownReason);
   if (code === 'UNKNOWN_KEY' && ownReason === undefined && fields.key_id !== undefined && fields.account_id !== undefined) {
     const looked = describeLookup?.(fields.key_id, fields.account_id);
     if (looked !== undefined) hint = `${hint} (${looked})`;
