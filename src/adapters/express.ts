@@ -77,7 +77,7 @@ function finishRequest(result: HttpHandlerResult, req: IncomingMessage, res: Ser
   }
   if (next === undefined) {
     // Plain node:http without onEvent: nothing can take the event, so the sender must retry.
-    result.settle(500);
+    result.settle(500, 'No onEvent handler and no next()');
     writeNodeAnswer(res, errorAnswer(new WebhookError('HANDLER_FAILED', { message: 'No onEvent handler and no next()' })));
     return;
   }

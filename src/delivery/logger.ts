@@ -47,8 +47,17 @@ export interface WebhookLogFields {
   duration?: number;
   outcome?: WebhookOutcome;
   /**
-   * For HANDLER_FAILED when the handler threw: the handler's own error (its message and stack,
-   * your code's text; the library adds nothing from the payload).
+   * For a rejection or failure: the error's message, the library's own text that the response
+   * body carries too (`Application answered 404`, `account not served`, `Idempotency store
+   * unavailable`, ...). It says more than `code` for HANDLER_FAILED and UNKNOWN_KEY; match on
+   * `code`, read `reason`.
+   */
+  reason?: string;
+  /**
+   * For HANDLER_FAILED with an underlying error: the handler's own error when it threw (its
+   * message and stack, your code's text; the library adds nothing from the payload), or, when
+   * `reason` names another step (`Idempotency store unavailable`, `Payload schema threw`), that
+   * step's error.
    */
   handler_error?: { message: string; stack?: string };
 }

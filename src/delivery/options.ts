@@ -10,7 +10,8 @@ import { inProcessForm, type InProcessIdempotencyStore } from '../idempotency/in
 import { memoryIdempotencyStore } from '../idempotency/memory.js';
 import { checkPositiveInteger } from '../options/checks.js';
 import { optionNames } from '../options/option-names.js';
-import { createDefaultLogger } from './default-logger.js';
+import { describeKeyLookup } from '../key-stores/key-store.js';
+import { createDefaultLogger, DEFAULT_LOG_INTERVAL_MS } from './default-logger.js';
 import { checkLogger, type WebhookLogger } from './logger.js';
 import { checkStats, type WebhookStatsSink } from './stats.js';
 import { createObserverReport, safeLogger, safeStats, type ObserverFailed } from './observers.js';
@@ -107,7 +108,7 @@ export function resolveDeliveryOptions(options: DeliveryOptions): DeliveryPlan {
   const stats = checkStats(options.stats);
   let logger: WebhookLogger | undefined;
   const observerFailed = createObserverReport(stats, () => logger);
-  logger = safeLogger(options.logger === false ? undefined : options.logger === undefined ? createDefaultLogger() : checkLogger(options.logger), observerFailed);
+  logger = safeLogger(options.logger === false ? undefined : options.logger === undefined ? defaultLogger(options) : checkLogger(options.logger), observerFailed);
   const store =
     options.idempotency === false ? undefined : options.idempotency === undefined ? memoryIdempotencyStore() : checkIdempotencyStore(options.idempotency);
   return {
@@ -123,6 +124,12 @@ export function resolveDeliveryOptions(options: DeliveryOptions): DeliveryPlan {
     stats: safeStats(stats, observerFailed),
     observerFailed,
   };
+}
+
+/** The default logger; its UNKNOWN_KEY lines say where the receiver's `keyStore` looked, when the store can tell (`describe`). */
+function defaultLogger(options: DeliveryOptions): WebhookLogger {
+  const { keyStore } = options as { keyStore?: unknown };
+  return createDefaultLogger(DEFAULT_LOG_INTERVAL_MS, Date.now, (keyId, accountId) => describeKeyLookup(keyStore, keyId, accountId));
 }
 
 /**

@@ -48,6 +48,7 @@ export function reportRejected(
   const fields: WebhookLogFields = {
     ...(event !== undefined ? eventLogFields(event) : envelope !== undefined ? envelopeLogFields(envelope) : {}),
     code: error.code,
+    reason: error.message,
     duration: elapsed(started),
     outcome,
   };

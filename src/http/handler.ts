@@ -108,8 +108,12 @@ export type HttpHandlerResult =
       /** No `onEvent`: the adapter hands the event to application code (Express `next()`). */
       kind: 'pass';
       event: KompliantEvent;
-      /** Call with the final HTTP status once the application answered. */
-      settle(status: number): void;
+      /**
+       * Call with the final HTTP status once the application answered; an adapter that settles
+       * a failure itself gives the `reason` (default `Application answered <status>`), which
+       * is the logged and reported HANDLER_FAILED message.
+       */
+      settle(status: number, reason?: string): void;
     };
 
 /** The framework-free HTTP semantics every adapter wraps. */
@@ -352,13 +356,13 @@ export function createHttpHandler<TContext, TSchemas extends PayloadSchemas = {}
       return { kind: 'answer', answer: DUPLICATE_ANSWER, event };
     }
     let settled = false;
-    const settle = (status: number): void => {
+    const settle = (status: number, reason?: string): void => {
       if (settled) return;
       settled = true;
       const success = status >= 200 && status < 300;
       void claim.settle(success);
       if (success) reportDelivered(plan, started, 'passed', event, trace);
-      else fail(started, new WebhookError('HANDLER_FAILED', { message: `Application answered ${status}` }), context, event, trace);
+      else fail(started, new WebhookError('HANDLER_FAILED', { message: reason ?? `Application answered ${status}` }), context, event, trace);
     };
     return { kind: 'pass', event, settle };
   };

@@ -1,7 +1,7 @@
 // The key cache in front of every store: TTL, bounded size, negative cache, single-flight lookups and a lookup budget.
 import { isValidKeyId } from '../wire/envelope.js';
 import { WebhookError, isWebhookError } from '../wire/errors.js';
-import { checkKeyStore, type KeyLookupContext, type KeyStore } from './key-store.js';
+import { checkKeyStore, describeKeyLookup, type KeyLookupContext, type KeyStore } from './key-store.js';
 import { checkFunction, checkOptionNames, checkPositiveInteger } from '../options/checks.js';
 import { isSameSharedSecret, requireValidSharedSecret, type SharedSecret } from '../wire/secret.js';
 
@@ -322,6 +322,8 @@ export function createCachedKeyStore(store: KeyStore, options: CachedKeyStoreOpt
       }
       return lookUp(keyId, accountId);
     },
+    // The store's own description of where it looks (see KeyStore.describe), when it has one.
+    ...(typeof store.describe === 'function' ? { describe: (keyId: string, context: { accountId: string }) => describeKeyLookup(store, keyId, context.accountId) ?? '' } : {}),
     [REFETCH]: refetch,
     [PEEK]: peek,
   } as KeyStore;

@@ -120,7 +120,7 @@ describe('logger: one structured line per delivery, nothing secret across every 
     expect(printed).toEqual([]); // the library prints nothing on its own
 
     const fieldNames = new Set(lines.flatMap((l) => Object.keys(l.fields)));
-    expect(fieldNames).toEqual(new Set(['account_id', 'code', 'duration', 'event_type', 'handler_error', 'id', 'key_id', 'outcome', 'retry_count']));
+    expect(fieldNames).toEqual(new Set(['account_id', 'code', 'duration', 'event_type', 'handler_error', 'id', 'key_id', 'outcome', 'reason', 'retry_count']));
     // The handler's own error is the one thing from user code in a line: its message and stack.
     expect(lines.find((l) => l.fields.code === 'HANDLER_FAILED' && l.fields.handler_error !== undefined)?.fields.handler_error).toMatchObject({
       message: expect.stringContaining('db down'),
