@@ -54,8 +54,8 @@ export { DEFAULT_IDEMPOTENCY_LEASE_MS, DEFAULT_IDEMPOTENCY_TIMEOUT_MS, DEFAULT_I
 export type { ClaimResult, IdempotencyStore } from './idempotency/idempotency-store.js';
 export { DEFAULT_MEMORY_IDEMPOTENCY_MAX, memoryIdempotencyStore } from './idempotency/memory.js';
 export type { MemoryIdempotencyStoreOptions } from './idempotency/memory.js';
-export { createEventRouter } from './delivery/router.js';
-export type { EventRouter, EventRouterOptions, KompliantEventDataMap, RoutedEvent, RouteHandler } from './delivery/router.js';
+export { createEventRouter } from './receiver/router.js';
+export type { EventRouter, EventRouterOptions, KompliantEventDataMap, RoutedEvent, RouteHandler } from './receiver/router.js';
 export type { PayloadSchemas, SchemaEvent, SchemaOutput, SchemaTypedEvent } from './receiver/payload-schemas.js';
 export type { StandardSchemaV1 } from './wire/standard-schema.js';
 export { DELIVERY_CHANNEL_NAME } from './delivery/channel.js';

@@ -6,7 +6,6 @@ import {
   DEFAULT_IDEMPOTENCY_TTL_MS,
   type IdempotencyStore,
 } from '../idempotency/idempotency-store.js';
-import { inProcessForm, type InProcessIdempotencyStore } from '../idempotency/in-process.js';
 import { memoryIdempotencyStore } from '../idempotency/memory.js';
 import { checkPositiveInteger } from '../options/checks.js';
 import { optionNames } from '../options/option-names.js';
@@ -79,8 +78,6 @@ export const DELIVERY_OPTION_NAMES: readonly string[] = optionNames<DeliveryOpti
 /** {@link DeliveryOptions} after checking. */
 export interface DeliveryPlan {
   store: IdempotencyStore | undefined;
-  /** The store's in-process form (the memory store's), found once here rather than per delivery. */
-  inProcess: InProcessIdempotencyStore | undefined;
   leaseMs: number;
   ttlMs: number;
   storeTimeoutMs: number;
@@ -100,7 +97,6 @@ export function resolveDeliveryOptions(options: DeliveryOptions): DeliveryPlan {
     options.idempotency === false ? undefined : options.idempotency === undefined ? memoryIdempotencyStore() : checkIdempotencyStore(options.idempotency);
   return {
     store,
-    inProcess: store === undefined ? undefined : inProcessForm(store),
     leaseMs: checkPositiveInteger(options.idempotencyLeaseMs, 'idempotencyLeaseMs', DEFAULT_IDEMPOTENCY_LEASE_MS),
     ttlMs: checkPositiveInteger(options.idempotencyTtlMs, 'idempotencyTtlMs', DEFAULT_IDEMPOTENCY_TTL_MS),
     storeTimeoutMs: checkPositiveInteger(options.idempotencyTimeoutMs, 'idempotencyTimeoutMs', DEFAULT_IDEMPOTENCY_TIMEOUT_MS),

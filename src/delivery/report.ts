@@ -1,8 +1,7 @@
 // Reports how a delivery ended: one counter and one log line each, at info, warn (4xx) or error (5xx), and the end of its channel message.
 import type { WebhookError } from '../wire/errors.js';
-import type { KompliantEvent } from '../wire/event.js';
+import type { EnvelopeMetadata, KompliantEvent } from '../wire/event.js';
 import { finishDeliveryTrace, type DeliveryChannelMessage } from './channel.js';
-import { rejectedEnvelope } from '../receiver/rejected-envelope.js';
 import { envelopeLogFields, eventLogFields, handlerErrorField, writeLog, type WebhookLogFields, type WebhookOutcome } from './logger.js';
 import type { DeliveryPlan } from './options.js';
 import { countStat } from './stats.js';
@@ -28,8 +27,8 @@ export function reportDelivered(
 
 /**
  * Counts and logs a delivery that ended in `error`: warn for 4xx, error for 5xx. `event` is
- * given once the envelope decrypted; before that the identifiers of an envelope that passed the
- * envelope rules are logged (unauthenticated), else only the code. A HANDLER_FAILED with a
+ * given once the envelope decrypted; before that `envelope`, the identifiers of an envelope that
+ * passed the envelope rules, is logged (unauthenticated), else only the code. A HANDLER_FAILED with a
  * cause carries the handler's error message and stack.
  */
 export function reportRejected(
@@ -38,11 +37,11 @@ export function reportRejected(
   error: WebhookError,
   event?: KompliantEvent<unknown>,
   trace?: DeliveryChannelMessage,
+  envelope?: EnvelopeMetadata,
 ): void {
   const outcome: WebhookOutcome =
     error.code === 'HANDLER_TIMEOUT' ? 'timeout' : error.code === 'HANDLER_FAILED' ? 'failed' : 'rejected';
   finishDeliveryTrace(trace, outcome, event, error);
-  const envelope = event === undefined ? rejectedEnvelope(error) : undefined;
   countStat(plan.stats, 'rejected', error.code, event?.account_id ?? envelope?.account_id);
   if (plan.logger === undefined) return;
   const fields: WebhookLogFields = {
