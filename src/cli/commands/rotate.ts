@@ -79,10 +79,10 @@ API credentials come from env KOMPLIANT_API_KEY, KOMPLIANT_SECRET_KEY, KOMPLIANT
         await waitForEnter(io);
       };
     } else if (sinkName === 'aws-secrets-manager') {
-      let aws: typeof import('../../aws.js');
+      let aws: typeof import('../../key-api/secret-sinks/aws-secrets-manager.js');
       try {
         // Loaded only for this sink: the AWS SDK is an optional peer dependency.
-        aws = await import('../../aws.js');
+        aws = await import('../../key-api/secret-sinks/aws-secrets-manager.js');
       } catch {
         throw new UsageError('--sink aws-secrets-manager needs the package @aws-sdk/client-secrets-manager: npm install @aws-sdk/client-secrets-manager');
       }
