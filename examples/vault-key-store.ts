@@ -3,7 +3,8 @@
  * KV version 2 engine, over the built-in `fetch`. Copy it into your code and adapt it; the
  * rules it follows are in the README section "Writing a key store".
  */
-import { isValidKeyId, requireValidSharedSecret, type KeyLookupContext, type KeyStore, type SharedSecret } from 'kompliant-webhooks';
+import { requireValidSharedSecret, type KeyLookupContext, type KeyStore, type SharedSecret } from 'kompliant-webhooks';
+import { isValidKeyId } from 'kompliant-webhooks/wire';
 
 /** Options of {@link vaultKeyStore}. */
 export interface VaultKeyStoreOptions {

@@ -43,7 +43,7 @@ export interface ReceiverOptions<TSchemas extends PayloadSchemas = PayloadSchema
    */
   aad?: AadOption;
   /**
-   * The byte order of the decoded `data` field: one of `DATA_LAYOUT_NAMES`. Default
+   * The byte order of the decoded `data` field: one of `DATA_LAYOUT_NAMES` (from `kompliant-webhooks/wire`). Default
    * `'nonce-ciphertext-tag'`, the spec's `nonce(12) || ciphertext || tag(16)`; change it only
    * for a sender that arranges the parts otherwise (the `detect` CLI command tells which). The
    * nonce stays 12 bytes and the tag 16 in every layout.

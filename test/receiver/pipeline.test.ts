@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createWebhookReceiver, decryptData, memoryKeyStore, openEnvelope } from '../../src/index.js';
+import { createWebhookReceiver, memoryKeyStore, openEnvelope } from '../../src/index.js';
+import { decryptData } from '../../src/wire.js';
 import { createTestWebhook, generateSharedSecret } from '../../src/testing.js';
 
 describe('decryption failures skip stack capture without leaking the setting', () => {
