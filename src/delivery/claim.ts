@@ -22,12 +22,14 @@ const NO_CLAIM: HeldClaim = { settle: () => Promise.resolve() };
 /**
  * What a store's claim answer means for this delivery: `'claimed'` (it owns the id) or
  * `'duplicate'` (already done); throws 409 DUPLICATE_IN_PROGRESS while another delivery holds
- * it, and 500 HANDLER_FAILED for anything that is not a `ClaimResult`.
+ * it, and 503 IDEMPOTENCY_STORE_UNAVAILABLE for anything that is not a `ClaimResult`.
  */
 function claimAnswer(result: unknown): 'claimed' | 'duplicate' {
   if (result === 'done') return 'duplicate';
   if (result === 'in_progress') throw new WebhookError('DUPLICATE_IN_PROGRESS');
-  if (result !== 'claimed') throw new WebhookError('HANDLER_FAILED', { message: 'Idempotency store unavailable' });
+  if (result !== 'claimed') {
+    throw new WebhookError('IDEMPOTENCY_STORE_UNAVAILABLE', { cause: new Error(`claim answered ${typeof result === 'string' ? JSON.stringify(result.slice(0, 32)) : typeof result}, not a ClaimResult`) });
+  }
   return 'claimed';
 }
 
@@ -79,7 +81,7 @@ function keepRenewing(plan: DeliveryPlan, store: IdempotencyStore, id: string, t
 /**
  * Claims the event id. Gives `'duplicate'` when it is already done, a {@link HeldClaim}
  * when this delivery now owns it; throws 409 DUPLICATE_IN_PROGRESS while another delivery
- * holds it, and 500 HANDLER_FAILED when the store fails or misses its deadline (the sender
+ * holds it, and 503 IDEMPOTENCY_STORE_UNAVAILABLE when the store fails or misses its deadline (the sender
  * retries). Call only after decryption succeeded: unauthenticated ids never reach the store.
  */
 export async function claimDelivery(plan: DeliveryPlan, event: KompliantEvent<unknown>): Promise<'duplicate' | HeldClaim> {
@@ -103,7 +105,7 @@ async function claimOn(plan: DeliveryPlan, store: IdempotencyStore, event: Kompl
       (late) => (late === 'claimed' ? storeCall(plan, store, () => store.release(id, token)) : undefined),
       () => undefined,
     ).catch(() => undefined);
-    throw new WebhookError('HANDLER_FAILED', { message: 'Idempotency store unavailable', cause });
+    throw new WebhookError('IDEMPOTENCY_STORE_UNAVAILABLE', { cause });
   }
   if (claimAnswer(result) === 'duplicate') return 'duplicate';
   const fields = eventLogFields(event);

@@ -11,6 +11,8 @@ const HINTS: Partial<Record<WebhookErrorCode, string>> = {
   DECRYPTION_FAILED: "the key store's secret for this key_id is not the sender's (or the envelope was altered); `npx kompliant-webhooks detect` checks a captured envelope",
   INVALID_KEY: 'the stored secret for this key_id is not base64 of 32 bytes',
   KEY_STORE_UNAVAILABLE: 'the key store failed; the sender will retry',
+  IDEMPOTENCY_STORE_UNAVAILABLE:
+    'the idempotency store failed or missed idempotencyTimeoutMs before the handler ran (check the store and its connection); the handler did not run and the sender will retry',
   HANDLER_TIMEOUT: 'the handler outlived handlerTimeoutMs; the sender will retry',
   PAYLOAD_TOO_LARGE: 'the body is over maxBodyBytes (or a body parser in front has a smaller limit)',
 };
@@ -27,7 +29,8 @@ function describe(fields: WebhookLogFields): string {
  * line through `console.warn` / `console.error`, at most one per error code per `intervalMs`; the
  * next line printed for a code says how many were suppressed. A line names the code, the
  * identifiers (key_id, account_id, id, event_type), a hint for configuration problems, and for
- * HANDLER_FAILED the handler's error message and stack. `now` is for tests.
+ * HANDLER_FAILED the handler's error message and stack (for IDEMPOTENCY_STORE_UNAVAILABLE the
+ * store's error message). `now` is for tests.
  */
 export function createDefaultLogger(intervalMs = DEFAULT_LOG_INTERVAL_MS, now: () => number = Date.now): WebhookLogger {
   const lastPrinted = new Map<string, number>();
@@ -49,6 +52,7 @@ export function createDefaultLogger(intervalMs = DEFAULT_LOG_INTERVAL_MS, now: (
     let line = `kompliant-webhooks: ${what}${describe(fields)}`;
     if (cause !== undefined) line += `: handler threw: ${cause.message}`;
     else if (hint !== undefined) line += `: ${hint}`;
+    if (fields.store_error !== undefined) line += `: store said: ${fields.store_error.message}`;
     if (skipped > 0) line += ` [${skipped} more ${fields.code ?? 'like this'} in the last ${Math.round((at - (last ?? at)) / 1000)} s not printed]`;
     if (cause?.stack !== undefined) line += `\n${cause.stack}`;
     console[level](line);

@@ -46,6 +46,11 @@ export interface WebhookLogFields {
    * your code's text; the library adds nothing from the payload).
    */
   handler_error?: { message: string; stack?: string };
+  /**
+   * For IDEMPOTENCY_STORE_UNAVAILABLE: what the store (or its deadline) said, as the message of
+   * its error (a driver's error text, or that it did not answer in time).
+   */
+  store_error?: { message: string };
 }
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;

@@ -34,7 +34,7 @@ export interface DeliveryOptions {
   idempotencyTtlMs?: number;
   /**
    * Deadline of every idempotency-store call (claim, renew, complete, release). A claim that fails
-   * or misses it is answered `500 HANDLER_FAILED` before the handler runs; a completion that fails
+   * or misses it is answered `503 IDEMPOTENCY_STORE_UNAVAILABLE` before the handler runs; a completion that fails
    * or misses it after the handler succeeded is still a 200 (the work is done), logged at warn,
    * and the claim's lease then expires on its own. Default 2000 ms. The default memory store
    * answers within the call (it never waits), so its calls need no deadline and arm no timer.

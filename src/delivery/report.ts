@@ -28,8 +28,9 @@ export function reportDelivered(
 /**
  * Counts and logs a delivery that ended in `error`: warn for 4xx, error for 5xx. `event` is
  * given once the envelope decrypted; before that `envelope`, the identifiers of an envelope that
- * passed the envelope rules, is logged (unauthenticated), else only the code. A HANDLER_FAILED with a
- * cause carries the handler's error message and stack.
+ * passed the envelope rules, is logged (unauthenticated), else only the code. A HANDLER_FAILED
+ * with a cause carries the handler's error message and stack; an IDEMPOTENCY_STORE_UNAVAILABLE
+ * the store's error message.
  */
 export function reportRejected(
   plan: DeliveryPlan,
@@ -51,5 +52,6 @@ export function reportRejected(
     outcome,
   };
   if (error.code === 'HANDLER_FAILED' && error.cause !== undefined) fields.handler_error = handlerErrorField(error.cause);
+  if (error.code === 'IDEMPOTENCY_STORE_UNAVAILABLE' && error.cause !== undefined) fields.store_error = { message: handlerErrorField(error.cause).message };
   writeLog(plan.logger, error.status >= 500 ? 'error' : 'warn', fields, `kompliant webhook ${outcome}: ${error.code}`);
 }

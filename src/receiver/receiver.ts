@@ -48,7 +48,8 @@ export interface WebhookReceiver<TSchemas extends PayloadSchemas = {}> {
    * Receives `body` and runs `handler` on the event at most once per `id` (the `idempotency`
    * store, a memory store by default), within `handlerTimeoutMs`. Resolves when the handler
    * finished (answer 200) or the id was already done (`duplicate: true`, answer 200). Rejects
-   * with a `WebhookError`: the pipeline's codes, 409 DUPLICATE_IN_PROGRESS, 500 HANDLER_FAILED
+   * with a `WebhookError`: the pipeline's codes, 409 DUPLICATE_IN_PROGRESS, 503
+   * IDEMPOTENCY_STORE_UNAVAILABLE (the store failed before the handler ran), 500 HANDLER_FAILED
    * (claim released, the retry runs again), 503 HANDLER_TIMEOUT (claim kept until the handler
    * settles), 400 INVALID_PAYLOAD (the payload failed its schema). Answer with `error.status`.
    * Without a type argument the event is typed from `schemas` (`data` is the schema's output).
