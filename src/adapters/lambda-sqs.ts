@@ -1,5 +1,5 @@
 // The SQS queue consumer for Lambda: each record's body is an envelope; final outcomes are acknowledged, retryable ones reported for redelivery.
-import { createWebhookReceiver, type WebhookReceiverOptions } from '../receiver/receiver.js';
+import { createWebhookReceiver, type ReceiverOptions } from '../receiver/receiver.js';
 import { isWebhookError } from '../wire/errors.js';
 import type { KompliantEvent, PayloadV1 } from '../wire/event.js';
 import { checkNonNegativeInteger } from '../options/checks.js';
@@ -30,7 +30,7 @@ export interface SqsBatchResponse {
  * Turn on "Report batch item failures" (`FunctionResponseTypes: ReportBatchItemFailures`) on the
  * event source mapping, or SQS ignores the response and retries the whole batch.
  */
-export interface SqsBatchHandlerOptions<TData = PayloadV1> extends WebhookReceiverOptions {
+export interface SqsBatchHandlerOptions<TData = PayloadV1> extends ReceiverOptions {
   /** Handles one verified event; `record` is the SQS record it came in. Required. */
   onEvent: (event: KompliantEvent<TData>, record: SqsRecordLike) => unknown;
   /**

@@ -65,11 +65,6 @@ function listeningChannel(): DeliveryTracingChannel | undefined {
   return listened ? channel : undefined;
 }
 
-/** Whether anybody listens on the delivery channel now (see {@link traceDelivery}). */
-export function deliveryTraced(): boolean {
-  return listeningChannel() !== undefined;
-}
-
 /**
  * Runs one delivery. When nobody listens, `run(undefined)` and nothing else (no object is built).
  * Otherwise publishes `start` with `run` inside the channel's bound stores (so a tracer's context

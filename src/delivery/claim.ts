@@ -4,8 +4,9 @@ import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import { WebhookError } from '../wire/errors.js';
 import type { KompliantEvent } from '../wire/event.js';
 import { isThenable, withDeadline } from './deadline.js';
+import { checkEventAge } from './event-age.js';
 import { eventLogFields, writeLog, type WebhookLogFields } from './logger.js';
-import type { DeliveryPlan } from './options.js';
+import type { ResolvedDeliveryOptions } from './options.js';
 
 /** A claim this delivery holds; settle it exactly once. */
 export interface HeldClaim {
@@ -24,7 +25,7 @@ const NO_CLAIM: HeldClaim = { settle: () => Promise.resolve() };
  * `'duplicate'` (already done); throws 409 DUPLICATE_IN_PROGRESS while another delivery holds
  * it, and 503 IDEMPOTENCY_STORE_UNAVAILABLE for anything that is not a `ClaimResult`.
  */
-function claimAnswer(result: unknown): 'claimed' | 'duplicate' {
+function readClaimResult(result: unknown): 'claimed' | 'duplicate' {
   if (result === 'done') return 'duplicate';
   if (result === 'in_progress') throw new WebhookError('DUPLICATE_IN_PROGRESS');
   if (result !== 'claimed') {
@@ -37,7 +38,7 @@ function claimAnswer(result: unknown): 'claimed' | 'duplicate' {
  * One store call under the plan's deadline (`idempotencyTimeoutMs`); a store that never waits
  * (`inProcess`) is called without a timer.
  */
-async function storeCall<T>(plan: DeliveryPlan, store: IdempotencyStore, call: () => Promise<T>): Promise<T> {
+async function storeCall<T>(plan: ResolvedDeliveryOptions, store: IdempotencyStore, call: () => Promise<T>): Promise<T> {
   if (store.inProcess === true) return call();
   return withDeadline(call, plan.storeTimeoutMs, () => new Error(`Idempotency store did not answer within ${plan.storeTimeoutMs} ms`));
 }
@@ -48,7 +49,7 @@ async function storeCall<T>(plan: DeliveryPlan, store: IdempotencyStore, call: (
  * process alive and stops when the process dies; a renewal that fails is tried again a third of
  * a lease later. Returns the function that stops it.
  */
-function keepRenewing(plan: DeliveryPlan, store: IdempotencyStore, id: string, token: string, fields: WebhookLogFields): () => void {
+function keepRenewing(plan: ResolvedDeliveryOptions, store: IdempotencyStore, id: string, token: string, fields: WebhookLogFields): () => void {
   const renew = store.renew;
   if (renew === undefined) return () => undefined;
   const every = Math.max(1, Math.floor(plan.leaseMs / 3));
@@ -79,19 +80,16 @@ function keepRenewing(plan: DeliveryPlan, store: IdempotencyStore, id: string, t
 }
 
 /**
- * Claims the event id. Gives `'duplicate'` when it is already done, a {@link HeldClaim}
- * when this delivery now owns it; throws 409 DUPLICATE_IN_PROGRESS while another delivery
- * holds it, and 503 IDEMPOTENCY_STORE_UNAVAILABLE when the store fails or misses its deadline (the sender
+ * Checks the event age (`maxEventAgeMs`), then claims the event id, every store call under the
+ * store deadline. Gives `'duplicate'` when it is already done, a {@link HeldClaim} when this
+ * delivery now owns it; throws 409 DUPLICATE_IN_PROGRESS while another delivery holds it, and
+ * 503 IDEMPOTENCY_STORE_UNAVAILABLE when the store fails or misses its deadline (the sender
  * retries). Call only after decryption succeeded: unauthenticated ids never reach the store.
  */
-export async function claimDelivery(plan: DeliveryPlan, event: KompliantEvent<unknown>): Promise<'duplicate' | HeldClaim> {
+export async function claimDelivery(plan: ResolvedDeliveryOptions, event: KompliantEvent<unknown>): Promise<'duplicate' | HeldClaim> {
+  checkEventAge(plan, event.timestamp);
   const store = plan.store;
   if (store === undefined) return NO_CLAIM;
-  return claimOn(plan, store, event);
-}
-
-/** Claims the event id on `store`: every call under the store deadline. */
-async function claimOn(plan: DeliveryPlan, store: IdempotencyStore, event: KompliantEvent<unknown>): Promise<'duplicate' | HeldClaim> {
   const { id } = event;
   const token = randomUUID();
   const claiming = new Promise<unknown>((resolve) => resolve(store.claim(id, token, plan.leaseMs)));
@@ -107,7 +105,7 @@ async function claimOn(plan: DeliveryPlan, store: IdempotencyStore, event: Kompl
     ).catch(() => undefined);
     throw new WebhookError('IDEMPOTENCY_STORE_UNAVAILABLE', { cause });
   }
-  if (claimAnswer(result) === 'duplicate') return 'duplicate';
+  if (readClaimResult(result) === 'duplicate') return 'duplicate';
   const fields = eventLogFields(event);
   const stopRenewing = keepRenewing(plan, store, id, token, fields);
   let settled = false;
@@ -146,7 +144,7 @@ async function failClaimed(claim: HeldClaim, cause: unknown): Promise<never> {
  * alone: settling has its own deadline and never turns a finished handler into a failure. A
  * handler that returns without a promise has already finished, so no timer is armed for it.
  */
-export function runClaimed(plan: DeliveryPlan, claim: HeldClaim, handler: () => unknown): Promise<void> {
+export function runClaimed(plan: ResolvedDeliveryOptions, claim: HeldClaim, handler: () => unknown): Promise<void> {
   let returned: unknown;
   try {
     returned = handler();

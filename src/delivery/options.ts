@@ -76,7 +76,7 @@ export const DELIVERY_OPTION_NAMES: readonly string[] = optionNames<DeliveryOpti
 });
 
 /** {@link DeliveryOptions} after checking. */
-export interface DeliveryPlan {
+export interface ResolvedDeliveryOptions {
   store: IdempotencyStore | undefined;
   leaseMs: number;
   ttlMs: number;
@@ -91,7 +91,7 @@ export interface DeliveryPlan {
 }
 
 /** Checks the delivery options once; a bad one throws a TypeError naming it. */
-export function resolveDeliveryOptions(options: DeliveryOptions): DeliveryPlan {
+export function resolveDeliveryOptions(options: DeliveryOptions): ResolvedDeliveryOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
   const store =
     options.idempotency === false ? undefined : options.idempotency === undefined ? memoryIdempotencyStore() : checkIdempotencyStore(options.idempotency);
@@ -112,7 +112,7 @@ export function resolveDeliveryOptions(options: DeliveryOptions): DeliveryPlan {
  * The plan for one delivery whose caller has a deadline of its own (a Lambda invocation's
  * remaining time): `handlerTimeoutMs` becomes the smaller of the configured one and `capMs`.
  */
-export function withHandlerDeadline(plan: DeliveryPlan, capMs: number | undefined): DeliveryPlan {
+export function withHandlerDeadline(plan: ResolvedDeliveryOptions, capMs: number | undefined): ResolvedDeliveryOptions {
   if (capMs === undefined || capMs >= plan.handlerTimeoutMs) return plan;
   return { ...plan, handlerTimeoutMs: Math.max(1, Math.floor(capMs)) };
 }

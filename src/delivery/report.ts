@@ -3,7 +3,7 @@ import type { WebhookError } from '../wire/errors.js';
 import type { EnvelopeMetadata, KompliantEvent } from '../wire/event.js';
 import { finishDeliveryTrace, type DeliveryChannelMessage } from './channel.js';
 import { envelopeLogFields, eventLogFields, handlerErrorField, writeLog, type WebhookLogFields, type WebhookOutcome } from './logger.js';
-import type { DeliveryPlan } from './options.js';
+import type { ResolvedDeliveryOptions } from './options.js';
 import { countStat } from './stats.js';
 
 const elapsed = (started: number): number => Math.round(performance.now() - started);
@@ -13,7 +13,7 @@ const elapsed = (started: number): number => Math.round(performance.now() - star
  * `trace` the delivery's channel message, when anybody listens.
  */
 export function reportDelivered(
-  plan: DeliveryPlan,
+  plan: ResolvedDeliveryOptions,
   started: number,
   outcome: 'handled' | 'passed' | 'duplicate',
   event: KompliantEvent<unknown>,
@@ -33,7 +33,7 @@ export function reportDelivered(
  * the store's error message.
  */
 export function reportRejected(
-  plan: DeliveryPlan,
+  plan: ResolvedDeliveryOptions,
   started: number,
   error: WebhookError,
   event?: KompliantEvent<unknown>,

@@ -1,8 +1,7 @@
 // The delivery sequence after decryption: event age, claim by id, handler under its timeout, settle.
 import type { KompliantEvent } from '../wire/event.js';
-import { claimDelivery, runClaimed, type HeldClaim } from './claim.js';
-import { checkEventAge } from './event-age.js';
-import type { DeliveryPlan } from './options.js';
+import { claimDelivery, runClaimed } from './claim.js';
+import type { ResolvedDeliveryOptions } from './options.js';
 
 /** How a delivery that reached its event ended well. */
 export type DeliveredOutcome = 'handled' | 'duplicate';
@@ -13,21 +12,12 @@ export type DeliveredOutcome = 'handled' | 'duplicate';
  * (handler not called) or `'handled'`; rejects with the `WebhookError` the caller answers.
  */
 export async function deliver<TEvent extends KompliantEvent<unknown>>(
-  plan: DeliveryPlan,
+  plan: ResolvedDeliveryOptions,
   event: TEvent,
   handler: (event: TEvent) => unknown,
 ): Promise<DeliveredOutcome> {
-  const claim = await claimEvent(plan, event);
+  const claim = await claimDelivery(plan, event);
   if (claim === 'duplicate') return 'duplicate';
   await runClaimed(plan, claim, () => handler(event));
   return 'handled';
-}
-
-/**
- * The first half of {@link deliver} for a caller that runs the work itself (pass-through):
- * checks the event age and claims the id. Settle the returned claim exactly once.
- */
-export async function claimEvent(plan: DeliveryPlan, event: KompliantEvent<unknown>): Promise<'duplicate' | HeldClaim> {
-  checkEventAge(plan, event.timestamp);
-  return claimDelivery(plan, event);
 }

@@ -2,7 +2,7 @@
 import { WebhookError } from '../wire/errors.js';
 import { DUPLICATE_ANSWER, errorAnswer, RECEIVED_ANSWER, type HttpAnswer } from './answer.js';
 import type { KompliantEvent } from '../wire/event.js';
-import { RECEIVER_OPTION_NAMES, type ReceiverOptions } from '../receiver/options.js';
+import { ENVELOPE_OPTION_NAMES, type EnvelopeOptions } from '../receiver/options.js';
 import { checkFunction, checkPositiveInteger } from '../options/checks.js';
 import { notifyError } from '../receiver/notify-error.js';
 import { receiveWebhook, resolveReceiverCore, type Disposal } from '../receiver/receive.js';
@@ -26,7 +26,7 @@ export const DEFAULT_READ_TIMEOUT_MS = 10_000;
  * `TSchemas` is the type of the `schemas` option, which types the event `onEvent` receives.
  */
 export interface HttpHandlerOptions<TContext, TSchemas extends PayloadSchemas = {}>
-  extends Omit<ReceiverOptions<TSchemas>, 'onError'>,
+  extends Omit<EnvelopeOptions<TSchemas>, 'onError'>,
     DeliveryOptions {
   /**
    * Handles the event; the adapter answers `200 {"received":true}` once it resolves. A throw or
@@ -58,9 +58,9 @@ export interface HttpHandlerOptions<TContext, TSchemas extends PayloadSchemas = 
 
 /** Option names every HTTP adapter accepts; adapters add their own to this list. */
 export const HTTP_HANDLER_OPTION_NAMES: readonly string[] = Object.freeze([
-  ...RECEIVER_OPTION_NAMES,
+  ...ENVELOPE_OPTION_NAMES,
   ...DELIVERY_OPTION_NAMES,
-  ...optionNames<Omit<HttpHandlerOptions<unknown>, keyof ReceiverOptions | keyof DeliveryOptions>>({
+  ...optionNames<Omit<HttpHandlerOptions<unknown>, keyof EnvelopeOptions | keyof DeliveryOptions>>({
     onEvent: true,
     readTimeoutMs: true,
     allowedIps: true,

@@ -4,7 +4,7 @@ import { WebhookError, isWebhookError } from '../wire/errors.js';
 import type { KompliantEvent } from '../wire/event.js';
 import type { KeyStore } from '../key-stores/key-store.js';
 import { decryptEnvelope, toEnvelopeObject } from '../wire/open-envelope.js';
-import type { ResolvedReceiverOptions } from './options.js';
+import type { ResolvedEnvelopeOptions } from './options.js';
 import { requireServedAccount } from './accounts.js';
 import { isSameSharedSecret, type SharedSecret } from '../wire/secret.js';
 import { withDeadline } from '../delivery/deadline.js';
@@ -27,7 +27,7 @@ function getSecretWithDeadline(keyStore: KeyStore, keyId: string, accountId: str
   );
 }
 
-async function resolveSecret(config: ResolvedReceiverOptions, keyId: string, accountId: string): Promise<SharedSecret> {
+async function resolveSecret(config: ResolvedEnvelopeOptions, keyId: string, accountId: string): Promise<SharedSecret> {
   const { keyStore } = config;
   let secret: unknown;
   try {
@@ -67,7 +67,7 @@ async function refetchedSecret(keyStore: KeyStore, keyId: string, accountId: str
  * The first half of opening a body, before any key-store call: size cap, JSON, envelope rules.
  * Throws the `WebhookError` of the first rule broken.
  */
-export function readEnvelope(config: ResolvedReceiverOptions, body: unknown): ValidatedEnvelope {
+export function readEnvelope(config: ResolvedEnvelopeOptions, body: unknown): ValidatedEnvelope {
   if (bodyBytes(body) > config.maxBodyBytes) throw new WebhookError('PAYLOAD_TOO_LARGE');
   return validateEnvelope(toEnvelopeObject(body));
 }
@@ -78,7 +78,7 @@ export function readEnvelope(config: ResolvedReceiverOptions, body: unknown): Va
  * asked once for a corrected secret (see `KeyStore.refetchSecret`) and decryption tried again
  * only if it changed.
  */
-export async function decryptValidated<TData>(config: ResolvedReceiverOptions, envelope: ValidatedEnvelope): Promise<KompliantEvent<TData>> {
+export async function decryptValidated<TData>(config: ResolvedEnvelopeOptions, envelope: ValidatedEnvelope): Promise<KompliantEvent<TData>> {
   const { key_id: keyId, account_id: accountId } = envelope.metadata;
   requireServedAccount(config.accounts, accountId);
   const secret = await resolveSecret(config, keyId, accountId);

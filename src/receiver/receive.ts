@@ -4,20 +4,20 @@ import type { ValidatedEnvelope } from '../wire/envelope.js';
 import type { KompliantEvent } from '../wire/event.js';
 import { checkOptionNames } from '../options/checks.js';
 import { countingKeyStore } from '../delivery/counting-key-store.js';
-import type { HeldClaim } from '../delivery/claim.js';
 import { finishDeliveryTrace, traceEvent, type DeliveryChannelMessage } from '../delivery/channel.js';
-import { resolveDeliveryOptions, withHandlerDeadline, type DeliveryPlan } from '../delivery/options.js';
+import { resolveDeliveryOptions, withHandlerDeadline, type ResolvedDeliveryOptions } from '../delivery/options.js';
 import { reportDelivered, reportRejected } from '../delivery/report.js';
-import { claimEvent, deliver } from '../delivery/sequence.js';
+import { claimDelivery, type HeldClaim } from '../delivery/claim.js';
+import { deliver } from '../delivery/sequence.js';
 import { countStat } from '../delivery/stats.js';
-import { resolveReceiverOptions, type ResolvedReceiverOptions } from './options.js';
+import { resolveEnvelopeOptions, type ResolvedEnvelopeOptions } from './options.js';
 import { validatePayload } from './payload-schemas.js';
 import { decryptValidated, readEnvelope } from './pipeline.js';
 
 /** The options of one entry point, checked once: how to open a body, and how to deliver it. */
 export interface ReceiverCore {
-  readonly config: ResolvedReceiverOptions;
-  readonly plan: DeliveryPlan;
+  readonly config: ResolvedEnvelopeOptions;
+  readonly plan: ResolvedDeliveryOptions;
 }
 
 /**
@@ -26,7 +26,7 @@ export interface ReceiverCore {
  */
 export function resolveReceiverCore(options: unknown, acceptedNames: readonly string[], where: string): ReceiverCore {
   const plan = resolveDeliveryOptions(options as object);
-  const config = resolveReceiverOptions(options, (store) => countingKeyStore(store, plan.stats));
+  const config = resolveEnvelopeOptions(options, (store) => countingKeyStore(store, plan.stats));
   checkOptionNames(options as object, acceptedNames, where);
   return { config, plan };
 }
@@ -86,7 +86,7 @@ export async function receiveWebhook(
       reportDelivered(plan, started, outcome, event, trace);
       return { outcome, event };
     }
-    const claim = await claimEvent(plan, event);
+    const claim = await claimDelivery(plan, event);
     if (claim === 'duplicate') {
       reportDelivered(plan, started, 'duplicate', event, trace);
       return { outcome: 'duplicate', event };
@@ -105,7 +105,7 @@ export async function receiveWebhook(
 
 /** The `settle` of a passed event: the application's status settles the claim and is reported, once. */
 function settler(
-  plan: DeliveryPlan,
+  plan: ResolvedDeliveryOptions,
   started: number,
   event: KompliantEvent<unknown>,
   claim: HeldClaim,

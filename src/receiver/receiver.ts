@@ -6,16 +6,16 @@ import { DELIVERY_OPTION_NAMES, type DeliveryOptions } from '../delivery/options
 import { traceDelivery } from '../delivery/channel.js';
 import type { PayloadSchemas, SchemaEvent } from './payload-schemas.js';
 import { notifyError } from './notify-error.js';
-import { RECEIVER_OPTION_NAMES, type ReceiverOptions } from './options.js';
+import { ENVELOPE_OPTION_NAMES, type EnvelopeOptions } from './options.js';
 import { receiveWebhook, resolveReceiverCore, type Disposal } from './receive.js';
 
-const WEBHOOK_RECEIVER_OPTION_NAMES: readonly string[] = [...RECEIVER_OPTION_NAMES, ...DELIVERY_OPTION_NAMES];
+const WEBHOOK_RECEIVER_OPTION_NAMES: readonly string[] = [...ENVELOPE_OPTION_NAMES, ...DELIVERY_OPTION_NAMES];
 
 /**
- * Options of {@link createWebhookReceiver}: the core options plus deduplication, timeouts, logs and
- * counters. `TSchemas` is the type of `schemas`, which types the event `handle` passes on.
+ * Options of {@link createWebhookReceiver}: how to open an envelope (`EnvelopeOptions`) plus
+ * deduplication, timeouts, logs and counters (`DeliveryOptions`). `TSchemas` is the type of `schemas`, which types the event `handle` passes on.
  */
-export interface WebhookReceiverOptions<TSchemas extends PayloadSchemas = PayloadSchemas> extends ReceiverOptions<TSchemas>, DeliveryOptions {}
+export interface ReceiverOptions<TSchemas extends PayloadSchemas = PayloadSchemas> extends EnvelopeOptions<TSchemas>, DeliveryOptions {}
 
 /** What {@link WebhookReceiver.handle} did with a delivery. */
 export interface HandleResult<TData = PayloadV1> {
@@ -80,7 +80,7 @@ export interface WebhookReceiver<TSchemas extends PayloadSchemas = {}> {
  * const { duplicate } = await receiver.handle(message.body, async (event) => save(event));
  * ```
  */
-export function createWebhookReceiver<TSchemas extends PayloadSchemas = {}>(options: WebhookReceiverOptions<TSchemas>): WebhookReceiver<TSchemas> {
+export function createWebhookReceiver<TSchemas extends PayloadSchemas = {}>(options: ReceiverOptions<TSchemas>): WebhookReceiver<TSchemas> {
   const core = resolveReceiverCore(options, WEBHOOK_RECEIVER_OPTION_NAMES, 'createWebhookReceiver');
   const onError = checkFunction<(error: WebhookError) => void>(options.onError, 'onError');
   const notify = (error: WebhookError): void => notifyError(onError, error);
