@@ -52,12 +52,13 @@ function findCycles(graph: Map<string, string[]>): string[][] {
  * The layers of src/, lowest first. A file may import from its own folder or from a folder of a
  * lower layer, never sideways or upwards; the entry points (files directly in src/) sit on top.
  * `wire` holds the format itself (the envelope, AES-GCM, the layouts `detect` tries), so the
- * receiver and the CLI both reach it.
+ * receiver and the CLI both reach it; `sealing` (the sender's side, for tests, the emulator and
+ * the CLI) sits beside the stores, never under the receiver.
  */
 const LAYERS: ReadonlyArray<readonly string[]> = [
   ['options'],
   ['wire'],
-  ['key-stores', 'idempotency'],
+  ['key-stores', 'idempotency', 'sealing'],
   ['key-api', 'delivery'],
   ['receiver'],
   ['http'],
