@@ -22,6 +22,7 @@ export default defineConfig([
       otel: 'src/otel.ts',
       postgres: 'src/postgres.ts',
       dynamodb: 'src/dynamodb.ts',
+      wire: 'src/wire.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

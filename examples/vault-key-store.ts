@@ -6,7 +6,8 @@
  * A module, not a program: import `vaultKeyStore` from it in your app, which you run as usual
  * (for a TypeScript app without a build step, `npx tsx your-app.ts`).
  */
-import { isValidKeyId, requireValidSharedSecret, type KeyLookupContext, type KeyStore, type SharedSecret } from 'kompliant-webhooks';
+import { requireValidSharedSecret, type KeyLookupContext, type KeyStore, type SharedSecret } from 'kompliant-webhooks';
+import { isValidKeyId } from 'kompliant-webhooks/wire';
 
 /** Options of {@link vaultKeyStore}. */
 export interface VaultKeyStoreOptions {

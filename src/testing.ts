@@ -4,5 +4,5 @@
  *
  * @packageDocumentation
  */
-export { createTestWebhook, generateSharedSecret, randomId, samplePayload, sealData } from './wire/seal.js';
-export type { CreateTestWebhookOptions } from './wire/seal.js';
+export { createTestWebhook, generateSharedSecret, randomId, samplePayload, sealData } from './sealing/seal.js';
+export type { CreateTestWebhookOptions } from './sealing/seal.js';

@@ -1,5 +1,5 @@
 // The SQS queue consumer for Lambda: each record's body is an envelope; only records that can never be valid are dropped, everything else is retried.
-import { createWebhookReceiver, type WebhookReceiverOptions } from '../receiver/receiver.js';
+import { createWebhookReceiver, type ReceiverOptions } from '../receiver/receiver.js';
 import { isWebhookError, type WebhookErrorCode } from '../wire/errors.js';
 import { createDefaultLogger } from '../delivery/default-logger.js';
 import { writeLog, type WebhookLogger } from '../delivery/logger.js';
@@ -33,7 +33,7 @@ export interface SqsBatchResponse {
  * Turn on "Report batch item failures" (`FunctionResponseTypes: ReportBatchItemFailures`) on the
  * event source mapping, or SQS ignores the response and retries the whole batch.
  */
-export interface SqsBatchHandlerOptions<TData = PayloadV1> extends WebhookReceiverOptions {
+export interface SqsBatchHandlerOptions<TData = PayloadV1> extends ReceiverOptions {
   /** Handles one verified event; `record` is the SQS record it came in. Required. */
   onEvent: (event: KompliantEvent<TData>, record: SqsRecordLike) => unknown;
   /**

@@ -66,11 +66,6 @@ function listeningChannel(): DeliveryTracingChannel | undefined {
   return listened ? channel : undefined;
 }
 
-/** Whether anybody listens on the delivery channel now (see {@link traceDelivery}). */
-export function deliveryTraced(): boolean {
-  return listeningChannel() !== undefined;
-}
-
 let storeFailureReported = false;
 
 /** Writes the first failure of a store bound to the channel once to stderr. */

@@ -11,6 +11,8 @@ const HINTS: Partial<Record<WebhookErrorCode, string>> = {
   DECRYPTION_FAILED: "the key store's secret for this key_id is not the sender's (or the envelope was altered); `npx kompliant-webhooks detect` checks a captured envelope",
   INVALID_KEY: 'the stored secret for this key_id is not base64 of 32 bytes',
   KEY_STORE_UNAVAILABLE: 'the key store failed; the sender will retry',
+  IDEMPOTENCY_STORE_UNAVAILABLE:
+    'the idempotency store failed or missed idempotencyTimeoutMs before the handler ran (check the store and its connection); the handler did not run and the sender will retry',
   HANDLER_TIMEOUT: 'the handler outlived handlerTimeoutMs; the sender will retry',
   PAYLOAD_TOO_LARGE: 'the body is over maxBodyBytes (or a body parser in front has a smaller limit)',
 };
@@ -89,7 +91,7 @@ function describe(fields: WebhookLogFields): string {
  * (`Application answered 404`, `account not served`, `Idempotency store unavailable`), what to
  * check, and for HANDLER_FAILED the handler's error message and stack. For UNKNOWN_KEY it adds
  * where the key store looked, from `describeLookup` (the key store's `describe`, when it has
- * one). `now` is for tests.
+ * one); for IDEMPOTENCY_STORE_UNAVAILABLE the store's error message. `now` is for tests.
  */
 export function createDefaultLogger(
   intervalMs = DEFAULT_LOG_INTERVAL_MS,
@@ -112,6 +114,7 @@ export function createDefaultLogger(
     const cause = fields.handler_error;
     const what = fields.code === undefined ? message : `${fields.outcome ?? 'rejected'} ${answeredStatus(fields.code, fields.reason)} ${fields.code}`;
     let line = `kompliant-webhooks: ${what}${describe(fields)}${explain(fields, describeLookup)}`;
+    if (fields.store_error !== undefined) line += `: store said: ${fields.store_error.message}`;
     if (skipped > 0) line += ` [${skipped} more ${fields.code ?? 'like this'} in the last ${Math.round((at - (last ?? at)) / 1000)} s not printed]`;
     if (cause?.stack !== undefined) line += `\n${cause.stack}`;
     console[level](line);

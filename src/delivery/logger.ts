@@ -60,6 +60,11 @@ export interface WebhookLogFields {
    * step's error.
    */
   handler_error?: { message: string; stack?: string };
+  /**
+   * For IDEMPOTENCY_STORE_UNAVAILABLE: what the store (or its deadline) said, as the message of
+   * its error (a driver's error text, or that it did not answer in time).
+   */
+  store_error?: { message: string };
 }
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;

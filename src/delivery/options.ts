@@ -6,7 +6,6 @@ import {
   DEFAULT_IDEMPOTENCY_TTL_MS,
   type IdempotencyStore,
 } from '../idempotency/idempotency-store.js';
-import { inProcessForm, type InProcessIdempotencyStore } from '../idempotency/in-process.js';
 import { memoryIdempotencyStore } from '../idempotency/memory.js';
 import { checkPositiveInteger } from '../options/checks.js';
 import { optionNames } from '../options/option-names.js';
@@ -37,7 +36,7 @@ export interface DeliveryOptions {
   idempotencyTtlMs?: number;
   /**
    * Deadline of every idempotency-store call (claim, renew, complete, release). A claim that fails
-   * or misses it is answered `500 HANDLER_FAILED` before the handler runs; a completion that fails
+   * or misses it is answered `503 IDEMPOTENCY_STORE_UNAVAILABLE` before the handler runs; a completion that fails
    * or misses it after the handler succeeded is still a 200 (the work is done), logged at warn,
    * and the claim's lease then expires on its own. Default 2000 ms. The default memory store
    * answers within the call (it never waits), so its calls need no deadline and arm no timer.
@@ -79,10 +78,8 @@ export const DELIVERY_OPTION_NAMES: readonly string[] = optionNames<DeliveryOpti
 });
 
 /** {@link DeliveryOptions} after checking. */
-export interface DeliveryPlan {
+export interface ResolvedDeliveryOptions {
   store: IdempotencyStore | undefined;
-  /** The store's in-process form (the memory store's), found once here rather than per delivery. */
-  inProcess: InProcessIdempotencyStore | undefined;
   leaseMs: number;
   ttlMs: number;
   storeTimeoutMs: number;
@@ -101,7 +98,7 @@ export interface DeliveryPlan {
 }
 
 /** Checks the delivery options once; a bad one throws a TypeError naming it. */
-export function resolveDeliveryOptions(options: DeliveryOptions): DeliveryPlan {
+export function resolveDeliveryOptions(options: DeliveryOptions): ResolvedDeliveryOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
   // Observers never change an answer: the logger and stats sink are used through guards that
   // catch what they throw (or reject with), count it and log the first failure of each kind.
@@ -113,7 +110,6 @@ export function resolveDeliveryOptions(options: DeliveryOptions): DeliveryPlan {
     options.idempotency === false ? undefined : options.idempotency === undefined ? memoryIdempotencyStore() : checkIdempotencyStore(options.idempotency);
   return {
     store,
-    inProcess: store === undefined ? undefined : inProcessForm(store),
     leaseMs: checkPositiveInteger(options.idempotencyLeaseMs, 'idempotencyLeaseMs', DEFAULT_IDEMPOTENCY_LEASE_MS),
     ttlMs: checkPositiveInteger(options.idempotencyTtlMs, 'idempotencyTtlMs', DEFAULT_IDEMPOTENCY_TTL_MS),
     storeTimeoutMs: checkPositiveInteger(options.idempotencyTimeoutMs, 'idempotencyTimeoutMs', DEFAULT_IDEMPOTENCY_TIMEOUT_MS),
@@ -136,7 +132,7 @@ function defaultLogger(options: DeliveryOptions): WebhookLogger {
  * The plan for one delivery whose caller has a deadline of its own (a Lambda invocation's
  * remaining time): `handlerTimeoutMs` becomes the smaller of the configured one and `capMs`.
  */
-export function withHandlerDeadline(plan: DeliveryPlan, capMs: number | undefined): DeliveryPlan {
+export function withHandlerDeadline(plan: ResolvedDeliveryOptions, capMs: number | undefined): ResolvedDeliveryOptions {
   if (capMs === undefined || capMs >= plan.handlerTimeoutMs) return plan;
   return { ...plan, handlerTimeoutMs: Math.max(1, Math.floor(capMs)) };
 }

@@ -68,6 +68,21 @@ export interface KeyStore {
    * ```
    */
   describe?(keyId: string, context: Pick<KeyLookupContext, 'accountId'>): string;
+  /**
+   * Optional, for stores that keep secrets for a while (a cache): called once after decryption
+   * failed with `context.used`, the secret this store gave for the pair. Look the pair up again
+   * at the source and resolve the secret held there now (the receiver retries only when it
+   * differs), or `undefined` to keep the failure. Errors are ignored: the failure stands.
+   * `cachedKeyStore` implements it, at most once per `refetchIntervalMs` per pair; a store
+   * that reads its source on every call needs none.
+   */
+  refetchSecret?(keyId: string, context: RefetchContext): Promise<SharedSecret | undefined>;
+}
+
+/** What the receiver tells {@link KeyStore.refetchSecret}: the lookup's context and the secret that failed. */
+export interface RefetchContext extends KeyLookupContext {
+  /** The secret decryption just failed with. */
+  used: SharedSecret;
 }
 
 /**
@@ -94,5 +109,7 @@ export function checkKeyStore(value: unknown, optionName = 'keyStore'): KeyStore
   ) {
     throw new TypeError(`${optionName} must be an object with a getSecret(keyId, context) method`);
   }
+  const refetch = (value as { refetchSecret?: unknown }).refetchSecret;
+  if (refetch !== undefined && typeof refetch !== 'function') throw new TypeError(`${optionName}.refetchSecret must be a function`);
   return value as KeyStore;
 }

@@ -6,13 +6,13 @@ import {
   createWebhookReceiver,
   createWebhookStats,
   envKeyStore,
-  isValidKeyId,
   memoryKeyStore,
   type CachedKeyStoreOptions,
   type KeyStore,
   type KompliantEnvelope,
 } from '../../src/index.js';
 import { createTestWebhook, generateSharedSecret } from '../../src/testing.js';
+import { isValidKeyId } from '../../src/wire.js';
 import { startFakeSecretsManager, type FakeSecretsManager } from '../support/secrets-manager-server.js';
 import { BAD_SECRET, KEY_A, KEY_B, keyStoreContract } from './contract.js';
 

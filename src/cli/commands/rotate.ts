@@ -81,7 +81,7 @@ API credentials come from env KOMPLIANT_API_KEY, KOMPLIANT_SECRET_KEY, KOMPLIANT
       };
     } else if (sinkName === 'aws-secrets-manager') {
       // Loaded only for this sink: the AWS SDK is an optional peer dependency.
-      const aws = await importOptionalPeer(() => import('../../aws.js'), '@aws-sdk/client-secrets-manager', '--sink aws-secrets-manager');
+      const aws = await importOptionalPeer(() => import('../../key-api/secret-sinks/aws-secrets-manager.js'), '@aws-sdk/client-secrets-manager', '--sink aws-secrets-manager');
       sink = aws.awsSecretsManagerSink(values['aws-region'] === undefined ? {} : { clientConfig: { region: values['aws-region'] } });
     } else {
       throw new UsageError('--sink must be env-file, stdout or aws-secrets-manager');

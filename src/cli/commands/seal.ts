@@ -2,7 +2,7 @@
 import { DATA_LAYOUT_NAMES } from '../../wire/data-layout.js';
 import { isValidKeyId } from '../../wire/envelope.js';
 import type { KompliantEnvelope } from '../../wire/event.js';
-import { createTestWebhook, TEST_ACCOUNT_ID } from '../../wire/seal.js';
+import { createTestWebhook, TEST_ACCOUNT_ID } from '../../sealing/seal.js';
 import { cliLayout, readJsonInput, readSecret, SECRET_HELP, SECRET_OPTIONS, type CliIo } from '../input.js';
 import type { CliCommand } from '../command.js';
 import { EXIT, parseOptions, UsageError } from '../args.js';
