@@ -29,10 +29,6 @@ const REASON_HINTS: ReadonlyMap<string, string> = new Map([
     'No onEvent handler and no next()',
     `plain node:http has no route after the middleware to hand the event to: give kompliantWebhook an onEvent handler; ${NOT_RETRIED_YET}`,
   ],
-  [
-    'Idempotency store unavailable',
-    `the idempotency store failed or did not answer within idempotencyTimeoutMs, so the handler did not run: check that the store (Redis, PostgreSQL, DynamoDB) is reachable; ${NOT_RETRIED_YET}`,
-  ],
 ]);
 
 /** The hint for a pass-through whose application answered `status` (no onEvent: the route after the middleware answers). */
@@ -88,7 +84,7 @@ function describe(fields: WebhookLogFields): string {
  * line through `console.warn` / `console.error`, at most one per error code per `intervalMs`; the
  * next line printed for a code says how many were suppressed. A line names the code, the
  * identifiers (message_id, key_id, account_id, id, event_type), the reason when it says more than the code
- * (`Application answered 404`, `account not served`, `Idempotency store unavailable`), what to
+ * (`Application answered 404`, `account not served`), what to
  * check, and for HANDLER_FAILED the handler's error message and stack. For UNKNOWN_KEY it adds
  * where the key store looked, from `describeLookup` (the key store's `describe`, when it has
  * one); for IDEMPOTENCY_STORE_UNAVAILABLE the store's error message. `now` is for tests.

@@ -56,8 +56,7 @@ export interface WebhookLogFields {
   /**
    * For HANDLER_FAILED with an underlying error: the handler's own error when it threw (its
    * message and stack, your code's text; the library adds nothing from the payload), or, when
-   * `reason` names another step (`Idempotency store unavailable`, `Payload schema threw`), that
-   * step's error.
+   * `reason` names another step (`Payload schema threw`), that step's error.
    */
   handler_error?: { message: string; stack?: string };
   /**

@@ -107,12 +107,12 @@ describe('default log: refusals and failures that are not what the code alone su
     const onEvent = vi.fn();
     const app = express();
     app.post(PATH, middleware({ idempotency, onEvent }));
-    await post(app, sealed()).expect(500);
+    await post(app, sealed()).expect(503);
     expect(onEvent).not.toHaveBeenCalled();
     expect(lines).toHaveLength(1);
     expect(lines[0]!.text).not.toContain('handler threw');
     expect(lines[0]!.text).toMatch(
-      /^kompliant-webhooks: failed 500 HANDLER_FAILED \(.*\): Idempotency store unavailable \(connect ECONNREFUSED 127\.0\.0\.1:6379\); the idempotency store failed or did not answer within idempotencyTimeoutMs, so the handler did not run: check that the store \(Redis, PostgreSQL, DynamoDB\) is reachable; /,
+      /^kompliant-webhooks: rejected 503 IDEMPOTENCY_STORE_UNAVAILABLE \(.*\): the idempotency store failed or missed idempotencyTimeoutMs before the handler ran \(check the store and its connection\); the handler did not run and the sender will retry: store said: connect ECONNREFUSED 127\.0\.0\.1:6379/,
     );
   });
 
