@@ -22,6 +22,7 @@ export default defineConfig([
       otel: 'src/otel.ts',
       postgres: 'src/postgres.ts',
       dynamodb: 'src/dynamodb.ts',
+      schemas: 'src/schemas.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,
