@@ -5,7 +5,8 @@ import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEventRouter, KOMPLIANT_EVENT_TYPES, kompliantWebhook, type KeyStore, type KnownEventType, type KompliantEvent } from '../../src/index.js';
 import { isKnownEvent, kompliantSchemas } from '../../src/schemas.js';
-import { startEmulatorWithClient, type EmulatorFixture } from '../support/emulator.js';
+import { ksig1Headers } from '../../src/client.js';
+import { credentialsOf, startEmulatorWithClient, type EmulatorFixture } from '../support/emulator.js';
 
 const running: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
@@ -120,6 +121,19 @@ describe('emit({ accountId, eventType }) for every documented type', () => {
       expect(isKnownEvent(event)).toBe(true);
       expect(event.data.subject_record_id).toMatch(/^sr_\w{22}$/);
     }
+  });
+
+  it('POST /_emulator/emit without data sends the sample of the type too', async () => {
+    const receiver = await startTypedReceiver();
+    const { emulator, account } = await setup([receiver]);
+    const emitted = await fetch(`${emulator.url}/_emulator/emit`, {
+      method: 'POST',
+      headers: { ...ksig1Headers(credentialsOf(account)), 'content-type': 'application/json' },
+      body: JSON.stringify({ account_id: account.accountId, event_type: 'SUBJECT_RECORD_UNDERWRITING_STATUS_UPDATED' }),
+    });
+    expect(emitted.status).toBe(200);
+    await emulator.idle();
+    expect(receiver.seen).toEqual([{ type: 'SUBJECT_RECORD_UNDERWRITING_STATUS_UPDATED', field: 'ACCEPTED' }]);
   });
 
   it('a type the library does not know still gets the common fields and is not a known event', async () => {
