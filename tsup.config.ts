@@ -23,6 +23,7 @@ export default defineConfig([
       postgres: 'src/postgres.ts',
       dynamodb: 'src/dynamodb.ts',
       wire: 'src/wire.ts',
+      schemas: 'src/schemas.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

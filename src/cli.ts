@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /**
- * The `kompliant-webhooks` command line: keygen, seal, send, open, detect, rotate, emulator.
+ * The `kompliant-webhooks` command line: keygen, seal, send, open, detect, rotate, config, emulator.
  * Secrets are read from env, files or stdin, never from argv, and never echoed.
  *
  * @packageDocumentation
  */
 import type { CliIo } from './cli/input.js';
 import type { CliCommand } from './cli/command.js';
+import { configCommand } from './cli/commands/config.js';
 import { detectCommand } from './cli/commands/detect.js';
 import { emulatorCommand } from './cli/commands/emulator.js';
 import { keygenCommand } from './cli/commands/keygen.js';
@@ -18,7 +19,7 @@ import { EXIT, UsageError } from './cli/args.js';
 import { packageVersion } from './cli/version.js';
 
 const COMMANDS = new Map<string, CliCommand>(
-  [keygenCommand, sealCommand, sendCommand, openCommand, detectCommand, rotateCommand, emulatorCommand].map((c) => [c.name, c]),
+  [keygenCommand, sealCommand, sendCommand, openCommand, detectCommand, rotateCommand, configCommand, emulatorCommand].map((c) => [c.name, c]),
 );
 
 const HELP = `Usage: kompliant-webhooks <command> [options]     (kompliant-webhooks <command> --help)

@@ -1,6 +1,6 @@
 /**
  * The Kompliant key management API client: `webhook.key.create`, `webhook.key.activate`,
- * `webhook.key.get`, `webhook.config.create`, signed with KSig1-HMAC-SHA256.
+ * `webhook.key.get` and `webhook.config.create/get/list/update/delete`, signed with KSig1-HMAC-SHA256.
  *
  * @packageDocumentation
  */
@@ -10,7 +10,16 @@ export type { KompliantApiErrorCode, KompliantApiErrorInit } from './key-api/api
 export { ksig1Headers, ksig1Signature, verifyKsig1, KSIG1_SCHEME } from './key-api/ksig.js';
 export type { KompliantCredentials, Ksig1Headers } from './key-api/ksig.js';
 export { DEFAULT_KOMPLIANT_BASE_URL, KEY_API_VERSION } from './key-api/types.js';
-export type { ActivatedWebhookKey, CreatedWebhookConfig, CreatedWebhookKey, WebhookKeyInfo, WebhookKeyStatus } from './key-api/types.js';
+export type {
+  ActivatedWebhookKey,
+  CreatedWebhookConfig,
+  CreatedWebhookKey,
+  DeletedWebhookConfig,
+  WebhookConfig,
+  WebhookConfigList,
+  WebhookKeyInfo,
+  WebhookKeyStatus,
+} from './key-api/types.js';
 export { rotateWebhookKey, RotationError } from './key-api/rotation.js';
 export type { RotateWebhookKeyOptions, RotationResult, RotationStep } from './key-api/rotation.js';
 export type { SecretSink } from './key-api/secret-sink.js';

@@ -21,14 +21,35 @@ export type { SharedSecret } from './wire/secret.js';
 export type { KeyLookupContext, KeyStore, RefetchContext } from './key-stores/key-store.js';
 export { memoryKeyStore } from './key-stores/memory.js';
 export type { FlatSecrets, SecretsByAccount } from './key-stores/memory.js';
+export { KOMPLIANT_EVENT_TYPES } from './wire/event.js';
 export type {
+  ChangedBusinessEntity,
+  ChangedEntity,
+  DecisionDocumentGeneratedData,
   EnvelopeMetadata,
   EventType,
+  KnownEventDataByType,
   KnownEventType,
+  KnownKompliantEvent,
   KompliantEnvelope,
   KompliantEvent,
+  KompliantEventOf,
+  KompliantEventWithData,
+  MbtrustEventData,
+  MbtrustProvisioningData,
   PayloadV1,
+  PropayEventData,
+  PropayProvisioningData,
+  ProvisioningDataBase,
+  ProvisioningExecutionResult,
+  SubjectRecordDataUpdatedData,
+  SubjectRecordEntities,
+  UnderwritingStatus,
+  UnderwritingStatusUpdatedData,
+  UnknownKompliantEvent,
   UserContext,
+  WorkflowEventData,
+  WorkflowType,
 } from './wire/event.js';
 export { envKeyStore } from './key-stores/env.js';
 export type { EnvKeyStoreOptions } from './key-stores/env.js';

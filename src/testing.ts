@@ -6,3 +6,5 @@
  */
 export { createTestWebhook, generateSharedSecret, randomId, samplePayload, sealData } from './sealing/seal.js';
 export type { CreateTestWebhookOptions } from './sealing/seal.js';
+export { sampleEvent } from './events/samples.js';
+export type { SampleData, SampleOverrides } from './events/samples.js';

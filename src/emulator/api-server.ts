@@ -45,7 +45,7 @@ async function readJsonObject(req: IncomingMessage): Promise<Record<string, unkn
   }
 }
 
-/** The emulator's HTTP server: the four key API methods plus the `/_emulator/*` control endpoints. */
+/** The emulator's HTTP server: the key API methods plus the `/_emulator/*` control endpoints. */
 export function createApiServer(state: ApiState, queue: DeliveryQueue, credentials: readonly EmulatorCredential[]): {
   server: Server;
   injectFault(fault: InjectedFault): void;
@@ -134,6 +134,18 @@ export function createApiServer(state: ApiState, queue: DeliveryQueue, credentia
         case 'webhook.config.create':
           sendSuccess(res, state.createConfig(body, allowed));
           break;
+        case 'webhook.config.get':
+          sendSuccess(res, state.getConfig(body, allowed));
+          break;
+        case 'webhook.config.list':
+          sendSuccess(res, state.listConfigs(body, allowed));
+          break;
+        case 'webhook.config.update':
+          sendSuccess(res, state.updateConfig(body, allowed));
+          break;
+        case 'webhook.config.delete':
+          sendSuccess(res, state.deleteConfig(body, allowed));
+          break;
       }
     } catch (error) {
       if (!(error instanceof ApiRuleError)) throw error;
@@ -150,7 +162,7 @@ export function createApiServer(state: ApiState, queue: DeliveryQueue, credentia
   return {
     server,
     injectFault(fault) {
-      if (!methods.has(fault.method)) throw new TypeError('injectFault: method must be one of the four key API methods');
+      if (!methods.has(fault.method)) throw new TypeError(`injectFault: method must be one of ${KEY_API_METHODS.join(', ')}`);
       faults.set(fault.method, { status: fault.status ?? 500, remaining: fault.times ?? 1 });
     },
   };

@@ -6,7 +6,10 @@ import type {
   ActivatedWebhookKey,
   CreatedWebhookConfig,
   CreatedWebhookKey,
+  DeletedWebhookConfig,
   KeyApiErrorEntry,
+  WebhookConfig,
+  WebhookConfigList,
   WebhookKeyInfo,
   WebhookKeyStatus,
 } from '../key-api/types.js';
@@ -16,7 +19,7 @@ import { generateSharedSecret, randomId } from '../sealing/seal.js';
 export const MAX_KEYS_PER_DAY = 99;
 /** Longest webhook URL accepted, in characters. */
 export const MAX_CONFIG_URL_LENGTH = 2048;
-/** Most webhook configs per account. */
+/** Most active (not deleted) webhook configs per account. */
 export const MAX_CONFIGS_PER_ACCOUNT = 20;
 
 /** A rule violation or bad request, answered as HTTP 400 with the error envelope. */
@@ -39,12 +42,28 @@ interface KeyRecord {
   deletedAt?: string;
 }
 
+interface ConfigRecord {
+  configId: string;
+  url: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Set by `webhook.config.delete`: permanent; the config is then invisible and receives nothing. */
+  deletedAt?: string;
+}
+
 interface AccountRecord {
   accountId: string;
   keys: Map<string, KeyRecord>;
   keysPerDay: Map<string, number>;
   activeKeyId: string | undefined;
-  configs: Map<string, { configId: string; url: string }>;
+  /** Every config ever created, deleted ones included (soft delete). */
+  configs: Map<string, ConfigRecord>;
+}
+
+/** An active config as delivery needs it. */
+export interface ActiveConfig {
+  configId: string;
+  url: string;
 }
 
 /** Settings of {@link ApiState}. */
@@ -182,9 +201,16 @@ export class ApiState {
     };
   }
 
-  /** `webhook.config.create` */
-  createConfig(body: Record<string, unknown>, allowed: ReadonlySet<string>): CreatedWebhookConfig {
-    const account = this.account(body, allowed);
+  /** The account's configs that are not deleted. */
+  private activeConfigs(account: AccountRecord): ConfigRecord[] {
+    return [...account.configs.values()].filter((c) => c.deletedAt === undefined);
+  }
+
+  /**
+   * `config.url` of a create or update body, checked: `https://` (or local `http://` when
+   * allowed), no credentials, and not the URL of another active config of the account.
+   */
+  private configUrl(body: Record<string, unknown>, account: AccountRecord, except: string | undefined): string {
     const config = ownField(body, 'config');
     const rawUrl = typeof config === 'object' && config !== null ? ownField(config as Record<string, unknown>, 'url') : undefined;
     if (typeof rawUrl !== 'string' || rawUrl.length === 0) throw badRequest('config.url is missing');
@@ -201,17 +227,62 @@ export class ApiState {
     }
     if (url.protocol === 'http:' && !LOCAL_HOSTS.has(url.hostname)) throw badRequest('config.url must start with https://');
     if (url.username !== '' || url.password !== '') throw badRequest('config.url must not carry credentials');
-    for (const existing of account.configs.values()) {
-      if (existing.url === url.href) {
+    for (const existing of this.activeConfigs(account)) {
+      if (existing.url === url.href && existing.configId !== except) {
         throw ruleViolation('Webhook Config', 'URL_ALREADY_EXISTS', 'This URL is already configured for the account');
       }
     }
-    if (account.configs.size >= MAX_CONFIGS_PER_ACCOUNT) {
+    return url.href;
+  }
+
+  /** The active config named by `config_id` in the account named by `account_id`. */
+  private config(body: Record<string, unknown>, allowed: ReadonlySet<string>): { account: AccountRecord; record: ConfigRecord } {
+    const account = this.account(body, allowed);
+    const configId = ownField(body, 'config_id');
+    if (typeof configId !== 'string' || !ID_PATTERN.test(configId)) throw badRequest('config_id is missing or malformed');
+    const record = account.configs.get(configId);
+    if (record === undefined || record.deletedAt !== undefined) throw notFound('Webhook Config', 'Webhook config not found');
+    return { account, record };
+  }
+
+  /** `webhook.config.create` */
+  createConfig(body: Record<string, unknown>, allowed: ReadonlySet<string>): CreatedWebhookConfig {
+    const account = this.account(body, allowed);
+    const url = this.configUrl(body, account, undefined);
+    if (this.activeConfigs(account).length >= MAX_CONFIGS_PER_ACCOUNT) {
       throw ruleViolation('Webhook Config', 'MAX_WEBHOOK_URL_LIMIT', `At most ${MAX_CONFIGS_PER_ACCOUNT} webhook URLs per account`);
     }
     const configId = randomId('whc_');
-    account.configs.set(configId, { configId, url: url.href });
+    const now = this.timestamp();
+    account.configs.set(configId, { configId, url, createdAt: now, updatedAt: now });
     return { config_id: configId };
+  }
+
+  /** `webhook.config.get` */
+  getConfig(body: Record<string, unknown>, allowed: ReadonlySet<string>): WebhookConfig {
+    return configView(this.config(body, allowed).record);
+  }
+
+  /** `webhook.config.list`: the active configs, oldest first. */
+  listConfigs(body: Record<string, unknown>, allowed: ReadonlySet<string>): WebhookConfigList {
+    return { configs: this.activeConfigs(this.account(body, allowed)).map(configView) };
+  }
+
+  /** `webhook.config.update`: a new URL, with the rules of create. */
+  updateConfig(body: Record<string, unknown>, allowed: ReadonlySet<string>): WebhookConfig {
+    const { account, record } = this.config(body, allowed);
+    record.url = this.configUrl(body, account, record.configId);
+    record.updatedAt = this.timestamp();
+    return configView(record);
+  }
+
+  /** `webhook.config.delete`: soft and permanent. */
+  deleteConfig(body: Record<string, unknown>, allowed: ReadonlySet<string>): DeletedWebhookConfig {
+    const { record } = this.config(body, allowed);
+    const now = this.timestamp();
+    record.deletedAt = now;
+    record.updatedAt = now;
+    return { config_id: record.configId };
   }
 
   /** The account's ACTIVE key, read in one step (never between a DELETE and an ACTIVATE). */
@@ -222,15 +293,26 @@ export class ApiState {
     return { keyId: record.keyId, secret: record.secret };
   }
 
-  /** The configured webhook URLs of an account. */
-  configUrls(accountId: string): string[] {
-    return [...(this.accounts.get(accountId)?.configs.values() ?? [])].map((c) => c.url);
+  /** The account's active configs, read in one step: where an event is delivered. */
+  deliveryTargets(accountId: string): ActiveConfig[] {
+    const account = this.accounts.get(accountId);
+    return account === undefined ? [] : this.activeConfigs(account).map((c) => ({ configId: c.configId, url: c.url }));
+  }
+
+  /** The current URL of an active config, or undefined once it is deleted (checked before every attempt). */
+  activeConfigUrl(accountId: string, configId: string): string | undefined {
+    const record = this.accounts.get(accountId)?.configs.get(configId);
+    return record === undefined || record.deletedAt !== undefined ? undefined : record.url;
   }
 
   /** Key ids and statuses of an account, for inspection in tests. */
   keyStatuses(accountId: string): Array<{ keyId: string; status: WebhookKeyStatus }> {
     return [...(this.accounts.get(accountId)?.keys.values() ?? [])].map((k) => ({ keyId: k.keyId, status: k.status }));
   }
+}
+
+function configView(record: ConfigRecord): WebhookConfig {
+  return { config_id: record.configId, url: record.url, created_at: record.createdAt, updated_at: record.updatedAt };
 }
 
 /** A fresh KSig1 secret key: base64 of 33 random bytes. */

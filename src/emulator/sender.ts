@@ -3,6 +3,7 @@ import type { DataLayoutName } from '../wire/data-layout.js';
 import { EVENT_TYPE_PATTERN, ID_PATTERN } from '../wire/envelope.js';
 import type { EnvelopeMetadata, KompliantEnvelope } from '../wire/event.js';
 import { randomId, sealEnvelope } from '../sealing/seal.js';
+import { sampleEvent } from '../events/samples.js';
 import type { ApiState } from './api-state.js';
 
 /** One POST of a delivery. */
@@ -19,16 +20,25 @@ export interface DeliveryAttempt {
   error?: 'timeout' | 'network';
 }
 
-/** One event on its way to one configured URL. */
+/**
+ * One event on its way to one active config of its account: each config gets its own record
+ * and its own retry schedule (fan-out).
+ */
 export interface DeliveryRecord {
   deliveryId: string;
   eventId: string;
   accountId: string;
   eventType: string;
   keyId: string;
+  /** The config (`whc_...`) this delivery goes to. */
+  configId: string;
+  /** The config's URL at the latest attempt (an update redirects the retries still to come). */
   url: string;
-  /** `pending` while attempts remain, `delivered` after a 200, `failed` once retries ran out. */
-  state: 'pending' | 'delivered' | 'failed' | 'stopped';
+  /**
+   * `pending` while attempts remain, `delivered` after a 200, `failed` once retries ran out,
+   * `cancelled` when its config was deleted before it was delivered, `stopped` by `close()`.
+   */
+  state: 'pending' | 'delivered' | 'failed' | 'cancelled' | 'stopped';
   attempts: DeliveryAttempt[];
 }
 
@@ -70,7 +80,7 @@ export class EmitError extends Error {
 
 /**
  * Encrypts events with the account's ACTIVE key (the library's own `sealData` and default AAD)
- * and POSTs them to every configured URL, retrying non-200 answers and timeouts with
+ * and POSTs them to every active config of the account, retrying non-200 answers and timeouts with
  * exponential backoff. Every retry re-sends the same id and ciphertext with `retry_count + 1`.
  */
 export class DeliveryQueue {
@@ -86,12 +96,16 @@ export class DeliveryQueue {
     private readonly settings: DeliverySettings,
   ) {}
 
-  /** Encrypts one event and starts its deliveries. */
-  emit(input: { accountId: string; eventType: string; data: unknown }): EmittedEvent {
+  /**
+   * Encrypts one event and starts one delivery per active config of the account. Without
+   * `data`, the payload is `sampleEvent(eventType)`.
+   */
+  emit(input: { accountId: string; eventType: string; data?: unknown }): EmittedEvent {
     if (this.closed) throw new EmitError('BAD_REQUEST', 'the emulator is closed');
-    const { accountId, eventType, data } = input;
+    const { accountId, eventType } = input;
     if (typeof accountId !== 'string' || !ID_PATTERN.test(accountId)) throw new EmitError('BAD_REQUEST', 'account_id is missing or malformed');
     if (typeof eventType !== 'string' || !EVENT_TYPE_PATTERN.test(eventType)) throw new EmitError('BAD_REQUEST', 'event_type is missing or malformed');
+    const data = input.data === undefined ? sampleEvent(eventType) : input.data;
     if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new EmitError('BAD_REQUEST', 'data must be a JSON object');
     if (!this.state.hasAccount(accountId)) throw new EmitError('ENTITY_NOT_FOUND', 'Account not found');
     const key = this.state.activeKey(accountId);
@@ -105,13 +119,14 @@ export class DeliveryQueue {
       key_id: key.keyId,
     };
     const envelope = sealEnvelope(metadata, data, key.secret, { layout: this.settings.layout });
-    const deliveries = this.state.configUrls(accountId).map((url) => {
+    const deliveries = this.state.deliveryTargets(accountId).map(({ configId, url }) => {
       const record: DeliveryRecord = {
         deliveryId: randomId('dlv_'),
         eventId: metadata.id,
         accountId,
         eventType,
         keyId: key.keyId,
+        configId,
         url,
         state: 'pending',
         attempts: [],
@@ -163,6 +178,13 @@ export class DeliveryQueue {
 
   private async attempt(record: DeliveryRecord, envelope: KompliantEnvelope): Promise<void> {
     if (this.closed || record.state !== 'pending') return;
+    // A deleted config receives nothing, retries included; an updated one gets them at its new URL.
+    const url = this.state.activeConfigUrl(record.accountId, record.configId);
+    if (url === undefined) {
+      this.finish(record, 'cancelled');
+      return;
+    }
+    record.url = url;
     const retryCount = record.attempts.length;
     const attempt: DeliveryAttempt = { attempt: retryCount + 1, retryCount, at: this.settings.now().toISOString() };
     record.attempts.push(attempt);
@@ -170,7 +192,7 @@ export class DeliveryQueue {
     this.inFlight.add(controller);
     const timer = setTimeout(() => controller.abort(), this.settings.attemptTimeoutMs);
     try {
-      const response = await fetch(record.url, {
+      const response = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'user-agent': 'kompliant-webhooks-emulator' },
         body: JSON.stringify({ ...envelope, retry_count: retryCount }),

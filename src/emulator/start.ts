@@ -5,6 +5,7 @@ import { DAILY_KEY_LIMIT_ALIAS, DAILY_LIMIT_EXCEEDED } from '../key-api/api-erro
 import { checkLayoutOption, type DataLayoutName } from '../wire/data-layout.js';
 import { ID_PATTERN } from '../wire/envelope.js';
 import type { WebhookKeyStatus } from '../key-api/types.js';
+import type { EventType } from '../wire/event.js';
 import { checkCredentials } from '../key-api/ksig.js';
 import { checkFunction, checkNonNegativeInteger, checkOptionNames, checkPositiveInteger } from '../options/checks.js';
 import { randomId } from '../sealing/seal.js';
@@ -34,7 +35,10 @@ export interface EmulatorOptions {
    * seeded accounts (used when `accounts` is not given).
    */
   seedFile?: string;
-  /** Accept `http://localhost` / `127.0.0.1` / `[::1]` webhook URLs (local receivers). Default false. */
+  /**
+   * Accept `http://localhost` / `127.0.0.1` / `[::1]` webhook URLs (local receivers) in
+   * `webhook.config.create` and `update`. Default false: `https://` only, as Kompliant.
+   */
   allowHttpLocalhost?: boolean;
   /** Multiplies every delivery delay: 0.001 turns seconds into milliseconds. Default 1. */
   timeScale?: number;
@@ -64,8 +68,12 @@ export interface KompliantEmulator {
   readonly port: number;
   /** The seeded accounts with their credentials (local, emulator-only values). */
   readonly accounts: readonly EmulatorAccount[];
-  /** Encrypts an event with the account's ACTIVE key and delivers it to every configured URL. */
-  emit(input: { accountId: string; eventType: string; data: Record<string, unknown> }): EmittedEvent;
+  /**
+   * Encrypts an event with the account's ACTIVE key and delivers it to every active config of
+   * the account, each with its own retries. Without `data`, a realistic payload of the type
+   * (`sampleEvent(eventType)` of `kompliant-webhooks/testing`).
+   */
+  emit(input: { accountId: string; eventType: EventType; data?: Record<string, unknown> }): EmittedEvent;
   /** The delivery log (attempts, statuses), oldest first. */
   deliveries(filter?: { eventId?: string; accountId?: string }): DeliveryRecord[];
   /** Resolves when no delivery is pending. */
@@ -128,7 +136,7 @@ export function generateEmulatorAccount(): EmulatorAccount {
  * const key = await client.createKey({ accountId: account.accountId });
  * await client.activateKey({ keyId: key.key_id });
  * await client.createConfig({ accountId: account.accountId, url: 'http://localhost:3000/webhooks/kompliant' });
- * emulator.emit({ accountId: account.accountId, eventType: 'WORKFLOW_COMPLETED', data: { version: '1.0' } });
+ * emulator.emit({ accountId: account.accountId, eventType: 'WORKFLOW_COMPLETED' }); // data: sampleEvent(eventType)
  * await emulator.idle();
  * await emulator.close();
  * ```

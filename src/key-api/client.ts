@@ -1,4 +1,4 @@
-// The Kompliant key management API client: `webhook.key.create`, `webhook.key.activate`, `webhook.key.get`, `webhook.config.create`, signed with KSig1-HMAC-SHA256.
+// The Kompliant key management API client: `webhook.key.create/activate/get`, `webhook.config.create/get/list/update/delete`, signed with KSig1-HMAC-SHA256.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KompliantApiError, type KompliantApiErrorCode } from './api-error.js';
 import {
@@ -6,8 +6,11 @@ import {
   type ActivatedWebhookKey,
   type CreatedWebhookConfig,
   type CreatedWebhookKey,
+  type DeletedWebhookConfig,
   type KeyApiErrorEntry,
   type KeyApiMethod,
+  type WebhookConfig,
+  type WebhookConfigList,
   type WebhookKeyInfo,
 } from './types.js';
 import { checkCredentials, ksig1Headers, type KompliantCredentials } from './ksig.js';
@@ -56,8 +59,20 @@ export interface KompliantClient {
   activateKey(input: { keyId: string }): Promise<ActivatedWebhookKey>;
   /** `webhook.key.get`: status and timestamps, never the secret. */
   getKey(input: { keyId: string }): Promise<WebhookKeyInfo>;
-  /** `webhook.config.create`: registers a webhook URL for the account. */
+  /**
+   * `webhook.config.create`: registers a webhook URL for the account (`https://` only; unique per
+   * account, else `URL_ALREADY_EXISTS`; at most 20 active configs, else `MAX_WEBHOOK_URL_LIMIT`).
+   * Every event of the account is delivered to every active config.
+   */
   createConfig(input: { accountId: string; url: string }): Promise<CreatedWebhookConfig>;
+  /** `webhook.config.get`: one config; an unknown or deleted id rejects with `ENTITY_NOT_FOUND`. */
+  getConfig(input: { accountId: string; configId: string }): Promise<WebhookConfig>;
+  /** `webhook.config.list`: the account's active configs (deleted ones are not listed). */
+  listConfigs(input: { accountId: string }): Promise<WebhookConfigList>;
+  /** `webhook.config.update`: changes the config's URL (the same rules as `createConfig`). */
+  updateConfig(input: { accountId: string; configId: string; url: string }): Promise<WebhookConfig>;
+  /** `webhook.config.delete`: a permanent soft delete; the config receives nothing from then on. */
+  deleteConfig(input: { accountId: string; configId: string }): Promise<DeletedWebhookConfig>;
 }
 
 const OPTION_NAMES = ['baseUrl', 'apiKey', 'secretKey', 'authToken', 'timeoutMs', 'retries', 'retryDelayMs', 'fetch', 'env'];
@@ -235,6 +250,23 @@ export function createKompliantClient(options: KompliantClientOptions = {}): Kom
       call('webhook.config.create', {
         account_id: requireString(input?.accountId, 'accountId', 'createConfig'),
         config: { url: requireString(input?.url, 'url', 'createConfig') },
+      }),
+    getConfig: async (input) =>
+      call('webhook.config.get', {
+        account_id: requireString(input?.accountId, 'accountId', 'getConfig'),
+        config_id: requireString(input?.configId, 'configId', 'getConfig'),
+      }),
+    listConfigs: async (input) => call('webhook.config.list', { account_id: requireString(input?.accountId, 'accountId', 'listConfigs') }),
+    updateConfig: async (input) =>
+      call('webhook.config.update', {
+        account_id: requireString(input?.accountId, 'accountId', 'updateConfig'),
+        config_id: requireString(input?.configId, 'configId', 'updateConfig'),
+        config: { url: requireString(input?.url, 'url', 'updateConfig') },
+      }),
+    deleteConfig: async (input) =>
+      call('webhook.config.delete', {
+        account_id: requireString(input?.accountId, 'accountId', 'deleteConfig'),
+        config_id: requireString(input?.configId, 'configId', 'deleteConfig'),
       }),
   };
 }

@@ -32,6 +32,26 @@ export interface WebhookKeyInfo {
 
 /** `data` of `webhook.config.create`. */
 export interface CreatedWebhookConfig {
+  /** `whc_...` */
+  config_id: string;
+}
+
+/** A webhook config as `webhook.config.get`, `list` and `update` return it. */
+export interface WebhookConfig {
+  /** `whc_...` */
+  config_id: string;
+  url: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** `data` of `webhook.config.list`: the account's active configs (deleted ones are not listed). */
+export interface WebhookConfigList {
+  configs: WebhookConfig[];
+}
+
+/** `data` of `webhook.config.delete` (a permanent soft delete). */
+export interface DeletedWebhookConfig {
   config_id: string;
 }
 
@@ -43,12 +63,16 @@ export interface KeyApiErrorEntry {
   sub_code?: string;
 }
 
-/** The four documented methods, `POST /<method>`. */
+/** The documented methods, `POST /<method>`. */
 export const KEY_API_METHODS = [
   'webhook.key.create',
   'webhook.key.activate',
   'webhook.key.get',
   'webhook.config.create',
+  'webhook.config.get',
+  'webhook.config.list',
+  'webhook.config.update',
+  'webhook.config.delete',
 ] as const;
 
 /** One of {@link KEY_API_METHODS}. */

@@ -1,6 +1,6 @@
 // The `schemas` option: a Standard Schema per event type, checked on the authenticated payload (spec section 7, "Payload validation").
 import { WebhookError } from '../wire/errors.js';
-import type { KompliantEvent, PayloadV1 } from '../wire/event.js';
+import type { KnownKompliantEvent, KompliantEvent, UnknownKompliantEvent } from '../wire/event.js';
 import type { StandardSchemaV1 } from '../wire/standard-schema.js';
 import { isThenable, withDeadline } from '../delivery/deadline.js';
 
@@ -17,13 +17,17 @@ export type SchemaTypedEvent<TSchemas, TType extends keyof TSchemas & string> = 
 
 /**
  * The event a handler receives when the entry point has `schemas`: for each schema'd type, an
- * event whose `data` is the schema's output; any other type is a `KompliantEvent<PayloadV1>`.
- * With no schemas (or schemas typed only as `PayloadSchemas`) it is `KompliantEvent<PayloadV1>`. `Extract<SchemaEvent<S>, { event_type: 'X' }>`
+ * event whose `data` is the schema's output; any other type is a `KompliantEvent` (one of the
+ * documented types, or an `UnknownKompliantEvent`). With no schemas (or schemas typed only as
+ * `PayloadSchemas`) it is `KompliantEvent`. `Extract<SchemaEvent<S>, { event_type: 'X' }>`
  * picks one type's event; `createEventRouter({ schemas })` narrows per handler.
  */
 export type SchemaEvent<TSchemas = {}> = string extends keyof TSchemas
-  ? KompliantEvent<PayloadV1> // schemas known only as a record of any type names: nothing to narrow by
-  : { [K in keyof TSchemas & string]: SchemaTypedEvent<TSchemas, K> }[keyof TSchemas & string] | KompliantEvent<PayloadV1>;
+  ? KompliantEvent // schemas known only as a record of any type names: nothing to narrow by
+  :
+      | { [K in keyof TSchemas & string]: SchemaTypedEvent<TSchemas, K> }[keyof TSchemas & string]
+      | Exclude<KnownKompliantEvent, { event_type: keyof TSchemas }>
+      | UnknownKompliantEvent;
 
 const MAX_LISTED_PATHS = 10;
 const MAX_SEGMENT_LENGTH = 64;

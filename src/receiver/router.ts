@@ -1,13 +1,14 @@
 // Routes verified events to a handler per event type, with each type's `data` typed.
 import { EVENT_TYPE_PATTERN } from '../wire/envelope.js';
-import type { EventType, KompliantEvent, PayloadV1 } from '../wire/event.js';
+import type { EventType, KnownEventType, KompliantEvent, KompliantEventOf, KompliantEventWithData, PayloadV1 } from '../wire/event.js';
 import { checkOptionNames } from '../options/checks.js';
 import { resolvePayloadSchemas, type PayloadSchemas, type SchemaEvent, type SchemaOutput } from './payload-schemas.js';
 
 /**
  * The decrypted `data` type of each event type, empty until you describe your own payloads by
  * declaration merging; an event type not listed here (the documented ones included) has
- * `PayloadV1` data. Any name may be added, the documented ones too:
+ * its published shape (the ten documented types) or `PayloadV1` data. Any name may be added,
+ * the documented ones too (yours then wins):
  *
  * @example
  * ```ts
@@ -26,13 +27,16 @@ export interface KompliantEventDataMap {}
 
 /**
  * The event a handler registered with `on(eventType, ...)` receives: narrowed by its type, with
- * `data` typed by the router's schema for that type, else by {@link KompliantEventDataMap}.
+ * `data` typed by the router's schema for that type, else by {@link KompliantEventDataMap}, else,
+ * for the ten documented types, by their published shape (`KompliantEventOf<T>`), else `PayloadV1`.
  */
-export type RoutedEvent<T extends string, TSchemas = {}> = KompliantEvent<
-  T extends keyof TSchemas ? SchemaOutput<TSchemas[T]> : T extends keyof KompliantEventDataMap ? KompliantEventDataMap[T] : PayloadV1
-> & {
-  event_type: T;
-};
+export type RoutedEvent<T extends string, TSchemas = {}> = T extends keyof TSchemas
+  ? KompliantEventWithData<SchemaOutput<TSchemas[T]>> & { event_type: T }
+  : T extends keyof KompliantEventDataMap
+    ? KompliantEventWithData<KompliantEventDataMap[T]> & { event_type: T }
+    : T extends KnownEventType
+      ? KompliantEventOf<T>
+      : KompliantEventWithData<PayloadV1> & { event_type: T };
 
 /** A handler for routed events; `context` is what the adapter passes (the Express request, ...). */
 export type RouteHandler<TEvent, TContext> = (event: TEvent, context: TContext) => unknown;

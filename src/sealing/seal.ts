@@ -5,8 +5,8 @@ import { checkLayoutOption, type DataLayoutName } from '../wire/data-layout.js';
 import { buildAad, checkAadOption, isValidKeyId, type AadOption } from '../wire/envelope.js';
 import type { EnvelopeMetadata, EventType, KompliantEnvelope, PayloadV1 } from '../wire/event.js';
 import type { SharedSecret } from '../wire/secret.js';
-
-const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+import { randomId } from '../wire/ids.js';
+import { sampleEvent } from '../events/samples.js';
 
 /**
  * A fresh shared secret as `webhook.key.create` returns it: base64 of 32 random bytes.
@@ -19,14 +19,6 @@ const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456
  */
 export function generateSharedSecret(): string {
   return randomBytes(32).toString('base64');
-}
-
-/** A random id with a prefix, like Kompliant's `wh_2K9mPxR7N4jL8hS6TdWfY3` (22 characters after it). */
-export function randomId(prefix: string): string {
-  const bytes = randomBytes(22);
-  let id = prefix;
-  for (const byte of bytes) id += ID_ALPHABET[byte % ID_ALPHABET.length];
-  return id;
 }
 
 /** Today's first key id, `whk_<UTC YYYYMMDD>_01`. */
@@ -42,7 +34,7 @@ export interface CreateTestWebhookOptions<TData = PayloadV1> {
   keyId?: string;
   /** Default `'WORKFLOW_COMPLETED'`. */
   eventType?: EventType;
-  /** The payload to encrypt. Default: a minimal payload 1.0. */
+  /** The payload to encrypt. Default: `sampleEvent(eventType)`, a realistic payload of that type. */
   data?: TData;
   /** Default: a fresh random `wh_...` id on each call. */
   id?: string;
@@ -109,8 +101,7 @@ export function createTestWebhook<TData = PayloadV1>(options: CreateTestWebhookO
     schema_version: options.schema_version ?? '2025-11-21',
     key_id: keyId,
   };
-  const payload = options.data === undefined ? samplePayload() : options.data;
-  return sealEnvelope(metadata, payload, options.secret, {
+  return sealEnvelope(metadata, options.data, options.secret, {
     aad: checkAadOption(options.aad),
     layout: checkLayoutOption(options.layout),
     nonce: options.nonce,
@@ -131,14 +122,15 @@ export interface SealEnvelopeOptions {
 }
 
 /**
- * Encrypts `payload` as JSON under `metadata` exactly as Kompliant does and returns the envelope.
- * The one sealing routine behind the test helpers and the emulator's sender.
+ * Encrypts `payload` as JSON under `metadata` exactly as Kompliant does and returns the envelope;
+ * without a payload, `sampleEvent(metadata.event_type)`. The one sealing routine behind the test
+ * helpers, the emulator's sender and the CLI.
  */
 export function sealEnvelope(metadata: EnvelopeMetadata, payload: unknown, secret: SharedSecret, options: SealEnvelopeOptions = {}): KompliantEnvelope {
-  const plaintext = Buffer.from(JSON.stringify(payload), 'utf8');
+  const plaintext = Buffer.from(JSON.stringify(payload === undefined ? sampleEvent(metadata.event_type) : payload), 'utf8');
   const aad = buildAad(options.aad ?? 'default', metadata);
   const data = sealData(secret, plaintext, aad, options.nonce ?? randomBytes(NONCE_BYTES), options.layout);
   return { ...metadata, data: data.toString('base64'), retry_count: options.retryCount ?? 0 };
 }
 
-export { sealData };
+export { randomId, sealData };

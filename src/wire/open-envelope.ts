@@ -2,7 +2,7 @@
 import { decryptData } from './aes-gcm.js';
 import { checkLayoutOption, DEFAULT_DATA_LAYOUT, type DataLayoutName } from './data-layout.js';
 import { buildAad, checkAadOption, validateEnvelope, type AadOption, type ValidatedEnvelope } from './envelope.js';
-import type { KompliantEvent, PayloadV1 } from './event.js';
+import type { KompliantEvent, KompliantEventWithData, PayloadV1 } from './event.js';
 import { parseJsonObject } from './json.js';
 import type { SharedSecret } from './secret.js';
 
@@ -40,7 +40,8 @@ export function decryptEnvelope<TData>(
   const { metadata } = envelope;
   const plaintext = decryptData(secret, envelope.dataBytes, buildAad(aad, metadata, true), layout);
   const data = parseJsonObject(plaintext, 'INVALID_PAYLOAD') as TData;
-  return {
+  // KompliantEvent<TData> is a conditional type (the known-events union without a type argument).
+  const event: KompliantEventWithData<TData> = {
     id: metadata.id,
     event_type: metadata.event_type,
     timestamp: metadata.timestamp,
@@ -50,6 +51,7 @@ export function decryptEnvelope<TData>(
     data,
     retry_count: envelope.retryCount,
   };
+  return event as KompliantEvent<TData>;
 }
 
 /**

@@ -53,11 +53,13 @@ function findCycles(graph: Map<string, string[]>): string[][] {
  * lower layer, never sideways or upwards; the entry points (files directly in src/) sit on top.
  * `wire` holds the format itself (the envelope, AES-GCM, the layouts `detect` tries), so the
  * receiver and the CLI both reach it; `sealing` (the sender's side, for tests, the emulator and
- * the CLI) sits beside the stores, never under the receiver.
+ * the CLI) sits beside the stores, never under the receiver. `events` (the published catalog:
+ * schemas, samples, guards) sits on the format, under the sealing that uses its samples.
  */
 const LAYERS: ReadonlyArray<readonly string[]> = [
   ['options'],
   ['wire'],
+  ['events'],
   ['key-stores', 'idempotency', 'sealing'],
   ['key-api', 'delivery'],
   ['receiver'],

@@ -16,6 +16,7 @@ import {
   type SchemaEvent,
   type StandardSchemaV1,
   type WebhookError,
+  type WorkflowEventData,
 } from '../../src/index.js';
 import { createFetchHandler } from '../../src/fetch.js';
 import { createTestWebhook, generateSharedSecret, samplePayload } from '../../src/testing.js';
@@ -204,10 +205,11 @@ describe('schemas: data typed from the schema', () => {
     );
   });
 
-  it('without schemas nothing changes: KompliantEvent<PayloadV1>', () => {
-    kompliantWebhook({ keyStore, onEvent: (event) => expectTypeOf(event).toEqualTypeOf<KompliantEvent<PayloadV1>>() });
-    void createWebhookReceiver({ keyStore }).handle({}, (event) => expectTypeOf(event).toEqualTypeOf<KompliantEvent<PayloadV1>>()).catch(() => undefined);
-    createEventRouter().on('WORKFLOW_COMPLETED', (event) => expectTypeOf(event.data).toEqualTypeOf<PayloadV1>());
+  it('without schemas: KompliantEvent (the documented types and UnknownKompliantEvent)', () => {
+    kompliantWebhook({ keyStore, onEvent: (event) => expectTypeOf(event).toEqualTypeOf<KompliantEvent>() });
+    void createWebhookReceiver({ keyStore }).handle({}, (event) => expectTypeOf(event).toEqualTypeOf<KompliantEvent>()).catch(() => undefined);
+    createEventRouter().on('WORKFLOW_COMPLETED', (event) => expectTypeOf(event.data).toEqualTypeOf<WorkflowEventData>());
+    createEventRouter().on('DOCUMENT_UPLOADED', (event) => expectTypeOf(event.data).toEqualTypeOf<PayloadV1>());
   });
 
   it('router.schemas hands the same schemas to the entry point, which validates', async () => {

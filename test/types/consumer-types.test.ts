@@ -33,6 +33,11 @@ describe('consumer types (against the built package)', () => {
     expect(diagnostics([fixture('event-data-map'), fixture('express-request')])).toEqual([]);
   });
 
+  it('KompliantEvent narrows after isKnownEvent; workflow_id is undefined on SUBJECT_RECORD_DATA_UPDATED; router, schemas, assertNever', { timeout: 90_000 }, () => {
+    // event-narrowing: every @ts-expect-error there must still be an error, and nothing else may be.
+    expect(diagnostics([fixture('event-narrowing')])).toEqual([]);
+  });
+
   it('error.cause is typed for targets below ES2022 (target and lib ES2020)', { timeout: 60_000 }, () => {
     expect(diagnostics([fixture('error-cause')], { target: ts.ScriptTarget.ES2020, lib: ['lib.es2020.d.ts'] })).toEqual([]);
   });

@@ -16,9 +16,10 @@ export const emulatorCommand: CliCommand = {
   summary: 'run a local Kompliant (key API + webhook delivery) until Ctrl-C',
   help: `Usage: kompliant-webhooks emulator [options]
 
-Runs the local emulator: the four key API methods with Kompliant's rules, KSig1 checked on
-every call, and webhook delivery with retries (POST /_emulator/emit {account_id, event_type,
-data}; GET /_emulator/deliveries?event_id=...). Prints {url, accounts} as JSON on stdout:
+Runs the local emulator: the key API methods (webhook.key.*, webhook.config.*) with Kompliant's
+rules, KSig1 checked on every call, and webhook delivery with retries to every active config of
+the account (POST /_emulator/emit {account_id, event_type, data?}: without data, a sample of the
+type; GET /_emulator/deliveries?event_id=...). Prints {url, accounts} as JSON on stdout:
 the seeded accounts' credentials are local, emulator-only values. Stops on SIGINT/SIGTERM.
 
   --port N                 port (default 0: a free one)

@@ -3,7 +3,7 @@ import { DATA_LAYOUT_NAMES } from '../../wire/data-layout.js';
 import { isValidKeyId } from '../../wire/envelope.js';
 import type { KompliantEnvelope } from '../../wire/event.js';
 import { createTestWebhook, TEST_ACCOUNT_ID } from '../../sealing/seal.js';
-import { cliLayout, readJsonInput, readSecret, SECRET_HELP, SECRET_OPTIONS, type CliIo } from '../input.js';
+import { cliLayout, readJsonInput, readSecret, readStdin, SECRET_HELP, SECRET_OPTIONS, type CliIo } from '../input.js';
 import type { CliCommand } from '../command.js';
 import { EXIT, parseOptions, UsageError } from '../args.js';
 
@@ -20,7 +20,8 @@ export const SEAL_OPTIONS = {
 
 /** Help lines for {@link SEAL_OPTIONS}. */
 export const SEAL_HELP = `Envelope:
-  --data-file PATH     payload JSON object (default: stdin; '-' is stdin too)
+  --data-file PATH     payload JSON object (default: stdin; '-' is stdin too); with no file
+                       and an empty stdin (or a terminal), a realistic sample of the event type
   --key-id ID          key_id (default whk_<today UTC>_01)
   --event-type TYPE    event_type (default WORKFLOW_COMPLETED)
   --account-id ID      account_id (default ${TEST_ACCOUNT_ID}, the same every time)
@@ -31,11 +32,22 @@ export const SEAL_HELP = `Envelope:
 
 ${SECRET_HELP}`;
 
+/**
+ * The payload: the file, else stdin; undefined (so `sampleEvent(event type)` is sealed) when no
+ * file is named and stdin is a terminal, carries the secret, or is empty.
+ */
+async function readPayload(path: string | undefined, io: CliIo, stdinTaken: boolean): Promise<unknown> {
+  if (path !== undefined) return readJsonInput(path, 'payload', io, stdinTaken);
+  if (stdinTaken || (io.stdin as { isTTY?: boolean }).isTTY === true) return undefined;
+  if ((await readStdin(io)).trim() === '') return undefined;
+  return readJsonInput(undefined, 'payload', io, false);
+}
+
 /** Builds the envelope from parsed `seal`/`send` options. */
 export async function sealFromOptions(values: ReturnType<typeof parseOptions<typeof SEAL_OPTIONS>>, io: CliIo): Promise<KompliantEnvelope> {
   const secret = await readSecret(values, io);
-  const data = await readJsonInput(values['data-file'], 'payload', io, values['secret-stdin'] === true);
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new UsageError('the payload must be a JSON object');
+  const data = await readPayload(values['data-file'], io, values['secret-stdin'] === true);
+  if (data !== undefined && (typeof data !== 'object' || data === null || Array.isArray(data))) throw new UsageError('the payload must be a JSON object');
   if (values['key-id'] !== undefined && !isValidKeyId(values['key-id'])) throw new UsageError('--key-id must be of the form whk_YYYYMMDD_NN');
   const aad = values.aad ?? 'default';
   if (aad !== 'default' && aad !== 'none') throw new UsageError('--aad must be default or none');

@@ -8,8 +8,9 @@ export const sendCommand: CliCommand = {
   name: 'send',
   summary: 'POST a sealed test event to a URL, like the sender does',
   help: `Usage: kompliant-webhooks send --url URL [options] < payload.json
+       kompliant-webhooks send --url URL --event-type TYPE [options] < /dev/null
 
-Seals the payload (as 'seal' does) and POSTs the envelope as application/json to URL. Prints the
+Seals the payload (as 'seal' does; without one, a realistic sample of --event-type) and POSTs the envelope as application/json to URL. Prints the
 receiver's status and body. Exit 0 on HTTP 200, 1 on any other status or no answer.
 
   --url URL            the receiver's webhook URL (required)
