@@ -19,6 +19,7 @@ export default defineConfig([
       otel: 'src/otel.ts',
       postgres: 'src/postgres.ts',
       dynamodb: 'src/dynamodb.ts',
+      'pg-boss': 'src/pg-boss.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,
