@@ -20,6 +20,7 @@ export default defineConfig([
       postgres: 'src/postgres.ts',
       dynamodb: 'src/dynamodb.ts',
       'pg-boss': 'src/pg-boss.ts',
+      sqs: 'src/sqs.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

@@ -6,3 +6,5 @@
  */
 export { createTestWebhook, generateSharedSecret, randomId, samplePayload, sealData } from './wire/seal.js';
 export type { CreateTestWebhookOptions } from './wire/seal.js';
+export { memoryInbox } from './inbox/inbox.js';
+export type { InboxJob, MemoryInbox } from './inbox/inbox.js';

@@ -76,7 +76,7 @@ export function inboxJobId(accountId: string, eventId: string): string {
 /** The job stored for `envelope` (no plaintext: the envelope as received plus its metadata). */
 export function inboxJob(envelope: KompliantEnvelope, meta: InboxMeta): InboxJob {
   const job: InboxJob = {
-    envelope: copyEnvelope(envelope),
+    envelope: storedEnvelope(envelope),
     accountId: meta.accountId,
     eventId: meta.eventId,
     eventType: meta.eventType,
@@ -87,8 +87,8 @@ export function inboxJob(envelope: KompliantEnvelope, meta: InboxMeta): InboxJob
   return job;
 }
 
-// Only the known envelope fields travel: unknown fields are unauthenticated and never stored.
-function copyEnvelope(envelope: KompliantEnvelope): KompliantEnvelope {
+/** The envelope as an inbox stores it: only the known fields (unknown ones are unauthenticated). */
+export function storedEnvelope(envelope: KompliantEnvelope): KompliantEnvelope {
   const copy: KompliantEnvelope = {
     id: envelope.id,
     event_type: envelope.event_type,
@@ -100,4 +100,44 @@ function copyEnvelope(envelope: KompliantEnvelope): KompliantEnvelope {
   };
   if (envelope.retry_count !== undefined) copy.retry_count = envelope.retry_count;
   return copy;
+}
+
+/** An in-memory {@link Inbox} for unit tests: what the receiver enqueued, one job per job id. */
+export interface MemoryInbox extends Inbox {
+  /** The jobs, in the order they were first enqueued. */
+  readonly jobs: readonly InboxJob[];
+  /** While true, `enqueue` rejects (an engine outage): the receiver answers 503. */
+  failing: boolean;
+  /** Empties the inbox. */
+  clear(): void;
+}
+
+/**
+ * Creates an in-memory inbox for tests (from `kompliant-webhooks/testing`). It keeps one job per
+ * job id, as the real engines do, and can be made to fail.
+ *
+ * @example
+ * ```ts
+ * const inbox = memoryInbox();
+ * const app = express().post('/webhooks/kompliant', kompliantWebhook({ keyStore, inbox }));
+ * // ... send a webhook, then:
+ * expect(inbox.jobs).toHaveLength(1);
+ * ```
+ */
+export function memoryInbox(): MemoryInbox {
+  const byId = new Map<string, InboxJob>();
+  return {
+    failing: false,
+    get jobs() {
+      return [...byId.values()];
+    },
+    clear() {
+      byId.clear();
+    },
+    enqueue(envelope, meta) {
+      if (this.failing) return Promise.reject(new Error('memoryInbox: failing is set'));
+      if (!byId.has(meta.jobId)) byId.set(meta.jobId, inboxJob(envelope, meta));
+      return Promise.resolve();
+    },
+  };
 }
