@@ -73,7 +73,7 @@ describe.skipIf(skip !== undefined)('pg-boss inbox against a real PostgreSQL', (
     for (const worker of workers) await worker.stop({ timeoutMs: 5000 });
     await boss?.stop({ graceful: false, close: true, timeout: 5000 });
     await pool?.end();
-    await server?.stop();
+    await server?.remove();
   });
 
   const jobsIn = async (queue: string): Promise<{ id: string; state: string; data: Record<string, unknown> }[]> =>

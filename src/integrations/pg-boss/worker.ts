@@ -38,7 +38,10 @@ export interface InboxWorker {
  * queue never holds plaintext), checked against `schemas`, and handed to `onEvent`. Retries,
  * backoff, concurrency and dead-lettering are pg-boss's; the time limit of one attempt is the
  * queue's `expireInSeconds`, not the sender's 30 s. A key missing from the store fails the job
- * with `UNKNOWN_KEY`, so it is retried and then dead-lettered, never dropped.
+ * with `UNKNOWN_KEY`, so it is retried and then dead-lettered, never dropped. Delivery to the
+ * handler is at least once (a worker killed mid-job runs it again after expiry): for
+ * exactly-once effects write them with `inPostgresTransaction` from `kompliant-webhooks/postgres`.
+ * No idempotency store is used unless you pass one, so a replayed job runs the handler again.
  *
  * @example
  * ```ts
@@ -71,7 +74,8 @@ export async function startInboxWorker<TSchemas extends PayloadSchemas = {}>(opt
   );
   // The attempt's own limit sits just inside pg-boss's expiry, so the handler is given up before pg-boss retries the job.
   const handlerTimeoutMs = Math.max(1000, settings.expireInSeconds * 1000 - 1000);
-  const receiver = createWebhookReceiver<TSchemas>({ ...receiverOptions, handlerTimeoutMs } as WebhookReceiverOptions<TSchemas>);
+  // pg-boss already runs one job per event id; no dedup store by default, so a replayed job runs again.
+  const receiver = createWebhookReceiver<TSchemas>({ idempotency: false, ...receiverOptions, handlerTimeoutMs } as WebhookReceiverOptions<TSchemas>);
   await ensureQueues(boss, queue, settings);
 
   const runJob = async (job: PgBossJob): Promise<void> => {
