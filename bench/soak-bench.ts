@@ -75,7 +75,7 @@ async function soakHttp(webhooks: number, connections: number): Promise<SoakResu
     const nextBody = () => JSON.stringify(createTestWebhook({ secret, keyId: BENCH_KEY_ID, data: payload }));
     // Warm-up, not sampled: past the default deduplication store's bound (10,000 ids), which
     // grows by design until it is full; the goal is flat memory once every store is full.
-    const warmUp = Math.max(Math.ceil(webhooks / 20), webhooks >= 50_000 ? library.DEFAULT_MEMORY_IDEMPOTENCY_MAX + 2_000 : 0);
+    const warmUp = Math.max(Math.ceil(webhooks / 20), webhooks >= 50_000 ? 10_000 + 2_000 : 0);
     await loadRun(server.url, nextBody, { connections, amount: warmUp });
     await server.takeSamples();
     const started = process.hrtime.bigint();

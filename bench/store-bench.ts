@@ -4,7 +4,7 @@
  * the tests use (redis-server on loopback, a throwaway PostgreSQL cluster on a unix socket,
  * dynalite in process through the real AWS SDK over HTTP), beside the in-memory store. Times one
  * delivery at a time (latency) and 16 at once (throughput); for PostgreSQL also the
- * transaction of inPostgresTransaction (BEGIN, lock_timeout, dedup insert, COMMIT) around an
+ * transaction of inPostgresTransaction (BEGIN with lock_timeout, dedup insert, COMMIT) around an
  * empty handler. A store whose server is not installed is reported as skipped.
  */
 import { randomUUID } from 'node:crypto';
@@ -142,7 +142,7 @@ export function storeTable(rows: readonly StoreBenchRow[]): ResultTable {
     ),
     notes: [
       'One delivery = claim + complete on a fresh id (two store calls); the servers run on this machine, so a network hop to a managed service adds its round-trip time twice.',
-      'inPostgresTransaction replaces both calls with one transaction (BEGIN, set lock_timeout, insert, COMMIT: four round trips on one connection).',
+      'inPostgresTransaction replaces both calls with one transaction (BEGIN with lock_timeout, insert, COMMIT: three round trips on one connection).',
       'dynalite is an emulator (LevelDB in memory, in this process): its times say little about DynamoDB, for which AWS quotes single-digit milliseconds per call plus the network hop.',
     ],
   };

@@ -3,6 +3,8 @@
  * a local Kompliant emulator, a key created and activated through the API client, a local
  * Express receiver registered as the webhook URL, events emitted and decrypted, a zero-downtime
  * key rotation while events keep flowing, and a retry after a deliberately failing handler.
+ *
+ * Run: `npm start` in this repository, or `npx tsx examples/demo.ts` with `express` installed.
  */
 import type { AddressInfo } from 'node:net';
 import express from 'express';

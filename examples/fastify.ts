@@ -1,5 +1,6 @@
 /**
- * Fastify plugin over real HTTP on loopback. Run: `npm run build && npx tsx examples/fastify.ts`.
+ * Fastify plugin over real HTTP on loopback. Run: `npx tsx examples/fastify.ts` (with `fastify`
+ * installed; in this repository, after `npm run build`).
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { pathToFileURL } from 'node:url';

@@ -1,6 +1,7 @@
 /**
  * Fetch API adapter in a Hono app (the same handler works as a Next.js app-router `POST`
- * export, in Bun.serve or Deno.serve). Run: `npm run build && npx tsx examples/fetch-hono.ts`.
+ * export, in Bun.serve or Deno.serve). Run: `npx tsx examples/fetch-hono.ts`
+ * (with `hono` installed; in this repository, after `npm run build`).
  */
 import { Hono } from 'hono';
 import { pathToFileURL } from 'node:url';

@@ -1,6 +1,8 @@
 /**
  * How to unit-test your own webhook handler: encrypt fixtures with kompliant-webhooks/testing
  * and POST them with supertest, exactly as Kompliant would.
+ *
+ * Run: `npx vitest run examples/handler.test.ts` (with `vitest`, `supertest` and `express` installed).
  */
 import request from 'supertest';
 import { describe, expect, it, vi } from 'vitest';

@@ -1,7 +1,7 @@
 /**
  * AWS Lambda behind API Gateway (REST or HTTP API) or a Function URL.
- * Run locally: `npm run build && npx tsx examples/lambda.ts` (invokes the handler with a
- * Function URL event, body base64-encoded as Lambda delivers non-text content types).
+ * Run locally: `npx tsx examples/lambda.ts` (in this repository, after `npm run build`): invokes
+ * the handler with a Function URL event, body base64-encoded as Lambda delivers non-text content types.
  */
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { pathToFileURL } from 'node:url';

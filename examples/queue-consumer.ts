@@ -1,7 +1,8 @@
 /**
  * Queue consumer: raw envelopes forwarded to SQS/Kafka/... are verified with the same pipeline
  * as HTTP, `createWebhookReceiver().receive(body)`. The HTTP status becomes ack / retry /
- * dead-letter. Run: `npm run build && npx tsx examples/queue-consumer.ts`.
+ * dead-letter. Run: `npx tsx examples/queue-consumer.ts`
+ * (in this repository, after `npm run build`).
  */
 import { pathToFileURL } from 'node:url';
 import {

@@ -1,9 +1,13 @@
 /**
  * Example: a key store for a secrets backend the library does not ship, HashiCorp Vault's
  * KV version 2 engine, over the built-in `fetch`. Copy it into your code and adapt it; the
- * rules it follows are in the README section "Writing a key store".
+ * rules it follows are in docs/key-stores.md, "Writing a key store".
+ *
+ * A module, not a program: import `vaultKeyStore` from it in your app, which you run as usual
+ * (for a TypeScript app without a build step, `npx tsx your-app.ts`).
  */
-import { isValidKeyId, requireValidSharedSecret, type KeyLookupContext, type KeyStore, type SharedSecret } from 'kompliant-webhooks';
+import { requireValidSharedSecret, type KeyLookupContext, type KeyStore, type SharedSecret } from 'kompliant-webhooks';
+import { isValidKeyId } from 'kompliant-webhooks/wire';
 
 /** Options of {@link vaultKeyStore}. */
 export interface VaultKeyStoreOptions {

@@ -5,7 +5,7 @@
  * Each ```ts / ```typescript block becomes its own module in .doc-snippets/ (git-ignored, inside
  * the repository so `express`, `vitest`... resolve from node_modules), compiled with the
  * repository's tsconfig.json (strict; `kompliant-webhooks` and `kompliant-webhooks/*` map to the
- * entry files in src/). Conventions, documented in docs/contributing.md:
+ * entry files in src/). Conventions, documented in docs/contributing/README.md:
  * - names that belong to the reader's application (`app`, `keyStore`, `db`, `jobs`, ...) are
  *   declared in scripts/doc-snippet-globals.d.ts;
  * - `<!-- snippet-prelude: CODE -->` right before a fence prepends CODE to that block;

@@ -34,7 +34,8 @@ Options:
 Exit codes:
   0  success
   1  the operation failed (decryption failed, non-200 answer, no format matched, API or rotation error)
-  2  usage error (unknown command or option, missing or unreadable input, malformed secret)
+  2  usage error (unknown command or option, missing or unreadable input, malformed secret,
+     an optional package the command needs is not installed: the message names it)
   3  unexpected internal error`;
 
 /** Runs the CLI with `args` (without node and script); resolves to the exit code. */

@@ -9,20 +9,16 @@ export { kompliantWebhook } from './adapters/express.js';
 export type { KompliantWebhookMiddleware, KompliantWebhookOptions, WebhookRequest } from './adapters/express.js';
 export { createWebhookReceiver } from './receiver/receiver.js';
 export type { WebhookReceiver } from './receiver/receiver.js';
-export type { ReceiverOptions } from './receiver/options.js';
-export { DEFAULT_MAX_BODY_BYTES } from './receiver/options.js';
-export { DEFAULT_READ_TIMEOUT_MS } from './http/handler.js';
+export type { EnvelopeOptions } from './receiver/options.js';
 export type { HttpHandlerOptions } from './http/handler.js';
 export { openEnvelope } from './wire/open-envelope.js';
 export type { OpenEnvelopeOptions } from './wire/open-envelope.js';
-export { decryptData, NONCE_BYTES, TAG_BYTES } from './wire/aes-gcm.js';
 export { WebhookError, isWebhookError, WEBHOOK_ERROR_STATUS } from './wire/errors.js';
 export type { WebhookErrorCode, WebhookErrorOptions } from './wire/errors.js';
-export { defaultAad, isValidKeyId, KEY_ID_PATTERN } from './wire/envelope.js';
 export type { AadOption } from './wire/envelope.js';
 export { isValidSharedSecret } from './wire/secret.js';
 export type { SharedSecret } from './wire/secret.js';
-export type { KeyLookupContext, KeyStore } from './key-stores/key-store.js';
+export type { KeyLookupContext, KeyStore, RefetchContext } from './key-stores/key-store.js';
 export { memoryKeyStore } from './key-stores/memory.js';
 export type { FlatSecrets, SecretsByAccount } from './key-stores/memory.js';
 export type {
@@ -34,36 +30,25 @@ export type {
   PayloadV1,
   UserContext,
 } from './wire/event.js';
-export { envKeyStore, DEFAULT_ENV_PREFIX, DEFAULT_ENV_JSON_VARIABLE } from './key-stores/env.js';
+export { envKeyStore } from './key-stores/env.js';
 export type { EnvKeyStoreOptions } from './key-stores/env.js';
-export {
-  cachedKeyStore,
-  DEFAULT_CACHE_TTL_MS,
-  DEFAULT_CACHE_MAX_ENTRIES,
-  DEFAULT_NEGATIVE_TTL_MS,
-  DEFAULT_LOOKUPS_PER_SECOND,
-  DEFAULT_KEY_STORE_TIMEOUT_MS,
-} from './key-stores/cache.js';
+export { cachedKeyStore } from './key-stores/cache.js';
 export type { CachedKeyStoreOptions } from './key-stores/cache.js';
 export { chainKeyStores } from './key-stores/chain.js';
 export { requireValidSharedSecret } from './wire/secret.js';
-export type { HandleOptions, HandleResult, WebhookReceiverOptions } from './receiver/receiver.js';
-export { DEFAULT_HANDLER_TIMEOUT_MS } from './delivery/options.js';
+export type { HandleOptions, HandleResult, ReceiverOptions } from './receiver/receiver.js';
 export type { DeliveryOptions } from './delivery/options.js';
-export { DEFAULT_IDEMPOTENCY_LEASE_MS, DEFAULT_IDEMPOTENCY_TIMEOUT_MS, DEFAULT_IDEMPOTENCY_TTL_MS } from './idempotency/idempotency-store.js';
 export type { ClaimResult, IdempotencyStore } from './idempotency/idempotency-store.js';
-export { DEFAULT_MEMORY_IDEMPOTENCY_MAX, memoryIdempotencyStore } from './idempotency/memory.js';
+export { memoryIdempotencyStore } from './idempotency/memory.js';
 export type { MemoryIdempotencyStoreOptions } from './idempotency/memory.js';
-export { createEventRouter } from './delivery/router.js';
-export type { EventRouter, EventRouterOptions, KompliantEventDataMap, RoutedEvent, RouteHandler } from './delivery/router.js';
+export { createEventRouter } from './receiver/router.js';
+export type { EventRouter, EventRouterOptions, KompliantEventDataMap, RoutedEvent, RouteHandler } from './receiver/router.js';
 export type { PayloadSchemas, SchemaEvent, SchemaOutput, SchemaTypedEvent } from './receiver/payload-schemas.js';
 export type { StandardSchemaV1 } from './wire/standard-schema.js';
 export { DELIVERY_CHANNEL_NAME } from './delivery/channel.js';
 export type { DeliveryChannelEvent, DeliveryChannelMessage } from './delivery/channel.js';
 export { createIpAllowList, KOMPLIANT_SENDER_IPS } from './http/ip-allow-list.js';
-export { SUPPORTED_CONTENT_ENCODINGS } from './http/content-encoding.js';
 export type { WebhookLogFields, WebhookLogger, WebhookOutcome } from './delivery/logger.js';
 export { createWebhookStats } from './delivery/stats.js';
 export type { WebhookCounter, WebhookStats, WebhookStatsSink, WebhookStatsSnapshot } from './delivery/stats.js';
-export { DATA_LAYOUT_NAMES, DEFAULT_DATA_LAYOUT } from './wire/data-layout.js';
 export type { DataLayoutName } from './wire/data-layout.js';

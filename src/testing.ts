@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-export { createTestWebhook, generateSharedSecret, randomId, samplePayload, sealData } from './wire/seal.js';
-export type { CreateTestWebhookOptions } from './wire/seal.js';
+export { createTestWebhook, generateSharedSecret, randomId, samplePayload, sealData } from './sealing/seal.js';
+export type { CreateTestWebhookOptions } from './sealing/seal.js';
 export { memoryInbox } from './inbox/inbox.js';
 export type { InboxJob, MemoryInbox } from './inbox/inbox.js';

@@ -1,4 +1,5 @@
 // The example Nest application: config, the events provider, and the webhook middleware mounted for one route.
+// Run the app: npx tsx --tsconfig examples/nestjs/tsconfig.json examples/nestjs/main.ts (see main.ts).
 import { Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { KompliantWebhookMiddlewareService } from './kompliant-webhook.middleware.js';

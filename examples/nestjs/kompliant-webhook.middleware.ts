@@ -1,4 +1,5 @@
 // A Nest middleware that verifies and decrypts Kompliant webhooks with the secret from ConfigService, then calls the events provider.
+// Run the app: npx tsx --tsconfig examples/nestjs/tsconfig.json examples/nestjs/main.ts (see main.ts).
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { NextFunction, Request, Response } from 'express';

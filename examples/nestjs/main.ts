@@ -1,4 +1,4 @@
-// Starts the example Nest app: KOMPLIANT_WEBHOOK_KEY_ID=... KOMPLIANT_WEBHOOK_SECRET=... npx tsx --tsconfig examples/nestjs/tsconfig.json examples/nestjs/main.ts
+// Starts the example Nest app. Run: KOMPLIANT_WEBHOOK_KEY_ID=... KOMPLIANT_WEBHOOK_SECRET=... npx tsx --tsconfig examples/nestjs/tsconfig.json examples/nestjs/main.ts
 import 'reflect-metadata';
 import { pathToFileURL } from 'node:url';
 import { NestFactory } from '@nestjs/core';

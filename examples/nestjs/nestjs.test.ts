@@ -1,4 +1,5 @@
 // The NestJS example tested as a user would: the real Nest app over HTTP, and the events provider unit-tested with the testing helpers.
+// Run: npx vitest run examples/nestjs/nestjs.test.ts
 import 'reflect-metadata';
 import { ConfigService } from '@nestjs/config';
 import type { NestExpressApplication } from '@nestjs/platform-express';

@@ -1,4 +1,5 @@
 // The application's provider that receives verified Kompliant events from the webhook middleware.
+// Run the app: npx tsx --tsconfig examples/nestjs/tsconfig.json examples/nestjs/main.ts (see main.ts).
 import { Injectable } from '@nestjs/common';
 import type { KompliantEvent } from 'kompliant-webhooks';
 

@@ -3,7 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KompliantEvent } from '../wire/event.js';
 import { nodeBodyParsed, nodeHeader, nodeRequestBody, type NodeRequest } from '../http/node-body.js';
 import { errorAnswer } from '../http/answer.js';
-import { createHttpHandler, type BodyLimits, type HttpHandlerOptions, type HttpHandlerResult, type HttpRequestHead } from '../http/handler.js';
+import { createHttpHandler, type HttpHandlerOptions, type HttpHandlerResult } from '../http/handler.js';
+import type { BodyLimits, HttpRequestHead } from '../http/request.js';
 import { writeNodeAnswer } from '../http/node-answer.js';
 import { WebhookError } from '../wire/errors.js';
 import type { PayloadSchemas } from '../receiver/payload-schemas.js';
@@ -61,13 +62,10 @@ class ExpressRequestHead implements HttpRequestHead {
   }
 }
 
-/** The body as it arrives (see nodeRequestBody); one function for every request, not a closure each. */
+/** The body as it arrives (see nodeRequestBody). */
 function readExpressBody(limits: BodyLimits, req: IncomingMessage): unknown {
   return nodeRequestBody(req as NodeRequest, limits);
 }
-
-// What the middleware returns when it finished before returning: one settled promise for all.
-const FINISHED: Promise<void> = Promise.resolve();
 
 /** Answers, or hands the event on to `next()` (pass-through), once the handler has a result. */
 function finishRequest(result: HttpHandlerResult, req: IncomingMessage, res: ServerResponse, next: ((error?: unknown) => void) | undefined): void {
@@ -77,7 +75,7 @@ function finishRequest(result: HttpHandlerResult, req: IncomingMessage, res: Ser
   }
   if (next === undefined) {
     // Plain node:http without onEvent: nothing can take the event, so the sender must retry.
-    result.settle(500);
+    result.settle(500, 'No onEvent handler and no next()');
     writeNodeAnswer(res, errorAnswer(new WebhookError('HANDLER_FAILED', { message: 'No onEvent handler and no next()' })));
     return;
   }
@@ -130,27 +128,14 @@ export function kompliantWebhook<TRequest extends IncomingMessage = WebhookReque
 ): KompliantWebhookMiddleware<TRequest> {
   const handler = createHttpHandler<TRequest, TSchemas>(options, 'kompliantWebhook');
 
-  // Not an async function: a request where nothing waits is answered before this returns, with
-  // no promise or async frame of its own (see HttpHandler.respond).
-  return function kompliantWebhookMiddleware(req, res, next): Promise<void> {
-    let result: HttpHandlerResult | Promise<HttpHandlerResult>;
+  return async function kompliantWebhookMiddleware(req, res, next): Promise<void> {
+    let result: HttpHandlerResult;
     try {
-      result = handler.respond(new ExpressRequestHead(req), readExpressBody, req);
+      result = await handler.handle(new ExpressRequestHead(req), readExpressBody, req);
     } catch (error) {
       unexpectedFailure(error, res, next);
-      return FINISHED;
+      return;
     }
-    if (result instanceof Promise) {
-      return result.then(
-        (done) => finishRequest(done, req, res, next),
-        (error: unknown) => unexpectedFailure(error, res, next),
-      );
-    }
-    try {
-      finishRequest(result, req, res, next);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return FINISHED;
+    finishRequest(result, req, res, next);
   };
 }

@@ -83,8 +83,8 @@ function sendAnswer(reply: FastifyReply, answer: HttpAnswer): FastifyReply {
 }
 
 /** The body Fastify's parser produced. */
-function readParsedBody(_limits: unknown, request: FastifyRequest): Promise<unknown> {
-  return Promise.resolve(request.body);
+function readParsedBody(_limits: unknown, request: FastifyRequest): unknown {
+  return request.body;
 }
 
 /**
@@ -183,7 +183,9 @@ export async function kompliantFastify(fastify: FastifyInstance, registerOptions
       // Through the shared handler, so head checks and onError run as in every adapter.
       const result = await handler.handle(
         { ...nodeRequestHead(request.raw), ip: request.ip },
-        () => Promise.reject(new WebhookError(code)),
+        () => {
+          throw new WebhookError(code);
+        },
         request,
       );
       if (result.kind === 'answer') return sendAnswer(reply, result.answer);

@@ -1,6 +1,7 @@
 // The Fetch API adapter: one `(request: Request) => Promise<Response>` function for any runtime with Web-standard `Request`/`Response` (Next.js route handlers, Hono, Bun.serve, Deno.serve, workers with node:crypto).
 import { answerBodyText, answerHeaderPairs, type HttpAnswer } from '../http/answer.js';
-import { answerRequest, createHttpHandler, framedBody, HTTP_HANDLER_OPTION_NAMES, type BodyLimits, type HttpHandlerOptions, type HttpRequestHead } from '../http/handler.js';
+import { answerRequest, createHttpHandler, HTTP_HANDLER_OPTION_NAMES, type HttpHandlerOptions } from '../http/handler.js';
+import { framedBody, type BodyLimits, type HttpRequestHead } from '../http/request.js';
 import { checkFunction } from '../options/checks.js';
 import { optionNames } from '../options/option-names.js';
 import { readWebBody } from '../http/web-body.js';

@@ -1,6 +1,9 @@
-// The SQS queue consumer for Lambda: each record's body is an envelope; final outcomes are acknowledged, retryable ones reported for redelivery.
-import { createWebhookReceiver, type WebhookReceiverOptions } from '../receiver/receiver.js';
-import { isWebhookError } from '../wire/errors.js';
+// The SQS queue consumer for Lambda: each record's body is an envelope; only records that can never be valid are dropped, everything else is retried.
+import { createWebhookReceiver, type ReceiverOptions } from '../receiver/receiver.js';
+import { isWebhookError, type WebhookErrorCode } from '../wire/errors.js';
+import { createDefaultLogger } from '../delivery/default-logger.js';
+import { writeLog, type WebhookLogger } from '../delivery/logger.js';
+import { createObserverReport, safeLogger } from '../delivery/observers.js';
 import type { KompliantEvent, PayloadV1 } from '../wire/event.js';
 import { checkNonNegativeInteger } from '../options/checks.js';
 import { DEFAULT_INVOCATION_MARGIN_MS, invocationDeadline, type LambdaContextLike } from './lambda-invocation.js';
@@ -30,7 +33,7 @@ export interface SqsBatchResponse {
  * Turn on "Report batch item failures" (`FunctionResponseTypes: ReportBatchItemFailures`) on the
  * event source mapping, or SQS ignores the response and retries the whole batch.
  */
-export interface SqsBatchHandlerOptions<TData = PayloadV1> extends WebhookReceiverOptions {
+export interface SqsBatchHandlerOptions<TData = PayloadV1> extends ReceiverOptions {
   /** Handles one verified event; `record` is the SQS record it came in. Required. */
   onEvent: (event: KompliantEvent<TData>, record: SqsRecordLike) => unknown;
   /**
@@ -44,23 +47,39 @@ export interface SqsBatchHandlerOptions<TData = PayloadV1> extends WebhookReceiv
 export type SqsBatchHandler = (event: SqsBatchEventLike, context?: LambdaContextLike) => Promise<SqsBatchResponse>;
 
 /**
- * Whether a delivery that ended in `error` must come back (spec section 7, "Queues"): 408, 409,
- * every 5xx, and an unexpected failure that is not a `WebhookError`. Any other 4xx is final:
- * forged or malformed input never becomes valid.
+ * The codes of a record that can never be valid (spec section 7, "Queues"): a body that is not
+ * JSON, not an envelope, or an envelope that breaks the format rules of section 1. In a queue the
+ * envelope came from a trusted producer, so every other failure (an unknown or wrong key, a store
+ * down, a payload schema, the handler, a timeout, an unexpected error) may be cured on the
+ * consumer's side and is returned for redelivery, ending in the DLQ rather than deleted.
  */
-function isRetryableOutcome(error: unknown): boolean {
-  if (!isWebhookError(error)) return true;
-  return error.status === 408 || error.status === 409 || error.status >= 500;
+const NEVER_VALID: ReadonlySet<WebhookErrorCode> = new Set<WebhookErrorCode>(['INVALID_JSON', 'INVALID_ENVELOPE']);
+
+/** The code of a record to acknowledge and drop, or undefined when it must come back. */
+function neverValidCode(error: unknown): WebhookErrorCode | undefined {
+  return isWebhookError(error) && NEVER_VALID.has(error.code) ? error.code : undefined;
+}
+
+/** The record's message id, or undefined for an entry that is not a record with a non-empty `messageId`. */
+function messageIdOf(record: unknown): string | undefined {
+  if (typeof record !== 'object' || record === null) return undefined;
+  const id = (record as { messageId?: unknown }).messageId;
+  return typeof id === 'string' && id !== '' ? id : undefined;
 }
 
 /**
  * Creates an SQS batch handler for Lambda: each record's body is a Kompliant envelope (enqueued
  * by an API Gateway -> SQS integration, say). Every record runs through the receiver's pipeline
- * and delivery sequence (deduplication by id, handler timeout, logs, counters). The response lists
- * exactly the records whose outcome is retryable (408, 409, any 5xx, an unexpected failure);
- * success, a duplicate and any other 4xx are acknowledged, the 4xx reported through `onError` and
- * the logger. On a FIFO queue the records run one after another and, after the first retryable
- * failure, the rest of the batch is returned unprocessed so that order is kept.
+ * and delivery sequence (deduplication by id, handler timeout, logs, counters). A record that was
+ * handled (or is a duplicate of a handled id) is acknowledged. A record that can never be valid
+ * (`INVALID_JSON`, `INVALID_ENVELOPE`: not JSON, not an envelope, an envelope breaking the format
+ * rules) is acknowledged and dropped, and logged with its message id and code (never its body).
+ * Every other record is listed in `batchItemFailures`: `UNKNOWN_KEY`, `DECRYPTION_FAILED`,
+ * `INVALID_PAYLOAD`, store failures, handler failures and timeouts, so SQS delivers it again and
+ * finally moves it to the queue's DLQ. An entry that is not a record with a `messageId` cannot be
+ * reported and is skipped with a log line. On a FIFO queue the records run one after another and,
+ * after the first record to retry, the rest of the batch is returned unprocessed so that order is
+ * kept.
  *
  * Create it at module scope so the key cache and the dedup store live across warm invocations.
  *
@@ -84,32 +103,58 @@ export function createSqsBatchHandler<TData = PayloadV1>(options: SqsBatchHandle
   if (typeof onEvent !== 'function') throw new TypeError('createSqsBatchHandler: onEvent is required and must be a function');
   const marginMs = checkNonNegativeInteger(invocationMarginMs, 'invocationMarginMs', DEFAULT_INVOCATION_MARGIN_MS);
   const receiver = createWebhookReceiver(receiverOptions);
+  // The receiver checked the `logger` option; this handler's own lines (a record dropped or
+  // skipped) go to the same logger, or to a default one on stderr like the receiver's.
+  const logger: WebhookLogger | undefined = safeLogger(
+    receiverOptions.logger === false ? undefined : (receiverOptions.logger ?? createDefaultLogger()),
+    createObserverReport(receiverOptions.stats, () => undefined),
+  );
 
-  const run = async (record: SqsRecordLike, context: LambdaContextLike | undefined): Promise<boolean> => {
-    const deadline = invocationDeadline(context, marginMs);
+  /** Runs one record; resolves true when it is acknowledged (handled, a duplicate, or dropped as never valid). */
+  const run = async (record: SqsRecordLike, messageId: string, context: LambdaContextLike | undefined): Promise<boolean> => {
     try {
+      const deadline = invocationDeadline(context, marginMs);
       await receiver.handle<TData>(record.body, (event) => onEvent(event, record), deadline === undefined ? {} : { handlerTimeoutMs: deadline });
       return true;
     } catch (error) {
-      return !isRetryableOutcome(error);
+      const code = neverValidCode(error);
+      if (code === undefined) return false;
+      writeLog(logger, 'error', { message_id: messageId, code, outcome: 'rejected' }, `kompliant sqs record dropped: ${code}`);
+      return true;
     }
   };
 
+  /** The message id of an entry to run, or undefined (logged) for one that cannot be reported. */
+  const runnable = (record: unknown, index: number): string | undefined => {
+    const messageId = messageIdOf(record);
+    if (messageId === undefined) {
+      writeLog(logger, 'error', {}, `kompliant sqs batch entry ${index} skipped: not a record with a messageId, so it can be neither handled nor reported for retry`);
+    }
+    return messageId;
+  };
+
   return async function kompliantSqsBatchHandler(event, context) {
-    const records = Array.isArray(event?.Records) ? event.Records : [];
+    const records: readonly unknown[] = Array.isArray(event?.Records) ? event.Records : [];
     const failures: Array<{ itemIdentifier: string }> = [];
-    const fifo = records.some((record) => typeof record.eventSourceARN === 'string' && record.eventSourceARN.endsWith('.fifo'));
+    const fifo = records.some((record) => {
+      const arn = typeof record === 'object' && record !== null ? (record as { eventSourceARN?: unknown }).eventSourceARN : undefined;
+      return typeof arn === 'string' && arn.endsWith('.fifo');
+    });
     if (fifo) {
       for (let i = 0; i < records.length; i++) {
-        const record = records[i]!;
-        if (await run(record, context)) continue;
-        for (const rest of records.slice(i)) failures.push({ itemIdentifier: rest.messageId });
+        const messageId = runnable(records[i], i);
+        if (messageId === undefined || (await run(records[i] as SqsRecordLike, messageId, context))) continue;
+        for (const rest of records.slice(i)) {
+          const id = messageIdOf(rest);
+          if (id !== undefined) failures.push({ itemIdentifier: id });
+        }
         break;
       }
     } else {
-      const acknowledged = await Promise.all(records.map((record) => run(record, context)));
-      records.forEach((record, i) => {
-        if (!acknowledged[i]) failures.push({ itemIdentifier: record.messageId });
+      const ids = records.map((record, i) => runnable(record, i));
+      const acknowledged = await Promise.all(records.map((record, i) => (ids[i] === undefined ? true : run(record as SqsRecordLike, ids[i]!, context))));
+      ids.forEach((id, i) => {
+        if (id !== undefined && !acknowledged[i]) failures.push({ itemIdentifier: id });
       });
     }
     return { batchItemFailures: failures };

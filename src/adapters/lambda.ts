@@ -2,7 +2,8 @@
 import { decodeBase64Strict } from '../wire/base64.js';
 import { WebhookError } from '../wire/errors.js';
 import { answerBodyText, answerHeaderPairs, type HttpAnswer } from '../http/answer.js';
-import { answerRequest, createHttpHandler, HTTP_HANDLER_OPTION_NAMES, type HttpHandlerOptions, type HttpRequestHead } from '../http/handler.js';
+import { answerRequest, createHttpHandler, HTTP_HANDLER_OPTION_NAMES, type HttpHandlerOptions } from '../http/handler.js';
+import type { HttpRequestHead } from '../http/request.js';
 import { checkNonNegativeInteger } from '../options/checks.js';
 import { DEFAULT_INVOCATION_MARGIN_MS, invocationDeadline, type LambdaContextLike } from './lambda-invocation.js';
 import { optionNames, withoutNames } from '../options/option-names.js';
@@ -121,13 +122,9 @@ function lambdaBody(event: LambdaHttpEvent): string | Uint8Array | undefined {
   return bytes;
 }
 
-/** {@link lambdaBody} as the handler's body reader: a throw becomes a rejection. */
-function readLambdaBody(_limits: unknown, event: LambdaHttpEvent): Promise<string | Uint8Array | undefined> {
-  try {
-    return Promise.resolve(lambdaBody(event));
-  } catch (error) {
-    return Promise.reject(error);
-  }
+/** {@link lambdaBody} as the handler's body reader. */
+function readLambdaBody(_limits: unknown, event: LambdaHttpEvent): string | Uint8Array | undefined {
+  return lambdaBody(event);
 }
 
 function toResult(answer: HttpAnswer): LambdaHttpResult {

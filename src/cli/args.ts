@@ -7,7 +7,7 @@ export const EXIT = {
   OK: 0,
   /** The operation failed: decryption failed, non-200 answer, no format matched, API or rotation error. */
   FAILED: 1,
-  /** Usage error: unknown command or option, missing or unreadable input, malformed secret. */
+  /** Usage error: unknown command or option, missing or unreadable input, malformed secret, a needed optional package not installed. */
   USAGE: 2,
 } as const;
 

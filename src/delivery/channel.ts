@@ -3,6 +3,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import type { WebhookError, WebhookErrorCode } from '../wire/errors.js';
 import type { KompliantEvent } from '../wire/event.js';
 import type { WebhookOutcome } from './logger.js';
+import { describeThrown, printToStderr } from './observers.js';
 
 /**
  * The name of the tracing channel each delivery is published on. Subscribe with
@@ -65,23 +66,48 @@ function listeningChannel(): DeliveryTracingChannel | undefined {
   return listened ? channel : undefined;
 }
 
-/** Whether anybody listens on the delivery channel now (see {@link traceDelivery}). */
-export function deliveryTraced(): boolean {
-  return listeningChannel() !== undefined;
+let storeFailureReported = false;
+
+/** Writes the first failure of a store bound to the channel once to stderr. */
+function reportStoreFailure(error: unknown): void {
+  if (storeFailureReported) return;
+  storeFailureReported = true;
+  printToStderr(
+    `kompliant-webhooks: a store bound to the ${DELIVERY_CHANNEL_NAME} tracing channel threw (${describeThrown(error)}); ` +
+      'the delivery ran without it. Later failures are not logged.',
+  );
 }
 
 /**
  * Runs one delivery. When nobody listens, `run(undefined)` and nothing else (no object is built).
  * Otherwise publishes `start` with `run` inside the channel's bound stores (so a tracer's context
  * covers the whole delivery, the handler included), then `end`; the delivery is finished later
- * with {@link finishDeliveryTrace}.
+ * with {@link finishDeliveryTrace}. A bound store whose `run` throws is skipped (reported once on
+ * stderr): observers never stop a delivery.
  */
 export function traceDelivery<T>(entryPoint: DeliveryChannelMessage['entryPoint'], run: (message: DeliveryChannelMessage | undefined) => T): T {
   const active = listeningChannel();
   if (active === undefined) return run(undefined);
   const message: DeliveryChannelMessage = { entryPoint, startTime: Date.now() };
+  // What the delivery did inside the tracers' bound stores, read when a store itself throws.
+  const ran: { state: 'not run' | 'returned' | 'threw'; result?: T } = { state: 'not run' };
   try {
-    return active.start.runStores(message, run, undefined, message);
+    return active.start.runStores(
+      message,
+      (traced: DeliveryChannelMessage) => {
+        ran.state = 'threw';
+        ran.result = run(traced);
+        ran.state = 'returned';
+        return ran.result;
+      },
+      undefined,
+      message,
+    );
+  } catch (error) {
+    // A tracer's bound store that throws must not stop the delivery nor replace its result.
+    if (ran.state === 'threw') throw error;
+    reportStoreFailure(error);
+    return ran.state === 'returned' ? (ran.result as T) : run(message);
   } finally {
     active.end.publish(message);
   }

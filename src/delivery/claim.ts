@@ -1,73 +1,45 @@
 // Claim, run, settle: one delivery holds its event id while the handler runs (renewing a shared store's lease), then marks it done or frees it; every store call that can wait has a deadline.
 import { randomUUID } from 'node:crypto';
 import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
-import type { InProcessIdempotencyStore } from '../idempotency/in-process.js';
 import { WebhookError } from '../wire/errors.js';
 import type { KompliantEvent } from '../wire/event.js';
 import { isThenable, withDeadline } from './deadline.js';
+import { checkEventAge } from './event-age.js';
 import { eventLogFields, writeLog, type WebhookLogFields } from './logger.js';
-import type { DeliveryPlan } from './options.js';
+import type { ResolvedDeliveryOptions } from './options.js';
 
 /** A claim this delivery holds; settle it exactly once. */
 export interface HeldClaim {
   /**
    * Stops renewing, then marks the id done (`true`) or releases it for a retry (`false`). Never
    * rejects and never waits longer than the store deadline: a store that fails or misses it is
-   * logged at warn, and the claim's lease then expires on its own. Returns `undefined` when it
-   * settled at once (no store, or an in-process one), else the promise of the store call.
+   * logged at warn, and the claim's lease then expires on its own.
    */
-  settle(success: boolean): Promise<void> | undefined;
+  settle(success: boolean): Promise<void>;
 }
 
-const NO_CLAIM: HeldClaim = { settle: () => undefined };
-
-/**
- * A claim on an in-process store: taken and settled at once, with no timer and no promise. The
- * object is its own holder in the store (unique by identity), so no token is made per request.
- */
-class InProcessClaim implements HeldClaim {
-  private settled = false;
-  constructor(
-    private readonly form: InProcessIdempotencyStore,
-    private readonly id: string,
-    private readonly ttlMs: number,
-  ) {}
-
-  settle(success: boolean): undefined {
-    if (this.settled) return undefined;
-    this.settled = true;
-    if (success) this.form.complete(this.id, this, this.ttlMs);
-    else this.form.release(this.id, this);
-    return undefined;
-  }
-}
+const NO_CLAIM: HeldClaim = { settle: () => Promise.resolve() };
 
 /**
  * What a store's claim answer means for this delivery: `'claimed'` (it owns the id) or
  * `'duplicate'` (already done); throws 409 DUPLICATE_IN_PROGRESS while another delivery holds
- * it, and 500 HANDLER_FAILED for anything that is not a `ClaimResult`.
+ * it, and 503 IDEMPOTENCY_STORE_UNAVAILABLE for anything that is not a `ClaimResult`.
  */
-function claimAnswer(result: unknown): 'claimed' | 'duplicate' {
+function readClaimResult(result: unknown): 'claimed' | 'duplicate' {
   if (result === 'done') return 'duplicate';
   if (result === 'in_progress') throw new WebhookError('DUPLICATE_IN_PROGRESS');
-  if (result !== 'claimed') throw new WebhookError('HANDLER_FAILED', { message: 'Idempotency store unavailable' });
+  if (result !== 'claimed') {
+    throw new WebhookError('IDEMPOTENCY_STORE_UNAVAILABLE', { cause: new Error(`claim answered ${typeof result === 'string' ? JSON.stringify(result.slice(0, 32)) : typeof result}, not a ClaimResult`) });
+  }
   return 'claimed';
 }
 
-/** Claims `id` on an in-process store: the same answers as a shared store's claim, at once. */
-function claimInProcess(plan: DeliveryPlan, form: InProcessIdempotencyStore, id: string): 'duplicate' | HeldClaim {
-  const claim = new InProcessClaim(form, id, plan.ttlMs);
-  let result: unknown;
-  try {
-    result = form.claim(id, claim);
-  } catch (cause) {
-    throw new WebhookError('HANDLER_FAILED', { message: 'Idempotency store unavailable', cause });
-  }
-  return claimAnswer(result) === 'duplicate' ? 'duplicate' : claim;
-}
-
-/** One store call under the plan's deadline (`idempotencyTimeoutMs`). */
-function storeCall<T>(plan: DeliveryPlan, call: () => Promise<T>): Promise<T> {
+/**
+ * One store call under the plan's deadline (`idempotencyTimeoutMs`); a store that never waits
+ * (`inProcess`) is called without a timer.
+ */
+async function storeCall<T>(plan: ResolvedDeliveryOptions, store: IdempotencyStore, call: () => Promise<T>): Promise<T> {
+  if (store.inProcess === true) return call();
   return withDeadline(call, plan.storeTimeoutMs, () => new Error(`Idempotency store did not answer within ${plan.storeTimeoutMs} ms`));
 }
 
@@ -77,7 +49,7 @@ function storeCall<T>(plan: DeliveryPlan, call: () => Promise<T>): Promise<T> {
  * process alive and stops when the process dies; a renewal that fails is tried again a third of
  * a lease later. Returns the function that stops it.
  */
-function keepRenewing(plan: DeliveryPlan, store: IdempotencyStore, id: string, token: string, fields: WebhookLogFields): () => void {
+function keepRenewing(plan: ResolvedDeliveryOptions, store: IdempotencyStore, id: string, token: string, fields: WebhookLogFields): () => void {
   const renew = store.renew;
   if (renew === undefined) return () => undefined;
   const every = Math.max(1, Math.floor(plan.leaseMs / 3));
@@ -88,7 +60,7 @@ function keepRenewing(plan: DeliveryPlan, store: IdempotencyStore, id: string, t
     timer.unref?.();
   };
   const tick = (): void => {
-    storeCall(plan, () => renew.call(store, id, token, plan.leaseMs)).then(
+    storeCall(plan, store, () => renew.call(store, id, token, plan.leaseMs)).then(
       (held) => {
         if (stopped) return;
         if (held) return schedule();
@@ -108,46 +80,40 @@ function keepRenewing(plan: DeliveryPlan, store: IdempotencyStore, id: string, t
 }
 
 /**
- * Claims the event id. Gives `'duplicate'` when it is already done, a {@link HeldClaim}
- * when this delivery now owns it; throws 409 DUPLICATE_IN_PROGRESS while another delivery
- * holds it, and 500 HANDLER_FAILED when the store fails or misses its deadline (the sender
+ * Checks the event age (`maxEventAgeMs`), then claims the event id, every store call under the
+ * store deadline. Gives `'duplicate'` when it is already done, a {@link HeldClaim} when this
+ * delivery now owns it; throws 409 DUPLICATE_IN_PROGRESS while another delivery holds it, and
+ * 503 IDEMPOTENCY_STORE_UNAVAILABLE when the store fails or misses its deadline (the sender
  * retries). Call only after decryption succeeded: unauthenticated ids never reach the store.
- * Without a store, or with an in-process one, the answer is given (or thrown) at once;
- * otherwise it is a promise.
  */
-export function claimDelivery(plan: DeliveryPlan, event: KompliantEvent<unknown>): 'duplicate' | HeldClaim | Promise<'duplicate' | HeldClaim> {
+export async function claimDelivery(plan: ResolvedDeliveryOptions, event: KompliantEvent<unknown>): Promise<'duplicate' | HeldClaim> {
+  checkEventAge(plan, event.timestamp);
   const store = plan.store;
   if (store === undefined) return NO_CLAIM;
-  if (plan.inProcess !== undefined) return claimInProcess(plan, plan.inProcess, event.id);
-  return claimShared(plan, store, event);
-}
-
-/** Claims the event id on a store that may wait (a shared one): every call under the store deadline. */
-async function claimShared(plan: DeliveryPlan, store: IdempotencyStore, event: KompliantEvent<unknown>): Promise<'duplicate' | HeldClaim> {
   const { id } = event;
   const token = randomUUID();
   const claiming = new Promise<unknown>((resolve) => resolve(store.claim(id, token, plan.leaseMs)));
   let result: unknown;
   try {
-    result = await storeCall(plan, () => claiming);
+    result = await storeCall(plan, store, () => claiming);
   } catch (cause) {
     // A claim answered after its deadline may still have taken the id: free it, so the retry
     // does not wait out the lease.
     claiming.then(
-      (late) => (late === 'claimed' ? storeCall(plan, () => store.release(id, token)) : undefined),
+      (late) => (late === 'claimed' ? storeCall(plan, store, () => store.release(id, token)) : undefined),
       () => undefined,
     ).catch(() => undefined);
-    throw new WebhookError('HANDLER_FAILED', { message: 'Idempotency store unavailable', cause });
+    throw new WebhookError('IDEMPOTENCY_STORE_UNAVAILABLE', { cause });
   }
-  if (claimAnswer(result) === 'duplicate') return 'duplicate';
+  if (readClaimResult(result) === 'duplicate') return 'duplicate';
   const fields = eventLogFields(event);
   const stopRenewing = keepRenewing(plan, store, id, token, fields);
   let settled = false;
   const settle = async (success: boolean): Promise<void> => {
     stopRenewing();
     try {
-      if (success) await storeCall(plan, () => store.complete(id, token, plan.ttlMs));
-      else await storeCall(plan, () => store.release(id, token));
+      if (success) await storeCall(plan, store, () => store.complete(id, token, plan.ttlMs));
+      else await storeCall(plan, store, () => store.release(id, token));
     } catch {
       // The handler's outcome stands (a success is still answered 200); the lease expires on its own.
       const message = success
@@ -158,7 +124,7 @@ async function claimShared(plan: DeliveryPlan, store: IdempotencyStore, event: K
   };
   return {
     settle(success) {
-      if (settled) return undefined;
+      if (settled) return Promise.resolve();
       settled = true;
       return settle(success);
     },
@@ -171,22 +137,14 @@ async function failClaimed(claim: HeldClaim, cause: unknown): Promise<never> {
   throw new WebhookError('HANDLER_FAILED', { cause });
 }
 
-/** Settles `claim` as done, then calls `then` (at once when the claim settled at once). */
-function settleDone(claim: HeldClaim, then: () => void): void {
-  const settling = claim.settle(true);
-  if (settling === undefined) then();
-  else void settling.then(then);
-}
-
 /**
  * Runs `handler` for a claimed id with the handler timeout: resolves once it finished and the id
  * is settled as done; throws HANDLER_FAILED (claim released) or HANDLER_TIMEOUT (claim kept until
  * the handler really settles, then marked done or released). The timeout covers the handler
  * alone: settling has its own deadline and never turns a finished handler into a failure. A
- * handler that returns without a promise has already finished, so no timer is armed for it, and
- * when its claim also settles at once the result is `undefined` (done), not a promise.
+ * handler that returns without a promise has already finished, so no timer is armed for it.
  */
-export function runClaimed(plan: DeliveryPlan, claim: HeldClaim, handler: () => unknown): Promise<void> | undefined {
+export function runClaimed(plan: ResolvedDeliveryOptions, claim: HeldClaim, handler: () => unknown): Promise<void> {
   let returned: unknown;
   try {
     returned = handler();
@@ -201,7 +159,7 @@ export function runClaimed(plan: DeliveryPlan, claim: HeldClaim, handler: () => 
     Promise.resolve(returned).then(
       () => {
         clearTimeout(timer);
-        settleDone(claim, resolve);
+        void claim.settle(true).then(resolve);
       },
       (cause: unknown) => {
         clearTimeout(timer);

@@ -37,15 +37,34 @@ export interface WebhookLogFields {
   /** The envelope's `account_id`: receivers serving several accounts tell them apart by it. */
   account_id?: string;
   retry_count?: number;
+  /**
+   * The SQS message id of a queue record that `createSqsBatchHandler` acknowledged without
+   * handling it (it can never be valid), so the record can be found in the queue's logs.
+   */
+  message_id?: string;
   code?: WebhookErrorCode;
   /** Milliseconds since the request reached the handler. */
   duration?: number;
   outcome?: WebhookOutcome;
   /**
-   * For HANDLER_FAILED when the handler threw: the handler's own error (its message and stack,
-   * your code's text; the library adds nothing from the payload).
+   * For a rejection or failure: the error's message, the library's own text that the response
+   * body carries too (`Application answered 404`, `account not served`, `Idempotency store
+   * unavailable`, ...). It says more than `code` for HANDLER_FAILED and UNKNOWN_KEY; match on
+   * `code`, read `reason`.
+   */
+  reason?: string;
+  /**
+   * For HANDLER_FAILED with an underlying error: the handler's own error when it threw (its
+   * message and stack, your code's text; the library adds nothing from the payload), or, when
+   * `reason` names another step (`Idempotency store unavailable`, `Payload schema threw`), that
+   * step's error.
    */
   handler_error?: { message: string; stack?: string };
+  /**
+   * For IDEMPOTENCY_STORE_UNAVAILABLE: what the store (or its deadline) said, as the message of
+   * its error (a driver's error text, or that it did not answer in time).
+   */
+  store_error?: { message: string };
 }
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;

@@ -6,13 +6,14 @@ import {
   DEFAULT_IDEMPOTENCY_TTL_MS,
   type IdempotencyStore,
 } from '../idempotency/idempotency-store.js';
-import { inProcessForm, type InProcessIdempotencyStore } from '../idempotency/in-process.js';
 import { memoryIdempotencyStore } from '../idempotency/memory.js';
 import { checkPositiveInteger } from '../options/checks.js';
 import { optionNames } from '../options/option-names.js';
-import { createDefaultLogger } from './default-logger.js';
+import { describeKeyLookup } from '../key-stores/key-store.js';
+import { createDefaultLogger, DEFAULT_LOG_INTERVAL_MS } from './default-logger.js';
 import { checkLogger, type WebhookLogger } from './logger.js';
 import { checkStats, type WebhookStatsSink } from './stats.js';
+import { createObserverReport, safeLogger, safeStats, type ObserverFailed } from './observers.js';
 
 /** Default time a handler may run before the answer is 503 HANDLER_TIMEOUT: 25 s. */
 export const DEFAULT_HANDLER_TIMEOUT_MS = 25_000;
@@ -35,7 +36,7 @@ export interface DeliveryOptions {
   idempotencyTtlMs?: number;
   /**
    * Deadline of every idempotency-store call (claim, renew, complete, release). A claim that fails
-   * or misses it is answered `500 HANDLER_FAILED` before the handler runs; a completion that fails
+   * or misses it is answered `503 IDEMPOTENCY_STORE_UNAVAILABLE` before the handler runs; a completion that fails
    * or misses it after the handler succeeded is still a 200 (the work is done), logged at warn,
    * and the claim's lease then expires on its own. Default 2000 ms. The default memory store
    * answers within the call (it never waits), so its calls need no deadline and arm no timer.
@@ -77,10 +78,8 @@ export const DELIVERY_OPTION_NAMES: readonly string[] = optionNames<DeliveryOpti
 });
 
 /** {@link DeliveryOptions} after checking. */
-export interface DeliveryPlan {
+export interface ResolvedDeliveryOptions {
   store: IdempotencyStore | undefined;
-  /** The store's in-process form (the memory store's), found once here rather than per delivery. */
-  inProcess: InProcessIdempotencyStore | undefined;
   leaseMs: number;
   ttlMs: number;
   storeTimeoutMs: number;
@@ -91,32 +90,49 @@ export interface DeliveryPlan {
   /** False for the default logger, which prints nothing for deliveries that ended well. */
   logsDelivered: boolean;
   stats: WebhookStatsSink | undefined;
+  /**
+   * Where an observer's failure goes (counted on `stats`, the first of each kind logged once).
+   * `logger` and `stats` above are already guarded with it; entry points guard `onError` too.
+   */
+  observerFailed: ObserverFailed;
 }
 
 /** Checks the delivery options once; a bad one throws a TypeError naming it. */
-export function resolveDeliveryOptions(options: DeliveryOptions): DeliveryPlan {
+export function resolveDeliveryOptions(options: DeliveryOptions): ResolvedDeliveryOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  // Observers never change an answer: the logger and stats sink are used through guards that
+  // catch what they throw (or reject with), count it and log the first failure of each kind.
+  const stats = checkStats(options.stats);
+  let logger: WebhookLogger | undefined;
+  const observerFailed = createObserverReport(stats, () => logger);
+  logger = safeLogger(options.logger === false ? undefined : options.logger === undefined ? defaultLogger(options) : checkLogger(options.logger), observerFailed);
   const store =
     options.idempotency === false ? undefined : options.idempotency === undefined ? memoryIdempotencyStore() : checkIdempotencyStore(options.idempotency);
   return {
     store,
-    inProcess: store === undefined ? undefined : inProcessForm(store),
     leaseMs: checkPositiveInteger(options.idempotencyLeaseMs, 'idempotencyLeaseMs', DEFAULT_IDEMPOTENCY_LEASE_MS),
     ttlMs: checkPositiveInteger(options.idempotencyTtlMs, 'idempotencyTtlMs', DEFAULT_IDEMPOTENCY_TTL_MS),
     storeTimeoutMs: checkPositiveInteger(options.idempotencyTimeoutMs, 'idempotencyTimeoutMs', DEFAULT_IDEMPOTENCY_TIMEOUT_MS),
     handlerTimeoutMs: checkPositiveInteger(options.handlerTimeoutMs, 'handlerTimeoutMs', DEFAULT_HANDLER_TIMEOUT_MS),
     maxEventAgeMs: options.maxEventAgeMs === undefined ? undefined : checkPositiveInteger(options.maxEventAgeMs, 'maxEventAgeMs', 0),
-    logger: options.logger === false ? undefined : options.logger === undefined ? createDefaultLogger() : checkLogger(options.logger),
+    logger,
     logsDelivered: options.logger !== undefined && options.logger !== false,
-    stats: checkStats(options.stats),
+    stats: safeStats(stats, observerFailed),
+    observerFailed,
   };
+}
+
+/** The default logger; its UNKNOWN_KEY lines say where the receiver's `keyStore` looked, when the store can tell (`describe`). */
+function defaultLogger(options: DeliveryOptions): WebhookLogger {
+  const { keyStore } = options as { keyStore?: unknown };
+  return createDefaultLogger(DEFAULT_LOG_INTERVAL_MS, Date.now, (keyId, accountId) => describeKeyLookup(keyStore, keyId, accountId));
 }
 
 /**
  * The plan for one delivery whose caller has a deadline of its own (a Lambda invocation's
  * remaining time): `handlerTimeoutMs` becomes the smaller of the configured one and `capMs`.
  */
-export function withHandlerDeadline(plan: DeliveryPlan, capMs: number | undefined): DeliveryPlan {
+export function withHandlerDeadline(plan: ResolvedDeliveryOptions, capMs: number | undefined): ResolvedDeliveryOptions {
   if (capMs === undefined || capMs >= plan.handlerTimeoutMs) return plan;
   return { ...plan, handlerTimeoutMs: Math.max(1, Math.floor(capMs)) };
 }

@@ -1,10 +1,9 @@
 // Reports how a delivery ended: one counter and one log line each, at info, warn (4xx) or error (5xx), and the end of its channel message.
 import type { WebhookError } from '../wire/errors.js';
-import type { KompliantEvent } from '../wire/event.js';
+import type { EnvelopeMetadata, KompliantEvent } from '../wire/event.js';
 import { finishDeliveryTrace, type DeliveryChannelMessage } from './channel.js';
-import { rejectedEnvelope } from '../receiver/rejected-envelope.js';
 import { envelopeLogFields, eventLogFields, handlerErrorField, writeLog, type WebhookLogFields, type WebhookOutcome } from './logger.js';
-import type { DeliveryPlan } from './options.js';
+import type { ResolvedDeliveryOptions } from './options.js';
 import { countStat } from './stats.js';
 
 const elapsed = (started: number): number => Math.round(performance.now() - started);
@@ -14,7 +13,7 @@ const elapsed = (started: number): number => Math.round(performance.now() - star
  * `trace` the delivery's channel message, when anybody listens.
  */
 export function reportDelivered(
-  plan: DeliveryPlan,
+  plan: ResolvedDeliveryOptions,
   started: number,
   outcome: 'handled' | 'passed' | 'duplicate',
   event: KompliantEvent<unknown>,
@@ -28,29 +27,32 @@ export function reportDelivered(
 
 /**
  * Counts and logs a delivery that ended in `error`: warn for 4xx, error for 5xx. `event` is
- * given once the envelope decrypted; before that the identifiers of an envelope that passed the
- * envelope rules are logged (unauthenticated), else only the code. A HANDLER_FAILED with a
- * cause carries the handler's error message and stack.
+ * given once the envelope decrypted; before that `envelope`, the identifiers of an envelope that
+ * passed the envelope rules, is logged (unauthenticated), else only the code. A HANDLER_FAILED
+ * with a cause carries the handler's error message and stack; an IDEMPOTENCY_STORE_UNAVAILABLE
+ * the store's error message.
  */
 export function reportRejected(
-  plan: DeliveryPlan,
+  plan: ResolvedDeliveryOptions,
   started: number,
   error: WebhookError,
   event?: KompliantEvent<unknown>,
   trace?: DeliveryChannelMessage,
+  envelope?: EnvelopeMetadata,
 ): void {
   const outcome: WebhookOutcome =
     error.code === 'HANDLER_TIMEOUT' ? 'timeout' : error.code === 'HANDLER_FAILED' ? 'failed' : 'rejected';
   finishDeliveryTrace(trace, outcome, event, error);
-  const envelope = event === undefined ? rejectedEnvelope(error) : undefined;
   countStat(plan.stats, 'rejected', error.code, event?.account_id ?? envelope?.account_id);
   if (plan.logger === undefined) return;
   const fields: WebhookLogFields = {
     ...(event !== undefined ? eventLogFields(event) : envelope !== undefined ? envelopeLogFields(envelope) : {}),
     code: error.code,
+    reason: error.message,
     duration: elapsed(started),
     outcome,
   };
   if (error.code === 'HANDLER_FAILED' && error.cause !== undefined) fields.handler_error = handlerErrorField(error.cause);
+  if (error.code === 'IDEMPOTENCY_STORE_UNAVAILABLE' && error.cause !== undefined) fields.store_error = { message: handlerErrorField(error.cause).message };
   writeLog(plan.logger, error.status >= 500 ? 'error' : 'warn', fields, `kompliant webhook ${outcome}: ${error.code}`);
 }

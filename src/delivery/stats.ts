@@ -8,11 +8,13 @@ import type { WebhookErrorCode } from '../wire/errors.js';
  *   `receiver.receive()`, events returned to the caller);
  * - `duplicate`: deliveries of an id already done (answered 200, handler not called);
  * - `rejected`: every error answer, with its `code`;
- * - `key_store_lookup`: calls to the key store's `getSecret`.
+ * - `key_store_lookup`: calls to the key store's `getSecret`;
+ * - `observer_error`: calls to the `logger` or `onError` that threw or rejected (ignored: an
+ *   observer never changes an answer; the first of each kind is logged once).
  *
  * Each increment carries the envelope's `account_id` when it is known (third argument).
  */
-export type WebhookCounter = 'received' | 'handled' | 'duplicate' | 'rejected' | 'key_store_lookup';
+export type WebhookCounter = 'received' | 'handled' | 'duplicate' | 'rejected' | 'key_store_lookup' | 'observer_error';
 
 /**
  * A sink for counters: pass your own to feed Prometheus/StatsD, or use
@@ -44,6 +46,8 @@ export interface WebhookStatsSnapshot {
   keyStoreLookups: number;
   /** Key-store calls by account id (only accounts that occurred). */
   keyStoreLookupsByAccount: Record<string, number>;
+  /** Observer failures: a `logger` or `onError` call that threw or rejected (counter `observer_error`). */
+  observerErrors: number;
 }
 
 /** In-memory counters; hand it to the `stats` option and read {@link WebhookStats.snapshot}. */
@@ -66,6 +70,7 @@ export function createWebhookStats(): WebhookStats {
   let handled = 0;
   let duplicate = 0;
   let keyStoreLookups = 0;
+  let observerErrors = 0;
   const rejected = new Map<WebhookErrorCode, number>();
   const lookupsByAccount = new Map<string, number>();
   return {
@@ -79,6 +84,7 @@ export function createWebhookStats(): WebhookStats {
         if (typeof accountId === 'string') lookupsByAccount.set(accountId, (lookupsByAccount.get(accountId) ?? 0) + 1);
       }
       else if (counter === 'rejected' && code !== undefined) rejected.set(code, (rejected.get(code) ?? 0) + 1);
+      else if (counter === 'observer_error') observerErrors++;
     },
     snapshot() {
       return {
@@ -88,6 +94,7 @@ export function createWebhookStats(): WebhookStats {
         rejected: Object.fromEntries(rejected),
         keyStoreLookups,
         keyStoreLookupsByAccount: Object.fromEntries(lookupsByAccount),
+        observerErrors,
       };
     },
   };

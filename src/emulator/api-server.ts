@@ -5,7 +5,7 @@ import { writeNodeAnswer } from '../http/node-answer.js';
 import { parseJsonObject } from '../wire/json.js';
 import { KEY_API_METHODS, KEY_API_VERSION, type KeyApiErrorEntry, type KeyApiMethod } from '../key-api/types.js';
 import { verifyKsig1, type KompliantCredentials } from '../key-api/ksig.js';
-import { randomId } from '../wire/seal.js';
+import { randomId } from '../sealing/seal.js';
 import { ApiRuleError, type ApiState } from './api-state.js';
 import { EmitError, type DeliveryQueue } from './sender.js';
 

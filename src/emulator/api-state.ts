@@ -10,7 +10,7 @@ import type {
   WebhookKeyInfo,
   WebhookKeyStatus,
 } from '../key-api/types.js';
-import { generateSharedSecret, randomId } from '../wire/seal.js';
+import { generateSharedSecret, randomId } from '../sealing/seal.js';
 
 /** Most keys that can be named per account per UTC day (`NN` is 01-99). */
 export const MAX_KEYS_PER_DAY = 99;

@@ -2,7 +2,7 @@
 import type { DataLayoutName } from '../wire/data-layout.js';
 import { EVENT_TYPE_PATTERN, ID_PATTERN } from '../wire/envelope.js';
 import type { EnvelopeMetadata, KompliantEnvelope } from '../wire/event.js';
-import { randomId, sealEnvelope } from '../wire/seal.js';
+import { randomId, sealEnvelope } from '../sealing/seal.js';
 import type { ApiState } from './api-state.js';
 
 /** One POST of a delivery. */

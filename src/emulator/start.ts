@@ -7,7 +7,7 @@ import { ID_PATTERN } from '../wire/envelope.js';
 import type { WebhookKeyStatus } from '../key-api/types.js';
 import { checkCredentials } from '../key-api/ksig.js';
 import { checkFunction, checkNonNegativeInteger, checkOptionNames, checkPositiveInteger } from '../options/checks.js';
-import { randomId } from '../wire/seal.js';
+import { randomId } from '../sealing/seal.js';
 import { ApiState, generateSecretKey } from './api-state.js';
 import { createApiServer, type EmulatorCredential, type InjectedFault } from './api-server.js';
 import { DeliveryQueue, type DeliveryRecord, type EmittedEvent } from './sender.js';

@@ -49,11 +49,12 @@ const CONTENT_HEADERS: ReadonlyArray<readonly [string, string]> = [
   ['cache-control', 'no-store'],
 ];
 
-// Frozen answers (the 200s every delivery gets) are encoded once per form, not per request.
-const frozenPairs = new WeakMap<HttpAnswer, Array<[string, string]>>();
-const frozenText = new WeakMap<HttpAnswer, string>();
-
-function headerPairs(answer: HttpAnswer, keepConnection: boolean): Array<[string, string]> {
+/**
+ * The header pairs to send for `answer`: its own headers, then the content headers. Runtimes that
+ * manage the connection themselves (Fetch, Lambda, Fastify) pass `keepConnection: false`, which
+ * leaves out the hop-by-hop `Connection` header.
+ */
+export function answerHeaderPairs(answer: HttpAnswer, keepConnection: boolean): Array<[string, string]> {
   const pairs: Array<[string, string]> = [];
   for (const [name, value] of Object.entries(answer.headers)) {
     if (keepConnection || name.toLowerCase() !== 'connection') pairs.push([name, value]);
@@ -62,29 +63,7 @@ function headerPairs(answer: HttpAnswer, keepConnection: boolean): Array<[string
   return pairs;
 }
 
-/**
- * The header pairs to send for `answer`: its own headers, then the content headers. Runtimes that
- * manage the connection themselves (Fetch, Lambda, Fastify) pass `keepConnection: false`, which
- * leaves out the hop-by-hop `Connection` header. For a frozen answer the same array is returned
- * every time: callers copy it, never change it.
- */
-export function answerHeaderPairs(answer: HttpAnswer, keepConnection: boolean): Array<[string, string]> {
-  if (keepConnection || !Object.isFrozen(answer)) return headerPairs(answer, keepConnection);
-  let pairs = frozenPairs.get(answer);
-  if (pairs === undefined) {
-    pairs = headerPairs(answer, false);
-    frozenPairs.set(answer, pairs);
-  }
-  return pairs;
-}
-
 /** The answer's body as the JSON text sent. */
 export function answerBodyText(answer: HttpAnswer): string {
-  if (!Object.isFrozen(answer)) return JSON.stringify(answer.body);
-  let text = frozenText.get(answer);
-  if (text === undefined) {
-    text = JSON.stringify(answer.body);
-    frozenText.set(answer, text);
-  }
-  return text;
+  return JSON.stringify(answer.body);
 }

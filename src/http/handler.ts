@@ -1,33 +1,25 @@
-// The framework-free HTTP handler every adapter wraps: request head checks, body, pipeline, then delivery or pass-through.
-import { WebhookError, isWebhookError } from '../wire/errors.js';
+// The framework-free HTTP handler every adapter wraps: head checks and the body reader around the one receive path, and its answer.
+import { WebhookError } from '../wire/errors.js';
 import { DUPLICATE_ANSWER, errorAnswer, RECEIVED_ANSWER, type HttpAnswer } from './answer.js';
-import type { KompliantEvent, PayloadV1 } from '../wire/event.js';
-import { RECEIVER_OPTION_NAMES, resolveReceiverOptions, type ReceiverOptions, type ResolvedReceiverOptions } from '../receiver/options.js';
-import { checkFunction, checkOptionNames, checkPositiveInteger } from '../options/checks.js';
+import type { KompliantEvent } from '../wire/event.js';
+import { ENVELOPE_OPTION_NAMES, type EnvelopeOptions } from '../receiver/options.js';
+import { checkFunction, checkPositiveInteger } from '../options/checks.js';
 import { notifyError } from '../receiver/notify-error.js';
-import { runPipeline } from '../receiver/pipeline.js';
-import { checkContentEncoding, inflateBody, SUPPORTED_CONTENT_ENCODINGS } from './content-encoding.js';
-import { DELIVERY_OPTION_NAMES, resolveDeliveryOptions, withHandlerDeadline, type DeliveryOptions } from '../delivery/options.js';
-import type { HeldClaim } from '../delivery/claim.js';
-import { reportDelivered, reportRejected } from '../delivery/report.js';
-import { claimEvent, deliver, type DeliveredOutcome } from '../delivery/sequence.js';
-import { countingKeyStore } from '../key-stores/counting.js';
+import { receiveWebhook, resolveReceiverCore, type Disposal } from '../receiver/receive.js';
+import { inflateBody, SUPPORTED_CONTENT_ENCODINGS } from './content-encoding.js';
+import { DELIVERY_OPTION_NAMES, type DeliveryOptions } from '../delivery/options.js';
 import { optionNames } from '../options/option-names.js';
 import { createIpAllowList } from './ip-allow-list.js';
-import { countStat } from '../delivery/stats.js';
-import { deliveryTraced, finishDeliveryTrace, traceDelivery, traceEvent, type DeliveryChannelMessage } from '../delivery/channel.js';
-import { validatePayload, type PayloadSchemas, type SchemaEvent } from '../receiver/payload-schemas.js';
+import { traceDelivery } from '../delivery/channel.js';
+import { safeHook } from '../delivery/observers.js';
+import type { PayloadSchemas, SchemaEvent } from '../receiver/payload-schemas.js';
+import { checkHead, type BodyLimits, type HttpRequestHead } from './request.js';
+
+export type { BodyLimits, HttpRequestHead } from './request.js';
+export { framedBody } from './request.js';
 
 /** Default deadline for the whole body to arrive: 10 s. */
 export const DEFAULT_READ_TIMEOUT_MS = 10_000;
-
-/** Limits for reading a request body. */
-export interface BodyLimits {
-  /** Largest body accepted, in bytes. */
-  maxBodyBytes: number;
-  /** Deadline for the whole body, in milliseconds. */
-  readTimeoutMs: number;
-}
 
 /**
  * Options shared by every HTTP adapter (Express, and the other adapters' subpaths).
@@ -35,7 +27,7 @@ export interface BodyLimits {
  * `TSchemas` is the type of the `schemas` option, which types the event `onEvent` receives.
  */
 export interface HttpHandlerOptions<TContext, TSchemas extends PayloadSchemas = {}>
-  extends Omit<ReceiverOptions<TSchemas>, 'onError'>,
+  extends Omit<EnvelopeOptions<TSchemas>, 'onError'>,
     DeliveryOptions {
   /**
    * Handles the event; the adapter answers `200 {"received":true}` once it resolves. A throw or
@@ -67,38 +59,15 @@ export interface HttpHandlerOptions<TContext, TSchemas extends PayloadSchemas = 
 
 /** Option names every HTTP adapter accepts; adapters add their own to this list. */
 export const HTTP_HANDLER_OPTION_NAMES: readonly string[] = Object.freeze([
-  ...RECEIVER_OPTION_NAMES,
+  ...ENVELOPE_OPTION_NAMES,
   ...DELIVERY_OPTION_NAMES,
-  ...optionNames<Omit<HttpHandlerOptions<unknown>, keyof ReceiverOptions | keyof DeliveryOptions>>({
+  ...optionNames<Omit<HttpHandlerOptions<unknown>, keyof EnvelopeOptions | keyof DeliveryOptions>>({
     onEvent: true,
     readTimeoutMs: true,
     allowedIps: true,
     contentEncoding: true,
   }),
 ]);
-
-/** What an adapter knows about the request before reading the body. */
-export interface HttpRequestHead {
-  method: string | undefined;
-  /** A header by lower-case name; repeated headers joined with `,`. */
-  header(name: string): string | undefined;
-  /** The client address as the framework sees it (Express `req.ip`, so `trust proxy` decides). */
-  ip?: string | undefined;
-  /**
-   * Whether the request carries a body, for runtimes that know it without framing headers
-   * (a Fetch `Request` over HTTP/2, a Lambda event). When unset, Content-Length and
-   * Transfer-Encoding decide.
-   */
-  hasBody?: boolean | undefined;
-  /**
-   * True when a body parser already read the body and undid its `Content-Encoding`
-   * (`express.json()`, `express.raw()`, Fastify's parser). When unset, the body handed over is
-   * the bytes as sent, and a coding that does not describe them is 400 INVALID_JSON. Read
-   * before the body is read, and only when the request has a content coding.
-   */
-  readonly bodyDecoded?: boolean | undefined;
-}
-
 
 /** The outcome of one request. */
 export type HttpHandlerResult =
@@ -107,9 +76,16 @@ export type HttpHandlerResult =
       /** No `onEvent`: the adapter hands the event to application code (Express `next()`). */
       kind: 'pass';
       event: KompliantEvent;
-      /** Call with the final HTTP status once the application answered. */
-      settle(status: number): void;
+      /**
+       * Call with the final HTTP status once the application answered; an adapter that settles
+       * a failure itself gives the `reason` (default `Application answered <status>`), which
+       * is the logged and reported HANDLER_FAILED message.
+       */
+      settle(status: number, reason?: string): void;
     };
+
+/** Reads the request body: the body (already parsed, bytes or text), or a promise of it. */
+export type BodyReader<TContext> = (limits: BodyLimits, context: TContext) => unknown;
 
 /** The framework-free HTTP semantics every adapter wraps. */
 export interface HttpHandler<TContext> {
@@ -118,74 +94,13 @@ export interface HttpHandler<TContext> {
   /** Whether an `onEvent` handler was configured. */
   readonly handlesEvents: boolean;
   /**
-   * Runs one request: head checks, body (via `readBody`), the receiver pipeline, then
-   * `onEvent` or pass-through. Never rejects for a `WebhookError`: those become answers.
+   * Runs one request: head checks, body (via `readBody`, awaited), then the receive path with
+   * `onEvent` or pass-through. A `WebhookError` becomes an answer; any other error rejects.
+   * `handlerDeadlineMs` caps the handler timeout (a Lambda invocation's remaining time).
    */
-  handle(
-    head: HttpRequestHead,
-    readBody: (limits: BodyLimits, context: TContext) => Promise<unknown>,
-    context: TContext,
-    handlerDeadlineMs?: number,
-  ): Promise<HttpHandlerResult>;
-  /**
-   * {@link HttpHandler.handle} for adapters on the hot path: `readBody` may give the body at once
-   * or as a promise, and the result comes at once when nothing waited (a promise otherwise). A
-   * `WebhookError` becomes an answer; any other error is thrown or rejected.
-   */
-  respond(
-    head: HttpRequestHead,
-    readBody: (limits: BodyLimits, context: TContext) => unknown,
-    context: TContext,
-    handlerDeadlineMs?: number,
-  ): HttpHandlerResult | Promise<HttpHandlerResult>;
-  /** Passes an error the adapter found itself to the configured `onError` hook (checked once, here). */
+  handle(head: HttpRequestHead, readBody: BodyReader<TContext>, context: TContext, handlerDeadlineMs?: number): Promise<HttpHandlerResult>;
+  /** Passes an error the adapter found itself to the configured `onError` hook. */
   notifyError(error: WebhookError, context: TContext): void;
-}
-
-/**
- * True for `application/json` and `application/*+json`, with any parameters, as long as a
- * `charset` parameter (if any) is UTF-8: the envelope is UTF-8 JSON.
- */
-export function isJsonContentType(contentType: string | undefined): boolean {
-  if (contentType === undefined) return false;
-  if (contentType === 'application/json') return true; // what Kompliant and most clients send
-  const [type = '', ...params] = contentType.toLowerCase().split(';');
-  const mediaType = type.trim();
-  if (mediaType !== 'application/json' && !/^application\/[a-z0-9.!#$&^_-]+\+json$/.test(mediaType)) return false;
-  for (const param of params) {
-    const [name = '', value = ''] = param.split('=');
-    if (name.trim() === 'charset' && !['utf-8', 'utf8', '"utf-8"'].includes(value.trim())) return false;
-  }
-  return true;
-}
-
-/**
- * What the framing headers say about a body: `true` for any Transfer-Encoding or a
- * Content-Length other than 0, `false` for a Content-Length of 0, `undefined` when neither is
- * sent. Takes the values as each runtime gives them (`undefined` from node:http, `null` from
- * Fetch `Headers`).
- */
-export function framedBody(transferEncoding: string | null | undefined, contentLength: string | null | undefined): boolean | undefined {
-  if (transferEncoding !== undefined && transferEncoding !== null) return true;
-  if (contentLength === undefined || contentLength === null) return undefined;
-  return contentLength.trim() !== '0';
-}
-
-/** True when the request announces a body (`hasBody`, else its framing headers: see {@link framedBody}). */
-export function announcesBody(head: HttpRequestHead): boolean {
-  if (head.hasBody !== undefined) return head.hasBody;
-  return framedBody(head.header('transfer-encoding'), head.header('content-length')) === true;
-}
-
-/** Checks method, content coding and content type before the body is read; returns the content coding to undo. */
-function checkHeadForCoding(head: HttpRequestHead, allowedEncodings: readonly string[]): string | undefined {
-  if (head.method !== 'POST') throw new WebhookError('METHOD_NOT_ALLOWED');
-  const coding = checkContentEncoding(head.header('content-encoding'), allowedEncodings);
-  // Content-Type first: a JSON request (nearly all) never needs its framing headers read here.
-  if (!isJsonContentType(head.header('content-type')) && announcesBody(head)) {
-    throw new WebhookError('UNSUPPORTED_MEDIA_TYPE');
-  }
-  return coding;
 }
 
 /** Checks the shared adapter options once and returns the resolved configuration. */
@@ -194,24 +109,23 @@ function resolveHttpOptions<TContext, TSchemas extends PayloadSchemas>(
   acceptedNames: readonly string[],
   where: string,
 ) {
-  const plan = resolveDeliveryOptions(options);
-  const resolved: ResolvedReceiverOptions = resolveReceiverOptions(options, (store) => countingKeyStore(store, plan.stats));
-  checkOptionNames(options, acceptedNames, where);
+  const core = resolveReceiverCore(options, acceptedNames, where);
   const encoding = options.contentEncoding ?? 'inflate';
   if (encoding !== 'inflate' && encoding !== 'reject') throw new TypeError("contentEncoding must be 'inflate' or 'reject'");
   return {
-    config: resolved,
-    plan,
+    core,
     allowIp: options.allowedIps === undefined ? undefined : createIpAllowList(options.allowedIps),
     allowedEncodings: encoding === 'inflate' ? SUPPORTED_CONTENT_ENCODINGS : [],
-    onEvent: checkFunction<(event: KompliantEvent, context: TContext) => unknown>(options.onEvent, 'onEvent'),
-    onError: checkFunction<(error: WebhookError, context: TContext) => void>(options.onError, 'onError'),
+    onEvent: checkFunction<(event: KompliantEvent<unknown>, context: TContext) => unknown>(options.onEvent, 'onEvent'),
+    onError: safeHook(checkFunction<(error: WebhookError, context: TContext) => void>(options.onError, 'onError'), core.plan.observerFailed),
     limits: {
-      maxBodyBytes: resolved.maxBodyBytes,
+      maxBodyBytes: core.config.maxBodyBytes,
       readTimeoutMs: checkPositiveInteger(options.readTimeoutMs, 'readTimeoutMs', DEFAULT_READ_TIMEOUT_MS),
     },
   };
 }
+
+const PASS: Disposal = { mode: 'pass' };
 
 /**
  * Builds the framework-free HTTP handler from adapter options. Options are checked here, once:
@@ -223,208 +137,36 @@ export function createHttpHandler<TContext, TSchemas extends PayloadSchemas = {}
   where: string,
   acceptedNames: readonly string[] = HTTP_HANDLER_OPTION_NAMES,
 ): HttpHandler<TContext> {
-  const { config, plan, allowIp, allowedEncodings, onEvent, onError, limits } = resolveHttpOptions(options, acceptedNames, where);
+  const { core, allowIp, allowedEncodings, onEvent, onError, limits } = resolveHttpOptions(options, acceptedNames, where);
 
-  const fail = (
-    started: number,
-    error: WebhookError,
-    context: TContext,
-    event?: KompliantEvent<unknown>,
-    trace?: DeliveryChannelMessage,
-  ): HttpHandlerResult => {
-    reportRejected(plan, started, error, event, trace);
-    notifyError(onError, error, context);
-    return { kind: 'answer', answer: errorAnswer(error) };
-  };
-
-  /**
-   * What an error thrown or rejected at any step becomes: a `WebhookError` is the spec's answer;
-   * anything else (a bug, a throwing callback) ends the trace as a failure and is thrown on, for
-   * the adapter to answer 500.
-   */
-  const failed = (
-    started: number,
-    error: unknown,
-    context: TContext,
-    event: KompliantEvent<unknown> | undefined,
-    trace: DeliveryChannelMessage | undefined,
-  ): HttpHandlerResult => {
-    if (isWebhookError(error)) return fail(started, error, context, event, trace);
-    finishDeliveryTrace(trace, 'failed', event, new WebhookError('HANDLER_FAILED', { message: 'Internal error', cause: error }));
-    throw error;
-  };
-
-  // The steps of one request. Each takes the previous step's value; a step that gets a promise
-  // goes on in its reaction, so a request where nothing waits (a body already read or parsed, a
-  // cached key, an in-process store, a handler that returns without a promise) is answered
-  // without a promise or an async function frame.
-
-  /** A step: what it needs of the request, and the previous step's value. */
-  type Step<T> = (
-    started: number,
-    value: T,
-    context: TContext,
-    handlerDeadlineMs: number | undefined,
-    trace: DeliveryChannelMessage | undefined,
-  ) => HttpHandlerResult | Promise<HttpHandlerResult>;
-
-  /**
-   * Goes on with `next` once the promise a step got settles; a rejection goes to `failed`, with
-   * `event` when one is known. Steps call the next one directly when nothing waits, so these
-   * continuations are built only for a request that waits.
-   */
-  const continueLater = <T>(
-    value: Promise<T>,
-    next: Step<T>,
-    started: number,
-    context: TContext,
-    handlerDeadlineMs: number | undefined,
-    trace: DeliveryChannelMessage | undefined,
-    event: KompliantEvent<unknown> | undefined,
-  ): Promise<HttpHandlerResult> =>
-    value.then(
-      (settled) => next(started, settled, context, handlerDeadlineMs, trace),
-      (error: unknown) => failed(started, error, context, event, trace),
-    );
-
-  /** After the body: the receiver pipeline (envelope rules, key, decryption). */
-  const afterBody: Step<unknown> = (started, body, context, handlerDeadlineMs, trace) => {
-    let opened: KompliantEvent<PayloadV1> | Promise<KompliantEvent<PayloadV1>>;
-    try {
-      opened = runPipeline<PayloadV1>(config, body);
-    } catch (error) {
-      return failed(started, error, context, undefined, trace);
-    }
-    if (opened instanceof Promise) return continueLater(opened, afterOpen, started, context, handlerDeadlineMs, trace, undefined);
-    return afterOpen(started, opened, context, handlerDeadlineMs, trace);
-  };
-
-  /** After decryption: the payload schemas, if any. */
-  const afterOpen: Step<KompliantEvent<PayloadV1>> = (started, event, context, handlerDeadlineMs, trace) => {
-    traceEvent(trace, event);
-    let checked: KompliantEvent<PayloadV1> | Promise<KompliantEvent<PayloadV1>>;
-    try {
-      checked = validatePayload(config.schemas, event, plan.handlerTimeoutMs);
-    } catch (error) {
-      return failed(started, error, context, event, trace);
-    }
-    if (checked instanceof Promise) return continueLater(checked, afterValidation, started, context, handlerDeadlineMs, trace, event);
-    return afterValidation(started, checked, context, handlerDeadlineMs, trace);
-  };
-
-  /** After validation: `onEvent` run once per id, or the claim held for the application (pass-through). */
-  const afterValidation: Step<KompliantEvent<PayloadV1>> = (started, event, context, handlerDeadlineMs, trace) => {
-    try {
-      if (onEvent !== undefined) {
-        const delivered = deliver(withHandlerDeadline(plan, handlerDeadlineMs), started, event, (e) => onEvent(e, context), trace);
-        if (delivered instanceof Promise) {
-          return delivered.then(
-            (outcome) => deliveredAnswer(outcome, event),
-            (error: unknown) => failed(started, error, context, event, trace),
-          );
-        }
-        return deliveredAnswer(delivered, event);
-      }
-      const claimed = claimEvent(plan, event);
-      if (claimed instanceof Promise) {
-        return claimed.then(
-          (claim) => passOn(started, event, claim, context, trace),
-          (error: unknown) => failed(started, error, context, event, trace),
-        );
-      }
-      return passOn(started, event, claimed, context, trace);
-    } catch (error) {
-      return failed(started, error, context, event, trace);
-    }
-  };
-
-  /** Pass-through: the event goes to the application, whose final status settles the claim. */
-  const passOn = (
-    started: number,
-    event: KompliantEvent<PayloadV1>,
-    claim: HeldClaim | 'duplicate',
-    context: TContext,
-    trace: DeliveryChannelMessage | undefined,
-  ): HttpHandlerResult => {
-    if (claim === 'duplicate') {
-      reportDelivered(plan, started, 'duplicate', event, trace);
-      return { kind: 'answer', answer: DUPLICATE_ANSWER, event };
-    }
-    let settled = false;
-    const settle = (status: number): void => {
-      if (settled) return;
-      settled = true;
-      const success = status >= 200 && status < 300;
-      void claim.settle(success);
-      if (success) reportDelivered(plan, started, 'passed', event, trace);
-      else fail(started, new WebhookError('HANDLER_FAILED', { message: `Application answered ${status}` }), context, event, trace);
+  async function handle(head: HttpRequestHead, readBody: BodyReader<TContext>, context: TContext, handlerDeadlineMs?: number): Promise<HttpHandlerResult> {
+    // The head is checked as the first step of reading, so its rejections are reported like any other.
+    const read = async (): Promise<unknown> => {
+      if (allowIp !== undefined && !allowIp(head.ip)) throw new WebhookError('FORBIDDEN_IP');
+      const coding = checkHead(head, allowedEncodings);
+      const decodedByParser = coding !== undefined && head.bodyDecoded === true; // asked before reading
+      const body = await readBody(limits, context);
+      return coding === undefined ? body : inflateBody(body, coding, limits.maxBodyBytes, decodedByParser);
     };
-    return { kind: 'pass', event, settle };
-  };
+    const disposal: Disposal =
+      onEvent === undefined ? PASS : { mode: 'deliver', handler: (event) => onEvent(event, context), handlerTimeoutMs: handlerDeadlineMs };
+    const notify = (error: WebhookError): void => notifyError(onError, error, context);
+    const received = await traceDelivery('http', (trace) => receiveWebhook(core, read, disposal, notify, trace));
+    switch (received.outcome) {
+      case 'rejected':
+        return { kind: 'answer', answer: errorAnswer(received.error) };
+      case 'passed':
+        return { kind: 'pass', event: received.event as KompliantEvent, settle: received.settle };
+      default:
+        return { kind: 'answer', answer: received.outcome === 'duplicate' ? DUPLICATE_ANSWER : RECEIVED_ANSWER, event: received.event as KompliantEvent };
+    }
+  }
 
-  return traced({
+  return {
     limits,
     handlesEvents: onEvent !== undefined,
+    handle,
     notifyError: (error, context) => notifyError(onError, error, context),
-    respond(head, readBody, context, handlerDeadlineMs, trace) {
-      const started = performance.now();
-      countStat(plan.stats, 'received');
-      let body: unknown;
-      try {
-        if (allowIp !== undefined && !allowIp(head.ip)) throw new WebhookError('FORBIDDEN_IP');
-        const coding = checkHeadForCoding(head, allowedEncodings);
-        const decodedByParser = coding !== undefined && head.bodyDecoded === true; // asked before reading
-        body = readBody(limits, context);
-        if (coding !== undefined) {
-          body =
-            body instanceof Promise
-              ? body.then((read) => inflateBody(read, coding, limits.maxBodyBytes, decodedByParser))
-              : inflateBody(body, coding, limits.maxBodyBytes, decodedByParser);
-        }
-      } catch (error) {
-        return failed(started, error, context, undefined, trace);
-      }
-      if (body instanceof Promise) return continueLater(body, afterBody, started, context, handlerDeadlineMs, trace, undefined);
-      return afterBody(started, body, context, handlerDeadlineMs, trace);
-    },
-  });
-}
-
-/** The answer of a delivery that ran `onEvent` (or found the id done). */
-function deliveredAnswer(outcome: DeliveredOutcome, event: KompliantEvent): HttpHandlerResult {
-  return { kind: 'answer', answer: outcome === 'duplicate' ? DUPLICATE_ANSWER : RECEIVED_ANSWER, event };
-}
-
-/** An {@link HttpHandler} without `handle`, whose `respond` also takes the delivery's channel message. */
-interface UntracedHttpHandler<TContext> extends Omit<HttpHandler<TContext>, 'handle' | 'respond'> {
-  respond(
-    head: HttpRequestHead,
-    readBody: (limits: BodyLimits, context: TContext) => unknown,
-    context: TContext,
-    handlerDeadlineMs: number | undefined,
-    trace: DeliveryChannelMessage | undefined,
-  ): HttpHandlerResult | Promise<HttpHandlerResult>;
-}
-
-/** Publishes each request of `handler` on the delivery channel (see `traceDelivery`), and adds `handle`. */
-function traced<TContext>(handler: UntracedHttpHandler<TContext>): HttpHandler<TContext> {
-  // The channel is checked first, so a request nobody traces builds no closure for traceDelivery.
-  const respond: HttpHandler<TContext>['respond'] = (head, readBody, context, handlerDeadlineMs) =>
-    deliveryTraced()
-      ? traceDelivery('http', (trace) => handler.respond(head, readBody, context, handlerDeadlineMs, trace))
-      : handler.respond(head, readBody, context, handlerDeadlineMs, undefined);
-  return {
-    limits: handler.limits,
-    handlesEvents: handler.handlesEvents,
-    notifyError: handler.notifyError,
-    respond,
-    handle(head, readBody, context, handlerDeadlineMs) {
-      try {
-        return Promise.resolve(respond(head, readBody, context, handlerDeadlineMs));
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    },
   };
 }
 
@@ -439,14 +181,13 @@ function traced<TContext>(handler: UntracedHttpHandler<TContext>): HttpHandler<T
 export async function answerRequest<TContext>(
   handler: HttpHandler<TContext>,
   makeHead: (context: TContext) => HttpRequestHead,
-  readBody: (limits: BodyLimits, context: TContext) => Promise<unknown>,
+  readBody: BodyReader<TContext>,
   context: TContext,
   handlerDeadlineMs?: number,
 ): Promise<HttpAnswer> {
   let result: HttpHandlerResult;
   try {
-    const responded = handler.respond(makeHead(context), readBody, context, handlerDeadlineMs);
-    result = responded instanceof Promise ? await responded : responded;
+    result = await handler.handle(makeHead(context), readBody, context, handlerDeadlineMs);
   } catch (cause) {
     const failure = new WebhookError('HANDLER_FAILED', { message: 'Internal error', cause });
     handler.notifyError(failure, context);

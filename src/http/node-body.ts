@@ -1,7 +1,7 @@
 // node:http requests: the request head, and reading the body with a byte cap and a read deadline.
 import type { IncomingMessage } from 'node:http';
 import { WebhookError } from '../wire/errors.js';
-import { framedBody, type BodyLimits, type HttpRequestHead } from './handler.js';
+import { framedBody, type BodyLimits, type HttpRequestHead } from './request.js';
 import { readDeadlines, type PendingRead, type ReadDeadlines } from './read-deadlines.js';
 
 /** A node:http request, possibly after a body parser (Express, Connect) ran. */

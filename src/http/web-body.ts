@@ -1,6 +1,6 @@
 // Reads a Web ReadableStream request body with a byte cap and a read deadline.
 import { WebhookError } from '../wire/errors.js';
-import type { BodyLimits } from './handler.js';
+import type { BodyLimits } from './request.js';
 import { readDeadlines, type PendingRead } from './read-deadlines.js';
 
 /**

@@ -39,6 +39,12 @@ export interface IdempotencyStore {
   complete(id: string, token: string, ttlMs: number): Promise<void>;
   /** Frees `id` so a retry can run it again, if `token` still holds the claim. */
   release(id: string, token: string): Promise<void>;
+  /**
+   * Optional: `true` for a store whose calls settle without waiting on anything outside this
+   * process (the memory store). The receiver then arms no `idempotencyTimeoutMs` timer for its
+   * calls. Leave it unset for a store that does I/O: each of its calls gets the deadline.
+   */
+  readonly inProcess?: boolean;
 }
 
 /** Default lease of a claim: 60 s, longer than the sender's 30 s timeout. */
@@ -63,5 +69,6 @@ export function checkIdempotencyStore(value: unknown, optionName = 'idempotency'
     throw new TypeError(`${optionName} must be false or an object with claim, complete and release methods`);
   }
   if (store.renew !== undefined && typeof store.renew !== 'function') throw new TypeError(`${optionName}.renew must be a function`);
+  if (store.inProcess !== undefined && typeof store.inProcess !== 'boolean') throw new TypeError(`${optionName}.inProcess must be a boolean`);
   return store as IdempotencyStore;
 }

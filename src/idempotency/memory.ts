@@ -1,8 +1,6 @@
 // An in-process idempotency store: claims held while their delivery runs (never evicted), done ids remembered up to a bound, oldest forgotten first.
 import { checkPositiveInteger } from '../options/checks.js';
 import type { ClaimResult, IdempotencyStore } from './idempotency-store.js';
-import { DoneIds } from './done-ids.js';
-import { registerInProcessForm, type ClaimHolder, type InProcessIdempotencyStore } from './in-process.js';
 
 /** Default number of ids {@link memoryIdempotencyStore} remembers: 10 000. */
 export const DEFAULT_MEMORY_IDEMPOTENCY_MAX = 10_000;
@@ -30,6 +28,7 @@ export interface MemoryIdempotencyStoreOptions {
  * `idempotencyTtlMs`, oldest forgotten first when full. A retry of an older id, a retry that
  * reaches another instance, or any retry after a restart runs the handler again. The full 7-day
  * replay protection needs a shared store (`redisIdempotencyStore` from `kompliant-webhooks/redis`).
+ * Its calls never wait (`inProcess: true`), so the receiver arms no deadline timer for them.
  *
  * @example
  * ```ts
@@ -42,24 +41,10 @@ export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
   const max = checkPositiveInteger(options.max, 'max', DEFAULT_MEMORY_IDEMPOTENCY_MAX);
   const now = options.now ?? Date.now;
   if (typeof now !== 'function') throw new TypeError('now must be a function');
-  // Claims in progress, by id: the holder (a token string, or the receiver's claim object). They
-  // end by complete or release only. A claim taken while no other is held sits in `soleId` and
-  // `soleHolder`, any other in `moreClaims`: V8 reallocates a Map's table whenever a delete
-  // empties it, so a Map holding one claim at a time (deliveries one after another, the usual
-  // case) allocated a table per delivery. An id is in one place at most.
-  let soleId: string | undefined;
-  let soleHolder: ClaimHolder | undefined;
-  const moreClaims = new Map<string, ClaimHolder>();
-  const holderOf = (id: string): ClaimHolder | undefined => (id === soleId ? soleHolder : moreClaims.get(id));
-  const claimCount = (): number => (soleId === undefined ? 0 : 1) + moreClaims.size;
-  const endClaim = (id: string): void => {
-    if (id === soleId) {
-      soleId = undefined;
-      soleHolder = undefined;
-    } else moreClaims.delete(id);
-  };
-  // Done ids in completion order, each with the time it is forgotten (see DoneIds for why not a Map).
-  const done = new DoneIds();
+  // Claims in progress: id -> token. They end by complete or release only.
+  const claims = new Map<string, string>();
+  // Done ids in completion order (a Map keeps insertion order): id -> time it is forgotten.
+  const done = new Map<string, number>();
   // A lower bound of every done id's expiry (deletions may leave it too low, never too high):
   // while the clock is below it nothing can have expired, so a full store skips the sweep
   // instead of walking all `max` entries on every claim.
@@ -67,7 +52,7 @@ export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
 
   /** Whether `id` is done and not yet forgotten (an expired entry is deleted here). */
   const isDone = (id: string): boolean => {
-    const expiresAt = done.expiryOf(id);
+    const expiresAt = done.get(id);
     if (expiresAt === undefined) return false;
     if (expiresAt <= now()) {
       done.delete(id);
@@ -76,46 +61,44 @@ export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
     return true;
   };
 
+  /** When full: deletes expired done ids, then the oldest done ids, until one more fits. */
   const makeRoom = (): void => {
-    if (claimCount() + done.size < max) return;
+    if (claims.size + done.size < max) return;
     const time = now();
-    if (earliestExpiry <= time) earliestExpiry = done.deleteExpired(time);
-    while (claimCount() + done.size >= max) {
-      if (!done.deleteOldest()) break;
+    if (earliestExpiry <= time) {
+      earliestExpiry = Number.POSITIVE_INFINITY;
+      for (const [id, expiresAt] of done) {
+        if (expiresAt <= time) done.delete(id);
+        else if (expiresAt < earliestExpiry) earliestExpiry = expiresAt;
+      }
+    }
+    for (const id of done.keys()) {
+      if (claims.size + done.size < max) break;
+      done.delete(id);
     }
   };
 
-  // The calls answer at once; the receiver uses this form directly (no promise, no deadline timer).
-  const form: InProcessIdempotencyStore = {
-    claim(id, holder): ClaimResult {
-      if (holderOf(id) !== undefined) return 'in_progress';
+  const store: IdempotencyStore = {
+    async claim(id, token): Promise<ClaimResult> {
+      if (claims.has(id)) return 'in_progress';
       if (isDone(id)) return 'done';
       makeRoom();
-      if (soleId === undefined) {
-        soleId = id;
-        soleHolder = holder;
-      } else moreClaims.set(id, holder);
+      claims.set(id, token);
       return 'claimed';
     },
-    complete(id, holder, ttlMs): void {
-      if (holderOf(id) === holder) {
-        endClaim(id);
-        const expiresAt = now() + ttlMs;
-        done.add(id, expiresAt);
-        if (expiresAt < earliestExpiry) earliestExpiry = expiresAt;
-      }
+    async complete(id, token, ttlMs): Promise<void> {
+      if (claims.get(id) !== token) return;
+      claims.delete(id);
+      const expiresAt = now() + ttlMs;
+      done.delete(id);
+      done.set(id, expiresAt);
+      if (expiresAt < earliestExpiry) earliestExpiry = expiresAt;
     },
-    release(id, holder): void {
-      if (holderOf(id) === holder) endClaim(id);
+    async release(id, token): Promise<void> {
+      if (claims.get(id) === token) claims.delete(id);
     },
   };
-
-  return registerInProcessForm(
-    {
-      claim: (id, token) => Promise.resolve(form.claim(id, token)),
-      complete: (id, token, ttlMs) => Promise.resolve(form.complete(id, token, ttlMs)),
-      release: (id, token) => Promise.resolve(form.release(id, token)),
-    },
-    form,
-  );
+  // Not enumerable: a copy made by spreading the store (`{ ...store, claim: myClaim }`) may
+  // replace a method with one that waits, so it does not inherit the promise never to.
+  return Object.defineProperty(store, 'inProcess', { value: true, enumerable: false });
 }

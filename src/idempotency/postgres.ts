@@ -1,7 +1,9 @@
 // A PostgreSQL-backed idempotency store: claims with tokens and leases in one table, expired rows cleaned as claims go.
 import { checkOptionNames } from '../options/checks.js';
 import type { ClaimResult, IdempotencyStore } from './idempotency-store.js';
-import { checkPostgresTable, postgresQuery, type PostgresQueryable } from './postgres-table.js';
+import { checkPostgresTable, postgresCleanupPacer, postgresQuery, type PostgresQueryable } from './postgres-table.js';
+
+export { POSTGRES_CLEANUP_BATCH } from './postgres-table.js';
 
 /** Options of {@link postgresIdempotencyStore}. */
 export interface PostgresIdempotencyStoreOptions {
@@ -17,30 +19,30 @@ export interface PostgresIdempotencyStoreOptions {
   prepare?: boolean;
 }
 
-/** Most expired rows one claim deletes on its way, so the table needs no cron and no claim does unbounded work. */
-export const POSTGRES_CLEANUP_BATCH = 10;
-
 /**
- * The store's four statements for `table`. Times come from the database clock (`now()`), so
+ * The store's statements for `table` (the claim in two forms, with and without a cleanup). Times come from the database clock (`now()`), so
  * receivers with skewed clocks agree on every lease.
  */
 function statements(table: string) {
   const ms = (param: string): string => `now() + ${param}::bigint * interval '1 millisecond'`;
-  return {
-    // One statement: delete a few expired rows of other ids (skipping rows others hold
-    // locked), take the id if it is free or expired, else say whether it is done. A row a
-    // concurrent claim inserted after this statement's snapshot reads as in progress.
-    claim: `WITH cleanup AS (
-  DELETE FROM ${table} WHERE id IN (
-    SELECT id FROM ${table} WHERE expires_at < now() AND id <> $1 ORDER BY expires_at LIMIT ${POSTGRES_CLEANUP_BATCH} FOR UPDATE SKIP LOCKED)
-), taken AS (
+  // Take the id if it is free or expired, else say whether it is done. A row a concurrent claim
+  // inserted after this statement's snapshot reads as in progress.
+  const claim = `taken AS (
   INSERT INTO ${table} AS t (id, token, done, expires_at) VALUES ($1, $2, false, ${ms('$3')})
   ON CONFLICT (id) DO UPDATE SET token = EXCLUDED.token, done = false, expires_at = EXCLUDED.expires_at
   WHERE t.expires_at <= now()
   RETURNING 1
 )
 SELECT CASE WHEN EXISTS (SELECT 1 FROM taken) THEN 'claimed'
-  WHEN (SELECT done FROM ${table} WHERE id = $1) THEN 'done' ELSE 'in_progress' END AS result`,
+  WHEN (SELECT done FROM ${table} WHERE id = $1) THEN 'done' ELSE 'in_progress' END AS result`;
+  return {
+    claim: `WITH ${claim}`,
+    // The same claim, deleting up to $4 expired rows of other ids on its way (skipping rows
+    // others hold locked); see postgresCleanupPacer for which claims do.
+    'claim-cleanup': `WITH cleanup AS (
+  DELETE FROM ${table} WHERE id IN (
+    SELECT id FROM ${table} WHERE expires_at < now() AND id <> $1 ORDER BY expires_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+), ${claim}`,
     renew: `UPDATE ${table} SET expires_at = ${ms('$3')} WHERE id = $1 AND token = $2 AND NOT done`,
     // Done when this token holds the row (lapsed or not), or when no row is left (an expired
     // claim that a cleanup deleted: nobody claimed the id since).
@@ -56,8 +58,9 @@ ON CONFLICT (id) DO UPDATE SET done = true, expires_at = EXCLUDED.expires_at WHE
  * survive restarts. Each call is one statement on the pool (one round trip):
  *
  * - `claim` inserts the id, or takes over a row whose lease or retention ended, atomically
- *   (`INSERT ... ON CONFLICT DO UPDATE ... WHERE expires_at <= now()`), and deletes up to
- *   {@link POSTGRES_CLEANUP_BATCH} expired rows of other ids on the way;
+ *   (`INSERT ... ON CONFLICT DO UPDATE ... WHERE expires_at <= now()`); one claim in 16 (or
+ *   the first after a second without one) also deletes expired rows of other ids on the way,
+ *   up to {@link POSTGRES_CLEANUP_BATCH} per claim since the last cleanup;
  * - `renew` extends the lease while the token holds an unfinished claim;
  * - `complete` marks the id done for `ttlMs` when the token holds the row, even past its lease,
  *   unless another delivery claimed the id since;
@@ -91,10 +94,13 @@ export function postgresIdempotencyStore(options: PostgresIdempotencyStoreOption
   if (options.prepare !== undefined && typeof options.prepare !== 'boolean') throw new TypeError(`${where}: prepare must be a boolean`);
   const prepare = options.prepare ?? true;
   const query = (what: keyof typeof sql, values: unknown[]) => pool.query(postgresQuery(prepare, what, table, sql[what], values));
+  const cleanup = postgresCleanupPacer();
 
   return {
     async claim(id, token, leaseMs): Promise<ClaimResult> {
-      const { rows } = await query('claim', [id, token, Math.ceil(leaseMs)]);
+      const batch = cleanup();
+      const lease = Math.ceil(leaseMs);
+      const { rows } = await (batch === 0 ? query('claim', [id, token, lease]) : query('claim-cleanup', [id, token, lease, batch]));
       const result = (rows[0] as { result?: unknown } | undefined)?.result;
       if (result === 'claimed' || result === 'in_progress' || result === 'done') return result;
       throw new Error('Unexpected reply from PostgreSQL');

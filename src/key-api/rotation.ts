@@ -5,7 +5,7 @@ import { isWebhookError } from '../wire/errors.js';
 import type { KeyStore } from '../key-stores/key-store.js';
 import { openEnvelope } from '../wire/open-envelope.js';
 import type { SecretSink } from './secret-sink.js';
-import { createTestWebhook } from '../wire/seal.js';
+import { createTestWebhook } from '../sealing/seal.js';
 
 /** The steps of a rotation, in order. */
 export type RotationStep = 'check-previous' | 'create' | 'store' | 'verify' | 'activate';

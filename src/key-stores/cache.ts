@@ -1,7 +1,7 @@
 // The key cache in front of every store: TTL, bounded size, negative cache, single-flight lookups and a lookup budget.
 import { isValidKeyId } from '../wire/envelope.js';
 import { WebhookError, isWebhookError } from '../wire/errors.js';
-import { checkKeyStore, type KeyLookupContext, type KeyStore } from './key-store.js';
+import { checkKeyStore, describeKeyLookup, type KeyLookupContext, type KeyStore, type RefetchContext } from './key-store.js';
 import { checkFunction, checkOptionNames, checkPositiveInteger } from '../options/checks.js';
 import { isSameSharedSecret, requireValidSharedSecret, type SharedSecret } from '../wire/secret.js';
 
@@ -75,13 +75,6 @@ const OPTION_NAMES = [
   'now',
 ];
 
-// Symbol.for: found across copies of the library (the CJS and ESM builds).
-const REFETCH = Symbol.for('kompliant-webhooks.cachedKeyStore.refetch');
-const PEEK = Symbol.for('kompliant-webhooks.cachedKeyStore.peek');
-
-type Refetch = (keyId: string, accountId: string, used: SharedSecret) => Promise<SharedSecret | undefined>;
-type Peek = (keyId: string, accountId: string) => SharedSecret | undefined;
-
 interface CachedEntry {
   secret: SharedSecret;
   expiresAt: number;
@@ -141,8 +134,6 @@ export function createCachedKeyStore(store: KeyStore, options: CachedKeyStoreOpt
   const found = new Map<string, CachedEntry>();
   const unknown = new Map<string, number>();
   const inFlight = new Map<string, Promise<SharedSecret | undefined>>();
-  // The pair `found` last moved to its end; entries are only ever added through touch().
-  let newestFound: string | undefined;
   let tokens = lookupsPerSecond;
   let tokensAt = now();
 
@@ -174,7 +165,6 @@ export function createCachedKeyStore(store: KeyStore, options: CachedKeyStoreOpt
     unknown.delete(pair);
     const expiresAt = t + ttlMs - Math.floor(ttlMs * ttlJitter * Math.random());
     touch(found, pair, { secret, expiresAt, retryAt: 0, refetchAt: t + refetchIntervalMs }, maxEntries);
-    newestFound = pair;
     return secret;
   };
 
@@ -245,7 +235,7 @@ export function createCachedKeyStore(store: KeyStore, options: CachedKeyStoreOpt
     lookUp(keyId, accountId).catch(() => undefined);
   };
 
-  const refetch: Refetch = async (keyId, accountId, used) => {
+  const refetch = async (keyId: string, accountId: string, used: SharedSecret): Promise<SharedSecret | undefined> => {
     const pair = pairKey(accountId, keyId);
     const entry = found.get(pair);
     const t = now();
@@ -265,43 +255,15 @@ export function createCachedKeyStore(store: KeyStore, options: CachedKeyStoreOpt
     return fresh !== undefined && !isSameSharedSecret(fresh, used) ? fresh : undefined;
   };
 
-  /** Marks a cached pair as the most recently used. */
-  const use = (pair: string, entry: CachedEntry): void => {
-    // Already the most recently used (the usual case: one active key id): nothing to move.
-    if (pair !== newestFound) {
-      touch(found, pair, entry, maxEntries);
-      newestFound = pair;
-    }
-  };
-
-  // The last pair `peek` found and the ids it was built from: nearly every request names the
-  // same pair as the one before, and reusing its string (its hash already computed) spares
-  // building and hashing a new one per request. `found` is still asked every time.
-  let peekedKeyId: string | undefined;
-  let peekedAccountId: string | undefined;
-  let peekedPair = '';
-
-  /** The secret of a cached pair within its TTL, synchronously; otherwise `undefined`. */
-  const peek: Peek = (keyId, accountId) => {
-    const pair = keyId === peekedKeyId && accountId === peekedAccountId ? peekedPair : pairKey(accountId, keyId);
-    const entry = found.get(pair);
-    if (entry === undefined || !(now() < entry.expiresAt)) return undefined;
-    use(pair, entry);
-    peekedKeyId = keyId;
-    peekedAccountId = accountId;
-    peekedPair = pair;
-    return entry.secret;
-  };
-
-  return {
-    async getSecret(keyId: string, context?: KeyLookupContext): Promise<SharedSecret | undefined> {
+  return new CachedKeyStore(
+    async (keyId: string, context?: KeyLookupContext): Promise<SharedSecret | undefined> => {
       if (!isValidKeyId(keyId)) return undefined;
       const accountId = typeof context?.accountId === 'string' ? context.accountId : '';
       const pair = pairKey(accountId, keyId);
       const t = now();
       const entry = found.get(pair);
       if (entry !== undefined) {
-        use(pair, entry);
+        touch(found, pair, entry, maxEntries);
         if (t < entry.expiresAt) return entry.secret;
         if (t - entry.expiresAt <= staleIfErrorMs) {
           // Stale-while-revalidate: a known pair never waits for the store.
@@ -322,9 +284,26 @@ export function createCachedKeyStore(store: KeyStore, options: CachedKeyStoreOpt
       }
       return lookUp(keyId, accountId);
     },
-    [REFETCH]: refetch,
-    [PEEK]: peek,
-  } as KeyStore;
+    async (keyId: string, context: RefetchContext): Promise<SharedSecret | undefined> => {
+      if (!isValidKeyId(keyId)) return undefined;
+      return refetch(keyId, typeof context?.accountId === 'string' ? context.accountId : '', context.used);
+    },
+    // The store's own description of where it looks (see KeyStore.describe), when it has one.
+    typeof store.describe === 'function' ? (keyId: string, context: { accountId: string }) => describeKeyLookup(store, keyId, context.accountId) ?? '' : undefined,
+  );
+}
+
+/** The store {@link cachedKeyStore} builds: the `KeyStore` contract, refetch included. */
+class CachedKeyStore implements KeyStore {
+  constructor(
+    readonly getSecret: (keyId: string, context?: KeyLookupContext) => Promise<SharedSecret | undefined>,
+    readonly refetchSecret: (keyId: string, context: RefetchContext) => Promise<SharedSecret | undefined>,
+    describe: ((keyId: string, context: { accountId: string }) => string) | undefined,
+  ) {
+    if (describe !== undefined) this.describe = describe;
+  }
+
+  readonly describe?: (keyId: string, context: { accountId: string }) => string;
 }
 
 /**
@@ -361,37 +340,7 @@ export function cachedKeyStore(store: KeyStore, options: CachedKeyStoreOptions =
   return createCachedKeyStore(store, options, 'cachedKeyStore');
 }
 
-/** @internal True for a store built by {@link cachedKeyStore}. */
+/** @internal True for a store built by {@link cachedKeyStore} (in this copy of the library). */
 export function isCachedKeyStore(store: KeyStore): boolean {
-  return typeof (store as { [REFETCH]?: unknown })[REFETCH] === 'function';
-}
-
-/**
- * @internal The pipeline's fast path: the secret a {@link cachedKeyStore} holds for a
- * (validated) `keyId` within its TTL, without a promise; `undefined` when the store is not a
- * cache or the key id is not fresh in it (then ask `getSecret`, which handles every other case).
- */
-export function peekCachedSecret(store: KeyStore, keyId: string, accountId: string): SharedSecret | undefined {
-  const peek = (store as { [PEEK]?: Peek })[PEEK];
-  return typeof peek === 'function' ? peek(keyId, accountId) : undefined;
-}
-
-/**
- * @internal Called by the pipeline once after DECRYPTION_FAILED: a secret different from
- * `used`, newly fetched from the store, or `undefined` (no cache, rate-limited, unchanged,
- * gone, or the store failed). Never rejects.
- */
-export async function refetchAfterDecryptionFailure(
-  store: KeyStore,
-  keyId: string,
-  accountId: string,
-  used: SharedSecret,
-): Promise<SharedSecret | undefined> {
-  const refetch = (store as { [REFETCH]?: Refetch })[REFETCH];
-  if (typeof refetch !== 'function') return undefined;
-  try {
-    return await refetch(keyId, accountId, used);
-  } catch {
-    return undefined;
-  }
+  return store instanceof CachedKeyStore;
 }

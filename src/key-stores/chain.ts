@@ -1,6 +1,6 @@
 // A key store that asks several stores in order; the first that holds the key id wins.
 import { isWebhookError } from '../wire/errors.js';
-import { checkKeyStore, type KeyLookupContext, type KeyStore } from './key-store.js';
+import { checkKeyStore, describeKeyLookup, type KeyLookupContext, type KeyStore } from './key-store.js';
 import type { SharedSecret } from '../wire/secret.js';
 
 /**
@@ -11,7 +11,7 @@ import type { SharedSecret } from '../wire/secret.js';
  * store failed. Either way the sender retries. A store that holds an invalid secret
  * (`WebhookError` INVALID_KEY) stops the chain: that is a configuration error. Each store gets
  * the lookup's context (`accountId`, `signal`) as it is; once the signal is aborted no further
- * store is asked.
+ * store is asked. `describe(keyId, { accountId })` joins what each store's own `describe` says.
  *
  * @example
  * ```ts
@@ -43,6 +43,9 @@ export function chainKeyStores(...stores: KeyStore[]): KeyStore {
         throw new AggregateError(failures, `chainKeyStores: all ${chain.length} key stores failed`);
       }
       return undefined;
+    },
+    describe(keyId: string, context: { accountId: string }): string {
+      return chain.map((store, index) => describeKeyLookup(store, keyId, context.accountId) ?? `store ${index} (no describe())`).join('; then ');
     },
   };
 }

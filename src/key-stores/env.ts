@@ -4,7 +4,8 @@ import { WebhookError } from '../wire/errors.js';
 import { parseJsonObject } from '../wire/json.js';
 import type { KeyLookupContext, KeyStore } from './key-store.js';
 import { checkOptionNames } from '../options/checks.js';
-import { requireValidSharedSecret, type SharedSecret } from '../wire/secret.js';
+import { decodeBase64Strict } from '../wire/base64.js';
+import { isValidSharedSecret, requireValidSharedSecret, SECRET_BYTES, type SharedSecret } from '../wire/secret.js';
 
 /** Default prefix of one-variable-per-key secrets: `KOMPLIANT_WEBHOOK_SECRET_20251121_01`. */
 export const DEFAULT_ENV_PREFIX = 'KOMPLIANT_WEBHOOK_SECRET_';
@@ -71,10 +72,31 @@ function secretFromJsonVariable(text: string, name: string, keyId: string, accou
   };
 }
 
+/** Why `value` is not a shared secret, in words that never quote it; undefined when it is one. */
+function secretProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string') return 'is not a string';
+  const text = value.trim();
+  if (isValidSharedSecret(text)) return undefined;
+  const bytes = decodeBase64Strict(text);
+  if (bytes === undefined) return 'is not base64';
+  const length = bytes.length;
+  bytes.fill(0);
+  return `is base64 of ${length} bytes`;
+}
+
+/** The start-up error for a variable (or JSON entry) whose value is not a secret: its name and what is wrong, never the value. */
+function badSecretMessage(where: string, problem: string): string {
+  return `${WHERE}: ${where} ${problem}; a shared secret is base64 of exactly ${SECRET_BYTES} bytes (the shared_secret of webhook.key.create, as issued)`;
+}
+
+/** A JSON entry's name in a message: quoted when it is an id, else left out (a misplaced value must not be echoed). */
+const entryName = (name: string): string => (ID_PATTERN.test(name) ? `[${JSON.stringify(name)}]` : '[<an entry>]');
+
 /**
  * The key ids (with their account, when scoped) the environment holds now, for the start-up
- * check; `undefined` when the environment cannot be read now (a custom `env` that throws): the
- * lookups will tell.
+ * check, which also refuses a value that is not a secret (a TypeError naming the variable, never
+ * the value); `undefined` when the environment cannot be read now (a custom `env` that throws):
+ * the lookups will tell.
  */
 function scanKeys(
   env: Readonly<Record<string, string | undefined>>,
@@ -96,16 +118,26 @@ function scanKeys(
     if (match === null) continue;
     const [, accountId, suffix] = match;
     if (accountId !== undefined && !ID_PATTERN.test(accountId)) continue;
+    const problem = secretProblem(value);
+    if (problem !== undefined) throw new TypeError(badSecretMessage(name, problem));
     found.push(accountId === undefined ? `whk_${suffix}` : `${accountId}/whk_${suffix}`);
   }
   if (isSet(json)) {
+    let entries: Array<[string, unknown]>;
     try {
-      for (const [outer, value] of Object.entries(parseJsonObject(json, 'INVALID_KEY'))) {
-        if (isKeyMap(value)) for (const keyId of Object.keys(value)) found.push(`${outer}/${keyId}`);
-        else found.push(outer);
-      }
+      entries = Object.entries(parseJsonObject(json, 'INVALID_KEY'));
     } catch {
       throw new TypeError(`${WHERE}: ${jsonVariable} is not a JSON object of key_id -> secret (or account_id -> { key_id -> secret })`);
+    }
+    for (const [outer, value] of entries) {
+      const inner: Array<[string, unknown, string]> = isKeyMap(value)
+        ? Object.entries(value).map(([keyId, secret]) => [`${outer}/${keyId}`, secret, `${entryName(outer)}${entryName(keyId)}`])
+        : [[outer, value, entryName(outer)]];
+      for (const [label, secret, path] of inner) {
+        const problem = secretProblem(secret);
+        if (problem !== undefined) throw new TypeError(badSecretMessage(`${jsonVariable}${path}`, problem));
+        found.push(label);
+      }
     }
   }
   return found;
@@ -125,8 +157,12 @@ function scanKeys(
  * the account names (1, 2) for every account, so one account's secret is never tried on
  * another's envelope. Surrounding whitespace of a value is trimmed. At construction the
  * environment is scanned: when it holds no webhook secret at all, a TypeError names the
- * variables looked for. A value that is not base64 of exactly 32 bytes rejects with
- * `WebhookError('INVALID_KEY')` (500), whose message names neither the value nor its bytes.
+ * variables looked for, and every secret found (each per-key variable, each entry of the JSON
+ * variable) must be base64 of exactly 32 bytes, else a TypeError names the variable (and the
+ * entry) and what is wrong with it, never the value. A value that goes bad after construction
+ * rejects the lookup with `WebhookError('INVALID_KEY')` (500), whose message names neither the
+ * value nor its bytes. `describe(keyId, { accountId })` lists the variables a lookup reads, in
+ * order; the default log's UNKNOWN_KEY line shows it.
  *
  * @example
  * ```ts
@@ -159,6 +195,18 @@ export function envKeyStore(options: EnvKeyStoreOptions = {}): KeyStore {
       const single = env[`${prefix}${suffix}`];
       if (isSet(single)) return requireValidSharedSecret(single);
       return fromJson?.flat;
+    },
+    describe(keyId: string, context?: Pick<KeyLookupContext, 'accountId'>): string {
+      if (!isValidKeyId(keyId)) return `${WHERE} reads nothing for a malformed key id`;
+      const suffix = keyId.slice('whk_'.length);
+      const accountId = typeof context?.accountId === 'string' && ID_PATTERN.test(context.accountId) ? context.accountId : undefined;
+      const read = [
+        ...(accountId === undefined ? [] : [`${prefix}${accountId}_${suffix}`]),
+        ...(accountId === undefined || jsonVariable === undefined ? [] : [`${jsonVariable}${entryName(accountId)}${entryName(keyId)}`]),
+        `${prefix}${suffix}`,
+        ...(jsonVariable === undefined ? [] : [`${jsonVariable}${entryName(keyId)}`]),
+      ];
+      return `${WHERE} read ${read.join(', ')}`;
     },
   };
 }

@@ -50,6 +50,54 @@ export interface KeyLookupContext {
  */
 export interface KeyStore {
   getSecret(keyId: string, context?: KeyLookupContext): Promise<SharedSecret | undefined>;
+  /**
+   * Optional: where this store looks for `keyId` of `context.accountId`, as a short human
+   * phrase (`'envKeyStore read KOMPLIANT_WEBHOOK_SECRET_lv_A_20251121_01, ...'`: variable names,
+   * a table and row, secret ids; never a secret). When a lookup resolved `undefined`, the
+   * default log's UNKNOWN_KEY line ends with it, so the line says where the missing key was
+   * expected. Called only for logging, synchronously; it must not throw or do I/O (a throw is
+   * ignored). `keyId` and `context.accountId` have passed the same checks as for `getSecret`.
+   * `envKeyStore`, `chainKeyStores` and `cachedKeyStore` implement it (the last two pass it on).
+   *
+   * @example
+   * ```ts
+   * const keyStore: KeyStore = {
+   *   getSecret: (keyId, context) => lookUp(context?.accountId, keyId),
+   *   describe: (keyId, { accountId }) => `webhook_keys row (${accountId}, ${keyId})`,
+   * };
+   * ```
+   */
+  describe?(keyId: string, context: Pick<KeyLookupContext, 'accountId'>): string;
+  /**
+   * Optional, for stores that keep secrets for a while (a cache): called once after decryption
+   * failed with `context.used`, the secret this store gave for the pair. Look the pair up again
+   * at the source and resolve the secret held there now (the receiver retries only when it
+   * differs), or `undefined` to keep the failure. Errors are ignored: the failure stands.
+   * `cachedKeyStore` implements it, at most once per `refetchIntervalMs` per pair; a store
+   * that reads its source on every call needs none.
+   */
+  refetchSecret?(keyId: string, context: RefetchContext): Promise<SharedSecret | undefined>;
+}
+
+/** What the receiver tells {@link KeyStore.refetchSecret}: the lookup's context and the secret that failed. */
+export interface RefetchContext extends KeyLookupContext {
+  /** The secret decryption just failed with. */
+  used: SharedSecret;
+}
+
+/**
+ * What `keyStore.describe(keyId, { accountId })` says, or `undefined` when the store has no
+ * `describe`, it throws or returns anything but a string. Cut to 500 characters.
+ */
+export function describeKeyLookup(keyStore: unknown, keyId: string, accountId: string): string | undefined {
+  const describe = typeof keyStore === 'object' && keyStore !== null ? (keyStore as Partial<KeyStore>).describe : undefined;
+  if (typeof describe !== 'function') return undefined;
+  try {
+    const text: unknown = describe.call(keyStore, keyId, { accountId });
+    return typeof text === 'string' && text !== '' ? text.slice(0, 500) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Throws a TypeError naming `optionName` unless `value` has a `getSecret` function. */
@@ -61,5 +109,7 @@ export function checkKeyStore(value: unknown, optionName = 'keyStore'): KeyStore
   ) {
     throw new TypeError(`${optionName} must be an object with a getSecret(keyId, context) method`);
   }
+  const refetch = (value as { refetchSecret?: unknown }).refetchSecret;
+  if (refetch !== undefined && typeof refetch !== 'function') throw new TypeError(`${optionName}.refetchSecret must be a function`);
   return value as KeyStore;
 }

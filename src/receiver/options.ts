@@ -1,4 +1,4 @@
-// The options every entry point shares (key store, AAD, layout, body cap, cache, payload schemas), checked once into a resolved config.
+// The options every entry point shares to open an envelope (key store, AAD, layout, body cap, cache, payload schemas), checked once.
 import { checkLayoutOption, type DataLayoutName } from '../wire/data-layout.js';
 import { checkAadOption, type AadOption } from '../wire/envelope.js';
 import type { WebhookError } from '../wire/errors.js';
@@ -19,10 +19,12 @@ import { resolvePayloadSchemas, type PayloadSchemas } from './payload-schemas.js
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 /**
- * Options of {@link createWebhookReceiver}; the middleware takes the same ones and more.
- * `TSchemas` is the type of `schemas`, inferred where the entry point types its handler.
+ * How every entry point opens an envelope: the key store and its cache, the accounts served, AAD,
+ * layout, body cap, payload schemas, and the `onError` hook. `createWebhookReceiver` and every
+ * adapter take these plus `DeliveryOptions`. `TSchemas` is the type of `schemas`, inferred where
+ * the entry point types its handler.
  */
-export interface ReceiverOptions<TSchemas extends PayloadSchemas = PayloadSchemas> {
+export interface EnvelopeOptions<TSchemas extends PayloadSchemas = PayloadSchemas> {
   /** Where secrets come from, by (`account_id`, `key_id`). Required. */
   keyStore: KeyStore;
   /**
@@ -43,7 +45,7 @@ export interface ReceiverOptions<TSchemas extends PayloadSchemas = PayloadSchema
    */
   aad?: AadOption;
   /**
-   * The byte order of the decoded `data` field: one of `DATA_LAYOUT_NAMES`. Default
+   * The byte order of the decoded `data` field: one of `DATA_LAYOUT_NAMES` (from `kompliant-webhooks/wire`). Default
    * `'nonce-ciphertext-tag'`, the spec's `nonce(12) || ciphertext || tag(16)`; change it only
    * for a sender that arranges the parts otherwise (the `detect` CLI command tells which). The
    * nonce stays 12 bytes and the tag 16 in every layout.
@@ -72,8 +74,8 @@ export interface ReceiverOptions<TSchemas extends PayloadSchemas = PayloadSchema
   schemas?: TSchemas;
 }
 
-/** Names of {@link ReceiverOptions}: every entry point accepts these. */
-export const RECEIVER_OPTION_NAMES: readonly string[] = optionNames<ReceiverOptions>({
+/** Names of {@link EnvelopeOptions}: every entry point accepts these. */
+export const ENVELOPE_OPTION_NAMES: readonly string[] = optionNames<EnvelopeOptions>({
   keyStore: true,
   accounts: true,
   keyStoreTimeoutMs: true,
@@ -86,7 +88,7 @@ export const RECEIVER_OPTION_NAMES: readonly string[] = optionNames<ReceiverOpti
 });
 
 /** The options every entry point shares, checked once. */
-export interface ResolvedReceiverOptions {
+export interface ResolvedEnvelopeOptions {
   keyStore: KeyStore;
   /** The accounts served; `undefined` serves every account. */
   accounts: ReadonlySet<string> | undefined;
@@ -101,12 +103,12 @@ export interface ResolvedReceiverOptions {
 }
 
 /** Checks the options shared by the receiver and every adapter. */
-export function resolveReceiverOptions(
+export function resolveEnvelopeOptions(
   options: unknown,
   instrument: (keyStore: KeyStore) => KeyStore = (keyStore) => keyStore,
-): ResolvedReceiverOptions {
+): ResolvedEnvelopeOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
-  const o = options as Partial<ReceiverOptions>;
+  const o = options as Partial<EnvelopeOptions>;
   const keyStoreTimeoutMs = checkPositiveInteger(o.keyStoreTimeoutMs, 'keyStoreTimeoutMs', DEFAULT_KEY_STORE_TIMEOUT_MS);
   const userStore = checkKeyStore(o.keyStore);
   const keyStore = withCache(userStore, o.cache, instrument, keyStoreTimeoutMs);

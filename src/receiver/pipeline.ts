@@ -1,14 +1,12 @@
-// The pipeline every entry point runs on a body: size cap, JSON, envelope rules, key lookup, AES-256-GCM, payload.
+// Opening a body on the receiver's options: size cap, JSON, envelope rules, accounts, key lookup, AES-256-GCM, payload.
 import { validateEnvelope, type ValidatedEnvelope } from '../wire/envelope.js';
 import { WebhookError, isWebhookError } from '../wire/errors.js';
-import type { EnvelopeMetadata, KompliantEvent } from '../wire/event.js';
+import type { KompliantEvent } from '../wire/event.js';
 import type { KeyStore } from '../key-stores/key-store.js';
-import { peekCachedSecret, refetchAfterDecryptionFailure } from '../key-stores/cache.js';
 import { decryptEnvelope, toEnvelopeObject } from '../wire/open-envelope.js';
-import type { ResolvedReceiverOptions } from './options.js';
+import type { ResolvedEnvelopeOptions } from './options.js';
 import { requireServedAccount } from './accounts.js';
-import type { SharedSecret } from '../wire/secret.js';
-import { tagRejection } from './rejected-envelope.js';
+import { isSameSharedSecret, type SharedSecret } from '../wire/secret.js';
 import { withDeadline } from '../delivery/deadline.js';
 
 /**
@@ -29,7 +27,7 @@ function getSecretWithDeadline(keyStore: KeyStore, keyId: string, accountId: str
   );
 }
 
-async function resolveSecret(config: ResolvedReceiverOptions, keyId: string, accountId: string): Promise<SharedSecret> {
+async function resolveSecret(config: ResolvedEnvelopeOptions, keyId: string, accountId: string): Promise<SharedSecret> {
   const { keyStore } = config;
   let secret: unknown;
   try {
@@ -51,81 +49,45 @@ function bodyBytes(body: unknown): number {
   return 0;
 }
 
-function isDecryptionFailure(error: unknown): error is WebhookError {
-  return isWebhookError(error) && error.code === 'DECRYPTION_FAILED';
+/**
+ * After DECRYPTION_FAILED with `used`: a secret the store now holds instead (it may have been
+ * corrected since it was cached), through the store's optional `refetchSecret`; `undefined`
+ * when the store has none, gives nothing new, or fails.
+ */
+async function refetchedSecret(keyStore: KeyStore, keyId: string, accountId: string, used: SharedSecret): Promise<SharedSecret | undefined> {
+  if (typeof keyStore.refetchSecret !== 'function') return undefined;
+  try {
+    return (await keyStore.refetchSecret(keyId, { accountId, used })) ?? undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
- * After DECRYPTION_FAILED with `used`: the secret may have been corrected in the store since it
- * was cached, so one rate-limited refetch (a no-op without the cache), then one more try only if
- * the secret changed; otherwise the original `failure`.
+ * The first half of opening a body, before any key-store call: size cap, JSON, envelope rules.
+ * Throws the `WebhookError` of the first rule broken.
  */
-async function retryWithRefetchedSecret<TData>(
-  config: ResolvedReceiverOptions,
-  envelope: ValidatedEnvelope,
-  used: SharedSecret,
-  failure: WebhookError,
-): Promise<KompliantEvent<TData>> {
-  const { key_id, account_id } = envelope.metadata;
-  const fresh = await refetchAfterDecryptionFailure(config.keyStore, key_id, account_id, used);
-  if (fresh === undefined) throw failure;
-  return decryptEnvelope<TData>(envelope, fresh, config.aad, config.layout);
+export function readEnvelope(config: ResolvedEnvelopeOptions, body: unknown): ValidatedEnvelope {
+  if (bodyBytes(body) > config.maxBodyBytes) throw new WebhookError('PAYLOAD_TOO_LARGE');
+  return validateEnvelope(toEnvelopeObject(body));
 }
 
-/** Decrypts with `secret`, turning DECRYPTION_FAILED into the one refetch-and-retry. */
-function decryptOrRetry<TData>(
-  config: ResolvedReceiverOptions,
-  envelope: ValidatedEnvelope,
-  secret: SharedSecret,
-): KompliantEvent<TData> | Promise<KompliantEvent<TData>> {
+/**
+ * The second half: the `accounts` allow-list, the key lookup by (account_id, key_id),
+ * AES-256-GCM with the AAD, strict UTF-8 JSON payload. After DECRYPTION_FAILED the store is
+ * asked once for a corrected secret (see `KeyStore.refetchSecret`) and decryption tried again
+ * only if it changed.
+ */
+export async function decryptValidated<TData>(config: ResolvedEnvelopeOptions, envelope: ValidatedEnvelope): Promise<KompliantEvent<TData>> {
+  const { key_id: keyId, account_id: accountId } = envelope.metadata;
+  requireServedAccount(config.accounts, accountId);
+  const secret = await resolveSecret(config, keyId, accountId);
   try {
     return decryptEnvelope<TData>(envelope, secret, config.aad, config.layout);
   } catch (error) {
-    if (!isDecryptionFailure(error)) throw error;
-    return retryWithRefetchedSecret<TData>(config, envelope, secret, error);
+    if (!(isWebhookError(error) && error.code === 'DECRYPTION_FAILED')) throw error;
+    const fresh = await refetchedSecret(config.keyStore, keyId, accountId, secret);
+    if (fresh === undefined || isSameSharedSecret(fresh, secret)) throw error;
+    return decryptEnvelope<TData>(envelope, fresh, config.aad, config.layout);
   }
-}
-
-async function decryptWithStoredSecret<TData>(
-  config: ResolvedReceiverOptions,
-  envelope: ValidatedEnvelope,
-): Promise<KompliantEvent<TData>> {
-  const secret = await resolveSecret(config, envelope.metadata.key_id, envelope.metadata.account_id);
-  return decryptOrRetry<TData>(config, envelope, secret);
-}
-
-/**
- * Runs the whole pipeline on a body: size cap, JSON, envelope rules (key_id before anything
- * touches the key store), the `accounts` allow-list, key lookup by (account_id, key_id), AES-256-GCM with the AAD, strict UTF-8 JSON payload.
- * Shared by the receiver and every HTTP adapter; it never calls `onError`.
- *
- * The hot path allocates no promise: when the key id's secret is fresh in the key cache, the
- * event is returned as is, and a rejection found before any lookup is thrown. Otherwise the
- * result is a promise. Callers handle both (`result instanceof Promise ? await result : result`).
- * A rejection after the envelope rules passed is tagged with the envelope's metadata
- * (`rejectedEnvelope(error)`), for the log line.
- */
-export function runPipeline<TData>(
-  config: ResolvedReceiverOptions,
-  body: unknown,
-): KompliantEvent<TData> | Promise<KompliantEvent<TData>> {
-  if (bodyBytes(body) > config.maxBodyBytes) throw new WebhookError('PAYLOAD_TOO_LARGE');
-  const envelope = validateEnvelope(toEnvelopeObject(body));
-  const { metadata } = envelope;
-  try {
-    requireServedAccount(config.accounts, metadata.account_id);
-    const cached = peekCachedSecret(config.keyStore, metadata.key_id, metadata.account_id);
-    if (cached === undefined) return tagRejections(decryptWithStoredSecret<TData>(config, envelope), metadata);
-    const opened = decryptOrRetry<TData>(config, envelope, cached);
-    return opened instanceof Promise ? tagRejections(opened, metadata) : opened;
-  } catch (error) {
-    throw tagRejection(error, metadata);
-  }
-}
-
-/** `opening`, with a rejection tagged with the envelope it came from (see tagRejection). */
-function tagRejections<T>(opening: Promise<T>, metadata: EnvelopeMetadata): Promise<T> {
-  return opening.catch((error: unknown) => {
-    throw tagRejection(error, metadata);
-  });
 }

@@ -17,6 +17,8 @@ export const WEBHOOK_ERROR_STATUS = {
   INVALID_KEY: 500,
   KEY_STORE_UNAVAILABLE: 503,
   DUPLICATE_IN_PROGRESS: 409,
+  // The idempotency store failed or missed `idempotencyTimeoutMs` before the handler ran.
+  IDEMPOTENCY_STORE_UNAVAILABLE: 503,
   HANDLER_FAILED: 500,
   // The handler outlived `handlerTimeoutMs`. 503 tells the sender to retry later; the id stays
   // claimed until the handler really settles.
@@ -47,6 +49,7 @@ const DEFAULT_MESSAGES: Record<WebhookErrorCode, string> = {
   INVALID_KEY: 'The stored secret for this key_id is not a valid AES-256 key',
   KEY_STORE_UNAVAILABLE: 'Key store unavailable',
   DUPLICATE_IN_PROGRESS: 'This event is already being handled',
+  IDEMPOTENCY_STORE_UNAVAILABLE: 'Idempotency store unavailable',
   HANDLER_FAILED: 'Webhook handler failed',
   HANDLER_TIMEOUT: 'Webhook handler did not finish in time',
 };

@@ -11,7 +11,7 @@ export interface OpenEnvelopeOptions {
   /** How the AAD is built from the metadata. Default `'default'` (spec section 2). */
   aad?: AadOption;
   /**
-   * The byte order of the decoded `data`: one of `DATA_LAYOUT_NAMES`. Default
+   * The byte order of the decoded `data`: one of `DATA_LAYOUT_NAMES` (from `kompliant-webhooks/wire`). Default
    * `'nonce-ciphertext-tag'` (spec section 2). The `detect` CLI command names the one a
    * captured envelope uses.
    */

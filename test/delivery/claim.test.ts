@@ -159,17 +159,33 @@ describe('deduplication through the middleware (onEvent mode)', () => {
     expect(onEvent).toHaveBeenCalledTimes(2);
   });
 
-  it('a failing store answers 500 HANDLER_FAILED and the handler does not run', async () => {
+  it('a failing store answers 503 IDEMPOTENCY_STORE_UNAVAILABLE, logged as the store\'s failure, and the handler does not run', async () => {
     const idempotency: IdempotencyStore = {
       claim: () => Promise.reject(new Error('ECONNREFUSED')),
       complete: () => Promise.resolve(),
       release: () => Promise.resolve(),
     };
-    const { app, onEvent } = createTestApp({ idempotency });
-    const res = await request(app).post(PATH).send(envelope());
-    expect(res.status).toBe(500);
-    expect(res.body.error).toEqual({ code: 'HANDLER_FAILED', message: 'Idempotency store unavailable' });
-    expect(onEvent).not.toHaveBeenCalled();
+    const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const { app, onEvent } = createTestApp({ idempotency });
+      const res = await request(app).post(PATH).send(envelope());
+      expect(res.status).toBe(503);
+      expect(res.body.error).toEqual({ code: 'IDEMPOTENCY_STORE_UNAVAILABLE', message: 'Idempotency store unavailable' });
+      expect(onEvent).not.toHaveBeenCalled();
+      const line = String(error.mock.calls.at(-1)?.[0]);
+      expect(line).toMatch(/rejected 503 IDEMPOTENCY_STORE_UNAVAILABLE .*the idempotency store failed.*store said: ECONNREFUSED/);
+      expect(line).not.toMatch(/handler threw/);
+    } finally {
+      error.mockRestore();
+    }
+  });
+
+  it('a store that answers something other than a ClaimResult is IDEMPOTENCY_STORE_UNAVAILABLE too', async () => {
+    const idempotency = { claim: () => Promise.resolve('yes'), complete: () => Promise.resolve(), release: () => Promise.resolve() } as unknown as IdempotencyStore;
+    const receiver = createWebhookReceiver({ keyStore: keyStore(), idempotency, logger: false });
+    const handler = vi.fn();
+    await expect(receiver.handle(envelope(), handler)).rejects.toMatchObject({ code: 'IDEMPOTENCY_STORE_UNAVAILABLE', status: 503 });
+    expect(handler).not.toHaveBeenCalled();
   });
 
   it.each([null, {}, { claim() {} }, 'memory', true])('rejects idempotency %j at construction', (idempotency) => {
@@ -334,7 +350,7 @@ describe('idempotencyTimeoutMs: every store call has a deadline', () => {
   const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
   const logger = () => ({ debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() });
 
-  it('a claim that never answers is 500 HANDLER_FAILED at the deadline, before the handler runs', async () => {
+  it('a claim that never answers is 503 IDEMPOTENCY_STORE_UNAVAILABLE at the deadline, before the handler runs', async () => {
     vi.useFakeTimers();
     try {
       const idempotency: IdempotencyStore = { claim: never, complete: never, release: never };
@@ -347,7 +363,7 @@ describe('idempotencyTimeoutMs: every store call has a deadline', () => {
       await vi.advanceTimersByTimeAsync(0);
       expect(settled).toBe(false);
       await vi.advanceTimersByTimeAsync(1);
-      expect(await outcome).toMatchObject({ code: 'HANDLER_FAILED', status: 500, message: 'Idempotency store unavailable' });
+      expect(await outcome).toMatchObject({ code: 'IDEMPOTENCY_STORE_UNAVAILABLE', status: 503, message: 'Idempotency store unavailable' });
       expect(handler).not.toHaveBeenCalled();
     } finally {
       vi.useRealTimers();
@@ -361,7 +377,7 @@ describe('idempotencyTimeoutMs: every store call has a deadline', () => {
       const receiver = createWebhookReceiver({ keyStore: keyStore(), idempotency });
       const outcome = receiver.handle(envelope(), vi.fn()).then(() => 'answered', (error: unknown) => error);
       await vi.advanceTimersByTimeAsync(2000);
-      expect(await outcome).toMatchObject({ code: 'HANDLER_FAILED' });
+      expect(await outcome).toMatchObject({ code: 'IDEMPOTENCY_STORE_UNAVAILABLE' });
     } finally {
       vi.useRealTimers();
     }
@@ -380,7 +396,7 @@ describe('idempotencyTimeoutMs: every store call has a deadline', () => {
       const sent = envelope();
       const first = receiver.handle(sent, vi.fn()).catch((error: unknown) => error);
       await vi.advanceTimersByTimeAsync(2000);
-      expect(await first).toMatchObject({ code: 'HANDLER_FAILED' });
+      expect(await first).toMatchObject({ code: 'IDEMPOTENCY_STORE_UNAVAILABLE' });
       await vi.advanceTimersByTimeAsync(3000); // the late claim lands, then is released
       slow = false;
       const handler = vi.fn();

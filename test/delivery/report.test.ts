@@ -120,7 +120,7 @@ describe('logger: one structured line per delivery, nothing secret across every 
     expect(printed).toEqual([]); // the library prints nothing on its own
 
     const fieldNames = new Set(lines.flatMap((l) => Object.keys(l.fields)));
-    expect(fieldNames).toEqual(new Set(['account_id', 'code', 'duration', 'event_type', 'handler_error', 'id', 'key_id', 'outcome', 'retry_count']));
+    expect(fieldNames).toEqual(new Set(['account_id', 'code', 'duration', 'event_type', 'handler_error', 'id', 'key_id', 'outcome', 'reason', 'retry_count']));
     // The handler's own error is the one thing from user code in a line: its message and stack.
     expect(lines.find((l) => l.fields.code === 'HANDLER_FAILED' && l.fields.handler_error !== undefined)?.fields.handler_error).toMatchObject({
       message: expect.stringContaining('db down'),
@@ -170,6 +170,7 @@ describe('stats', () => {
       rejected: { UNKNOWN_KEY: 1, DECRYPTION_FAILED: 1, INVALID_ENVELOPE: 1 },
       keyStoreLookups: lookups,
       keyStoreLookupsByAccount: { [sent.account_id]: lookups },
+      observerErrors: 0,
     });
   });
 
@@ -187,6 +188,7 @@ describe('stats', () => {
       rejected: { INVALID_ENVELOPE: 1 },
       keyStoreLookups: 1, // the second is a cache hit
       keyStoreLookupsByAccount: { [sent.account_id]: 1 },
+      observerErrors: 0,
     });
   });
 
@@ -205,6 +207,7 @@ describe('stats', () => {
       rejected: { INVALID_ENVELOPE: 1, UNKNOWN_KEY: 1 },
       keyStoreLookups: 2,
       keyStoreLookupsByAccount: { [sent.account_id]: 2 },
+      observerErrors: 0,
     });
   });
 

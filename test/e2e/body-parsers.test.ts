@@ -1,4 +1,4 @@
-// The claims of docs/body-parsers.md, checked with the real express.json() (Express 5 and 4) in front of the middleware.
+// The body-parser claims of docs/adapters.md, checked with the real express.json() (Express 5 and 4) in front of the middleware.
 import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';

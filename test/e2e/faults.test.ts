@@ -248,7 +248,7 @@ describe.skipIf(skip !== undefined)('faults with a real redis-server', () => {
         `[faults] redis SIGSTOP at claim: during ${summary(during)} in ${seconds.toFixed(1)} s, runs ${runsDuring}; ` +
           `after SIGCONT ${summary(after)}, runs per id ${ids.map((s) => receiver.runs.get(s.id)).join('/')}`,
       );
-      expect(during.every((a) => a.status === 500 && a.code === 'HANDLER_FAILED')).toBe(true);
+      expect(during.every((a) => a.status === 503 && a.code === 'IDEMPOTENCY_STORE_UNAVAILABLE')).toBe(true);
       expect(runsDuring).toBe(0);
       expect(after.every((a) => a.status === 409 || (a.status === 200 && !a.duplicate))).toBe(true);
       expect(after.filter((a) => a.status === 200)).toHaveLength(3);
@@ -321,8 +321,8 @@ describe.skipIf(skip !== undefined)('faults with a real redis-server', () => {
           `after restart ${summary(later)}; runs per id ${ids.map((s) => receiver.runs.get(s.id) ?? 0).join('/')}`,
       );
       for (const answer of [...burstAnswers, ...later]) {
-        expect([200, 409, 500]).toContain(answer.status);
-        if (answer.status === 500) expect(answer.code).toBe('HANDLER_FAILED');
+        expect([200, 409, 503]).toContain(answer.status);
+        if (answer.status === 503) expect(answer.code).toBe('IDEMPOTENCY_STORE_UNAVAILABLE');
       }
       expect(finished.size).toBe(ids.length);
       for (const sent of ids) expect(receiver.completed.has(sent.id)).toBe(true);

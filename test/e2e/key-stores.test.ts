@@ -44,12 +44,23 @@ beforeEach(() => {
   vaultData.clear();
 });
 
+/**
+ * An envKeyStore holding `secret` under KEY_A and BAD_SECRET under KEY_B, set after construction
+ * (its start-up check refuses a bad secret; a variable changed later is found at lookup).
+ */
+function envStoreTurningBad(secret: string): KeyStore {
+  const env: Record<string, string> = { KOMPLIANT_WEBHOOK_SECRET_20251121_01: secret };
+  const store = envKeyStore({ env });
+  env.KOMPLIANT_WEBHOOK_SECRET_20251121_02 = BAD_SECRET;
+  return store;
+}
+
 /** Each store holding `secret` under KEY_A (and BAD_SECRET under KEY_B). */
 const stores: [string, (secret: string) => KeyStore][] = [
   ['memoryKeyStore', (secret) => memoryKeyStore({ [KEY_A]: secret })],
   [
     'envKeyStore',
-    (secret) => envKeyStore({ env: { KOMPLIANT_WEBHOOK_SECRET_20251121_01: secret, KOMPLIANT_WEBHOOK_SECRET_20251121_02: BAD_SECRET } }),
+    (secret) => envStoreTurningBad(secret),
   ],
   [
     'awsSecretsManagerKeyStore',
@@ -68,7 +79,7 @@ const stores: [string, (secret: string) => KeyStore][] = [
   ],
   [
     'chainKeyStores',
-    (secret) => chainKeyStores(memoryKeyStore({}), envKeyStore({ env: { KOMPLIANT_WEBHOOK_SECRET_20251121_01: secret, KOMPLIANT_WEBHOOK_SECRET_20251121_02: BAD_SECRET } })),
+    (secret) => chainKeyStores(memoryKeyStore({}), envStoreTurningBad(secret)),
   ],
   [
     'examples/vault-key-store.ts',

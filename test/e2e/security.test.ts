@@ -3,13 +3,12 @@ import { describe, expect, it, vi } from 'vitest';
 import {
   WebhookError,
   createWebhookReceiver,
-  defaultAad,
-  decryptData,
   kompliantWebhook,
   memoryKeyStore,
   openEnvelope,
   type KeyStore,
 } from '../../src/index.js';
+import { decryptData, defaultAad } from '../../src/wire.js';
 import { createTestWebhook, sealData } from '../../src/testing.js';
 import { KEY_ID, PATH, SECRET, createTestApp } from '../support/app.js';
 import express from 'express';

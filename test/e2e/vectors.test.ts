@@ -1,7 +1,8 @@
 import express from 'express';
 import request from 'supertest';
 import { describe, expect, it, vi } from 'vitest';
-import { WebhookError, decryptData, kompliantWebhook, memoryKeyStore } from '../../src/index.js';
+import { WebhookError, kompliantWebhook, memoryKeyStore } from '../../src/index.js';
+import { decryptData } from '../../src/wire.js';
 import { loadEnvelopeVectors, loadWycheproofKompliantProfile } from '../support/vectors.js';
 
 const vectors = loadEnvelopeVectors();

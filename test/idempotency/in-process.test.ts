@@ -1,39 +1,24 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createWebhookReceiver, memoryIdempotencyStore, memoryKeyStore, type IdempotencyStore } from '../../src/index.js';
-import { inProcessForm, registerInProcessForm } from '../../src/idempotency/in-process.js';
 import { createTestWebhook } from '../../src/testing.js';
 import { KEY_ID, SECRET } from '../support/app.js';
 
-describe('in-process idempotency stores', () => {
+describe('idempotency stores that never wait (inProcess)', () => {
   afterEach(() => {
     vi.restoreAllMocks();
   });
 
-  it('the memory store has a synchronous form whose answers are its own; a store built elsewhere has none', async () => {
+  it('the memory store says it never waits; a store of your own may say so too, and a bad value is refused', () => {
+    expect(memoryIdempotencyStore().inProcess).toBe(true);
     const store = memoryIdempotencyStore();
-    const form = inProcessForm(store);
-    expect(form).toBeDefined();
-    expect(form?.claim('a', 't1')).toBe('claimed');
-    expect(await store.claim('a', 't2', 1000)).toBe('in_progress');
-    form?.complete('a', 't1', 60_000);
-    expect(await store.claim('a', 't3', 1000)).toBe('done');
-    await store.claim('b', 't4', 1000);
-    form?.release('b', 't5'); // another token: no effect
-    expect(form?.claim('b', 't6')).toBe('in_progress');
-    await store.release('b', 't4');
-    expect(form?.claim('b', 't7')).toBe('claimed');
-
-    const wrapped: IdempotencyStore = { claim: (...a) => store.claim(...a), complete: (...a) => store.complete(...a), release: (...a) => store.release(...a) };
-    expect(inProcessForm(wrapped)).toBeUndefined();
-    expect(registerInProcessForm(wrapped, form!)).toBe(wrapped);
-    expect(inProcessForm(wrapped)).toBe(form);
+    const wrapped = { claim: store.claim, complete: store.complete, release: store.release, inProcess: 'yes' } as unknown as IdempotencyStore;
+    expect(() => createWebhookReceiver({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), idempotency: wrapped })).toThrow(/idempotency\.inProcess must be a boolean/);
   });
 
-  it('a delivery through the memory store arms no timer and calls none of its promise methods; a wrapped store gets a deadline on each call', async () => {
+  it('a delivery through a store with inProcess arms no timer; the same store without it gets a deadline on each call', async () => {
     const envelope = () => createTestWebhook({ secret: SECRET, keyId: KEY_ID });
     const keyStore = memoryKeyStore({ [KEY_ID]: SECRET });
     const store = memoryIdempotencyStore();
-    const claim = vi.spyOn(store, 'claim');
     const receiver = createWebhookReceiver({ keyStore, idempotency: store, logger: false });
     const first = envelope();
     await receiver.handle(first, () => undefined); // warms the key cache
@@ -44,11 +29,18 @@ describe('in-process idempotency stores', () => {
     await expect(receiver.handle(second, (e) => void handled.push(e.id))).resolves.toMatchObject({ duplicate: true });
     expect(handled).toEqual([second.id]);
     expect(setTimer).not.toHaveBeenCalled();
-    expect(claim).not.toHaveBeenCalled();
+
+    // A store of the user's own that declares inProcess takes the same path as ours.
+    const own: IdempotencyStore = { inProcess: true, claim: (...a) => store.claim(...a), complete: (...a) => store.complete(...a), release: (...a) => store.release(...a) };
+    const viaOwn = createWebhookReceiver({ keyStore, idempotency: own, logger: false });
+    await viaOwn.handle(envelope(), () => undefined); // warms this receiver's key cache
+    setTimer.mockClear();
+    await expect(viaOwn.handle(envelope(), () => undefined)).resolves.toMatchObject({ duplicate: false });
+    expect(setTimer).not.toHaveBeenCalled();
 
     const wrapped: IdempotencyStore = { claim: (...a) => store.claim(...a), complete: (...a) => store.complete(...a), release: (...a) => store.release(...a) };
     const viaWrapper = createWebhookReceiver({ keyStore, idempotency: wrapped, logger: false });
-    await viaWrapper.handle(envelope(), () => undefined); // warms this receiver's key cache
+    await viaWrapper.handle(envelope(), () => undefined);
     setTimer.mockClear();
     await expect(viaWrapper.handle(envelope(), () => undefined)).resolves.toMatchObject({ duplicate: false });
     expect(setTimer).toHaveBeenCalledTimes(2); // claim and complete, each under idempotencyTimeoutMs

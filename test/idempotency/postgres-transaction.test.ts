@@ -18,6 +18,7 @@ describe('inPostgresTransaction options', () => {
     expect(() => inPostgresTransaction({ pool }, 'no' as never)).toThrow(/handler/);
     expect(() => inPostgresTransaction({ pool, table: 'Bad Name' }, () => undefined)).toThrow(/table/);
     expect(() => inPostgresTransaction({ pool, lockTimeoutMs: 0 }, () => undefined)).toThrow(/lockTimeoutMs/);
+    expect(() => inPostgresTransaction({ pool, timeoutMs: 0 }, () => undefined)).toThrow(/timeoutMs/);
     expect(() => inPostgresTransaction({ pool, retries: 1 } as never, () => undefined)).toThrow(/unknown option "retries"/);
   });
 });
@@ -103,6 +104,151 @@ describe.skipIf(skip !== undefined)('inPostgresTransaction against a real Postgr
     const rows = await rowsOf(sent.id);
     console.info(`inPostgresTransaction after a killed process: ${rows.length} business row(s) for the event (${rows.join(',')})`);
     expect(rows).toEqual(['retry']);
+  });
+
+  for (const mode of ['pg_terminate_backend', 'idle-timeout'] as const) {
+    it(`a session PostgreSQL ends mid-handler (${mode}): a retryable 500 at once, the process lives on, the retry runs once`, { timeout: 60_000 }, async () => {
+      // In a child process, so that a crash shows as its exit code (an 'error' event of a pg
+      // client that nobody listens to ends the process).
+      const sent = createTestWebhook({ secret: SECRET, keyId: KEY_ID });
+      const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../support/postgres-session-end-child.ts', import.meta.url))], {
+        env: { ...process.env, PG_HOST: server.host, PG_PORT: String(server.port), KEY_ID, SECRET, BODY: JSON.stringify(sent), MODE: mode },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      const pid = await new Promise<number>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const match = /pid (\d+)/.exec(out);
+          if (match) resolve(Number(match[1]));
+        });
+        child.once('exit', (code) => reject(new Error(`child exited early with ${code}: ${err}`)));
+      });
+      if (mode === 'pg_terminate_backend') {
+        expect((await pool.query('SELECT pg_terminate_backend($1) AS done', [pid])).rows[0].done).toBe(true);
+      }
+      const code = await exited;
+      expect({ code, err: code === 0 ? '' : err }).toEqual({ code: 0, err: '' });
+      const result = JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, { status: number; code?: string }>;
+      console.info(`inPostgresTransaction, session ended by ${mode} mid-handler: ${JSON.stringify(result)}`);
+      expect(result.first).toEqual({ status: 500, code: 'HANDLER_FAILED' });
+      expect(result.retry).toEqual({ status: 200 });
+      expect(result.again).toEqual({ status: 200 });
+      expect(await rowsOf(sent.id)).toEqual(['retry']);
+      expect(await dedupRows(sent.id)).toBe(1);
+    });
+  }
+
+  it('handlers that never settle: each transaction is rolled back and its connection closed after timeoutMs, so a full pool serves again', { timeout: 30_000 }, async () => {
+    const small = new pg.Pool({ ...postgresConnection(server), max: 3, connectionTimeoutMillis: 3000 });
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const hungClients: pg.PoolClient[] = [];
+    const later: Array<Promise<unknown>> = [];
+    const hung = inPostgresTransaction({ pool: small, timeoutMs: 400 }, async (event, client) => {
+      await client.query('INSERT INTO business_rows (event_id, worker) VALUES ($1, $2)', [event.id, 'hung']);
+      hungClients.push(client);
+      await gate;
+      // Past its deadline: the handler's queries fail, nothing it writes now can commit.
+      later.push(client.query('INSERT INTO business_rows (event_id, worker) VALUES ($1, $2)', [event.id, 'late']).then(() => 'written', (e: Error) => e.message));
+    });
+    try {
+      const hungEvents = [0, 1, 2].map(() => createTestWebhook({ secret: SECRET, keyId: KEY_ID }));
+      const quick = createWebhookReceiver({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), idempotency: false, handlerTimeoutMs: 200 });
+      const answers = await Promise.all(
+        hungEvents.map((sent) => quick.handle(sent, hung).then(() => 200, (error: unknown) => (isWebhookError(error) ? `${error.status} ${error.code}` : String(error)))),
+      );
+      expect(answers).toEqual(Array(3).fill('503 HANDLER_TIMEOUT'));
+      expect(hungClients).toHaveLength(3);
+      // All three connections are still checked out by the hung handlers here; an unrelated
+      // event waits for one (the pool gives up after 3 s) and gets it once their transactions end.
+      const unrelated = createTestWebhook({ secret: SECRET, keyId: KEY_ID });
+      const other = createWebhookReceiver({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), idempotency: false });
+      const answer = await other.handle(unrelated, inPostgresTransaction({ pool: small }, async (event, client) => {
+        await client.query('INSERT INTO business_rows (event_id, worker) VALUES ($1, $2)', [event.id, 'unrelated']);
+      })).then(() => 200, (error: unknown) => (isWebhookError(error) ? `${error.status} ${error.code}: ${String((error.cause as Error)?.message)}` : String(error)));
+      console.info(`inPostgresTransaction, 3 hung handlers on a 3-connection pool: an unrelated event answered ${answer}`);
+      expect(answer).toBe(200);
+      expect(await rowsOf(unrelated.id)).toEqual(['unrelated']);
+      // The hung deliveries' writes and dedup rows were rolled back: their retries run once.
+      for (const sent of hungEvents) {
+        expect(await rowsOf(sent.id)).toEqual([]);
+        expect(await dedupRows(sent.id)).toBe(0);
+        await other.handle({ ...sent, retry_count: 1 }, write('retry'));
+        expect(await rowsOf(sent.id)).toEqual(['retry']);
+      }
+      open();
+      await vi.waitFor(() => expect(later).toHaveLength(3), { timeout: 5000, interval: 10 });
+      const lateResults = await Promise.all(later);
+      expect(lateResults.every((r) => r !== 'written')).toBe(true);
+      for (const sent of hungEvents) expect(await rowsOf(sent.id)).toEqual(['retry']);
+    } finally {
+      open();
+      await small.end();
+    }
+  });
+
+  it('statement names: none is cut for the default table, and two tables with a long shared prefix work on one connection', async () => {
+    const one = new pg.Pool({ ...postgresConnection(server), max: 1 });
+    const notices: string[] = [];
+    one.on('connect', (client) => client.on('notice', (notice) => notices.push(String(notice.message))));
+    try {
+      const tables = ['kompliant_webhook_idempotency_live', 'kompliant_webhook_idempotency_sandbox'];
+      for (const table of tables) await createIdempotencyTable(one, { table });
+      notices.length = 0; // CREATE ... IF NOT EXISTS notices
+      for (const table of [undefined, ...tables]) {
+        const sent = createTestWebhook({ secret: SECRET, keyId: KEY_ID });
+        await receivers[0]!.handle(sent, inPostgresTransaction({ pool: one, ...(table === undefined ? {} : { table }) }, async (event, client) => {
+          await client.query('INSERT INTO business_rows (event_id, worker) VALUES ($1, $2)', [event.id, table ?? 'default']);
+        }));
+        expect(await rowsOf(sent.id)).toEqual([table ?? 'default']);
+      }
+      const names = (await one.query('SELECT name FROM pg_prepared_statements')).rows.map((r) => r.name as string);
+      // As sent: PostgreSQL cuts a longer name to 63 bytes (the default table's insert was cut before).
+      expect(names).toHaveLength(3);
+      for (const name of names) expect(name).toMatch(/^kw_[0-9a-f]{12}_transaction-insert(-cleanup)?$/);
+      expect(notices).toEqual([]);
+    } finally {
+      await one.end();
+    }
+  });
+
+  it('a delivery is three round trips around the handler (BEGIN with the lock timeout, the insert, COMMIT) and deletes expired rows one delivery in 16', async () => {
+    await pool.query(`INSERT INTO kompliant_webhook_idempotency SELECT 'old' || g, 't', true, now() - interval '1 hour' FROM generate_series(1, 25) g`);
+    const expired = async (): Promise<number> =>
+      Number((await pool.query("SELECT count(*) AS n FROM kompliant_webhook_idempotency WHERE id LIKE 'old%'")).rows[0].n);
+    const sent: string[][] = [];
+    const counting = {
+      connect: async () => {
+        const client = await pool.connect();
+        const texts: string[] = [];
+        sent.push(texts);
+        return Object.assign(Object.create(client) as pg.PoolClient, {
+          query: (q: string | { text: string }, values?: unknown[]) => (texts.push(typeof q === 'string' ? q : q.text), client.query(q as never, values as never)),
+          release: (e?: Error | boolean) => client.release(e),
+        });
+      },
+      query: pool.query.bind(pool),
+    };
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const tx = inPostgresTransaction({ pool: counting }, () => undefined);
+      await tx(createTestWebhook({ secret: SECRET, keyId: KEY_ID }) as never);
+      expect(sent[0]).toHaveLength(3);
+      expect(sent[0]![0]).toMatch(/^BEGIN; SET LOCAL lock_timeout = 5000$/);
+      expect(sent[0]![2]).toBe('COMMIT');
+      expect(await expired()).toBe(15);
+      for (let i = 0; i < 15; i++) await tx(createTestWebhook({ secret: SECRET, keyId: KEY_ID }) as never);
+      expect(await expired()).toBe(15);
+      await tx(createTestWebhook({ secret: SECRET, keyId: KEY_ID }) as never);
+      expect(await expired()).toBe(0);
+      expect(sent.every((texts) => texts.length === 3)).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('concurrent retries of one event, the first failing: one 500, every other answer 200, one business row', async () => {

@@ -1,7 +1,7 @@
-// postgresIdempotencyStore against a throwaway PostgreSQL cluster: the table, cleanup on claim, then the store contract.
+// postgresIdempotencyStore against a throwaway PostgreSQL cluster: the table, cleanup on claims, then the store contract.
 import { execFileSync } from 'node:child_process';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createIdempotencyTable, idempotencyTableSql, postgresIdempotencyStore, POSTGRES_CLEANUP_BATCH } from '../../src/postgres.js';
 import { postgresConnection, postgresSkipReason, startPostgresServer, type PostgresServer } from '../support/postgres-server.js';
 import { describeStoreContract } from './contract.js';
@@ -58,17 +58,30 @@ describe.skipIf(skip !== undefined)('postgresIdempotencyStore against a real Pos
     expect(rows).toEqual([{ id: 'wh_schema', token: 't1', done: false }]);
   });
 
-  it('each claim deletes a bounded batch of expired rows, never a live one', async () => {
+  it('claims delete expired rows (never a live one): the first, then one per 16 claims or per second, 10 rows per claim since', async () => {
     await pool.query('CREATE TABLE cleanup_test (LIKE kompliant_webhook_idempotency INCLUDING ALL)');
     await pool.query(`INSERT INTO cleanup_test SELECT 'old' || g, 't', g % 2 = 0, now() - interval '1 hour' FROM generate_series(1, 25) g`);
     await pool.query(`INSERT INTO cleanup_test VALUES ('live', 't', true, now() + interval '1 day')`);
-    const store = postgresIdempotencyStore({ pool, table: 'cleanup_test' });
     const count = async (): Promise<number> => Number((await pool.query('SELECT count(*) AS n FROM cleanup_test')).rows[0].n);
-    await store.claim('wh_1', 't', 60_000);
-    expect(await count()).toBe(26 + 1 - POSTGRES_CLEANUP_BATCH);
-    await store.claim('wh_2', 't', 60_000);
-    await store.claim('wh_3', 't', 60_000);
-    expect((await pool.query('SELECT id FROM cleanup_test ORDER BY id')).rows.map((r) => r.id)).toEqual(['live', 'wh_1', 'wh_2', 'wh_3']);
+    vi.useFakeTimers({ toFake: ['Date'] }); // the store's clock, read when the store is built; pg's timers stay real
+    try {
+      const store = postgresIdempotencyStore({ pool, table: 'cleanup_test' });
+      await store.claim('wh_1', 't', 60_000);
+      expect(await count()).toBe(26 + 1 - POSTGRES_CLEANUP_BATCH);
+      for (let i = 2; i <= 16; i++) await store.claim(`wh_${i}`, 't', 60_000);
+      expect(await count()).toBe(17 + 15); // 15 claims without a DELETE
+      await store.claim('wh_17', 't', 60_000); // the 16th since: up to 160 rows, 15 expired left
+      expect((await pool.query('SELECT id FROM cleanup_test ORDER BY id')).rows.map((r) => r.id)).toEqual(['live', ...Array.from({ length: 17 }, (_, i) => `wh_${i + 1}`).toSorted()]);
+      // A second without a cleanup: the next claim cleans, however few claims came since.
+      await pool.query(`UPDATE cleanup_test SET expires_at = now() - interval '1 hour' WHERE id IN ('wh_1', 'wh_2')`);
+      await store.claim('wh_18', 't', 60_000);
+      expect(await count()).toBe(19);
+      vi.advanceTimersByTime(1_000);
+      await store.claim('wh_19', 't', 60_000);
+      expect(await count()).toBe(18);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('with prepare: false the statements are sent unnamed (for poolers without prepared statements)', async () => {
@@ -80,7 +93,38 @@ describe.skipIf(skip !== undefined)('postgresIdempotencyStore against a real Pos
     expect(await store.claim('wh_unprepared', 't2', 60_000)).toBe('done');
     expect(seen).toEqual([undefined, undefined, undefined]);
     await postgresIdempotencyStore({ pool: spy }).claim('wh_prepared', 't1', 60_000);
-    expect(seen[3]).toBe('kompliant-webhooks:claim:kompliant_webhook_idempotency');
+    expect(seen[3]).toMatch(/^kw_[0-9a-f]{12}_claim(-cleanup)?$/);
+  });
+
+  it('two tables whose long names share their first 38 characters work on one connection, and no statement name is cut', async () => {
+    // One connection, so both stores' prepared statements live in the same session. Before the
+    // names were hashed, both tables' claim was named past 63 bytes and PostgreSQL cut both to
+    // the same name: the second table's claim failed with "prepared statement ... already exists".
+    const one = new pg.Pool({ ...postgresConnection(server), max: 1 });
+    const notices: string[] = [];
+    one.on('connect', (client) => client.on('notice', (notice) => notices.push(String(notice.message))));
+    try {
+      const tables = ['kompliant_webhook_idempotency_accounts_live', 'kompliant_webhook_idempotency_accounts_sandbox'];
+      const stores = tables.map((table) => postgresIdempotencyStore({ pool: one, table }));
+      for (const table of tables) await createIdempotencyTable(one, { table });
+      notices.length = 0; // CREATE ... IF NOT EXISTS notices, and index names cut on purpose
+      for (const [i, store] of stores.entries()) {
+        expect(await store.claim('wh_two_tables', `t${i}`, 60_000)).toBe('claimed');
+        expect(await store.renew!('wh_two_tables', `t${i}`, 60_000)).toBe(true);
+        await store.complete('wh_two_tables', `t${i}`, 60_000);
+        expect(await store.claim('wh_two_tables', 'other', 60_000)).toBe('done');
+      }
+      for (const table of tables) {
+        expect((await one.query(`SELECT token, done FROM ${table}`)).rows).toEqual([{ token: `t${tables.indexOf(table)}`, done: true }]);
+      }
+      await postgresIdempotencyStore({ pool: one }).claim('wh_default_table', 't', 60_000);
+      const names = (await one.query('SELECT name FROM pg_prepared_statements')).rows.map((r) => r.name as string);
+      expect(names.length).toBeGreaterThanOrEqual(7);
+      for (const name of names) expect(Buffer.byteLength(name)).toBeLessThanOrEqual(63);
+      expect(notices).toEqual([]);
+    } finally {
+      await one.end();
+    }
   });
 
   it('leases use the database clock and the row says what the store knows', async () => {

@@ -28,7 +28,7 @@ describe('the kompliant-webhooks/redis subpath (built package)', () => {
 });
 
 const skip = redisSkipReason();
-if (skip !== undefined) console.warn(`\n!!! test/redis.test.ts ${skip}\n`);
+if (skip !== undefined) console.warn(`\n!!! test/idempotency/redis.test.ts ${skip}\n`);
 
 describe.skipIf(skip !== undefined)('redisIdempotencyStore against a real redis-server', () => {
   let redis: RedisServer;
@@ -171,14 +171,14 @@ describe.skipIf(skip !== undefined)('redisIdempotencyStore against a real redis-
     expect(() => redisIdempotencyStore({ client, ttl: 5 } as never)).toThrow(/unknown option/);
   });
 
-  it('a Redis outage answers 500 HANDLER_FAILED and never runs the handler', async () => {
+  it('a Redis outage answers 503 IDEMPOTENCY_STORE_UNAVAILABLE and never runs the handler', async () => {
     const dead = new Redis({ host: '127.0.0.1', port: 1, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
     const onEvent = vi.fn();
     const app = express();
     app.post(PATH, kompliantWebhook({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), idempotency: redisIdempotencyStore({ client: dead }), onEvent }));
     const res = await request(app).post(PATH).send(createTestWebhook({ secret: SECRET, keyId: KEY_ID }));
-    expect(res.status).toBe(500);
-    expect(res.body.error.code).toBe('HANDLER_FAILED');
+    expect(res.status).toBe(503);
+    expect(res.body.error.code).toBe('IDEMPOTENCY_STORE_UNAVAILABLE');
     expect(onEvent).not.toHaveBeenCalled();
     dead.disconnect();
   });

@@ -1,6 +1,6 @@
 // Fault injection on key lookups: a store that hangs (then recovers, or only after the first lookup); every wait ends at keyStoreTimeoutMs.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createWebhookReceiver, type KeyStore, type ReceiverOptions } from '../../src/index.js';
+import { createWebhookReceiver, type KeyStore, type EnvelopeOptions } from '../../src/index.js';
 import { createTestWebhook, generateSharedSecret } from '../../src/testing.js';
 import { KEY_A } from './contract.js';
 
@@ -45,7 +45,7 @@ afterEach(() => {
 describe.each([
   ['the default cache', {}],
   ['cache: false', { cache: false }],
-] as Array<[string, Partial<ReceiverOptions>]>)('a key store that hangs, with %s', (_name, extra) => {
+] as Array<[string, Partial<EnvelopeOptions>]>)('a key store that hangs, with %s', (_name, extra) => {
   it('hangs then recovers: the waiting request gets 503 at the deadline (5 s), its signal is aborted, and the next request asks again', async () => {
     const { store, signals, state } = hangableStore();
     const receiver = createWebhookReceiver({ keyStore: store, ...extra });

@@ -6,13 +6,13 @@ import {
   createWebhookReceiver,
   createWebhookStats,
   envKeyStore,
-  isValidKeyId,
   memoryKeyStore,
   type CachedKeyStoreOptions,
   type KeyStore,
   type KompliantEnvelope,
 } from '../../src/index.js';
 import { createTestWebhook, generateSharedSecret } from '../../src/testing.js';
+import { isValidKeyId } from '../../src/wire.js';
 import { startFakeSecretsManager, type FakeSecretsManager } from '../support/secrets-manager-server.js';
 import { BAD_SECRET, KEY_A, KEY_B, keyStoreContract } from './contract.js';
 
@@ -36,6 +36,14 @@ beforeEach(() => {
   sm.failAll = undefined;
   sm.gate = undefined;
 });
+
+/** An envKeyStore whose KEY_A variable turns to BAD_SECRET after construction (whose check refuses a bad secret). */
+function badSecretStore(): KeyStore {
+  const env: Record<string, string> = { KOMPLIANT_WEBHOOK_SECRET_20251121_01: generateSharedSecret() };
+  const store = envKeyStore({ env });
+  env.KOMPLIANT_WEBHOOK_SECRET_20251121_01 = BAD_SECRET;
+  return store;
+}
 
 const HOUR = 60 * 60 * 1000;
 /** One account for every webhook here: the cache is keyed by (account, key id). */
@@ -89,7 +97,7 @@ keyStoreContract('cachedKeyStore (around memory, env and AWS stores)', {
     sm.failAll = { type: 'ThrottlingException', message: 'Rate exceeded' };
     return cachedKeyStore(awsSecretsManagerKeyStore({ client: sm.client() }));
   },
-  holdingBadSecret: () => cachedKeyStore(envKeyStore({ env: { KOMPLIANT_WEBHOOK_SECRET_20251121_01: BAD_SECRET } })),
+  holdingBadSecret: () => cachedKeyStore(badSecretStore()),
   holdingAccounts: (secrets) => cachedKeyStore(memoryKeyStore(secrets)),
 });
 
@@ -422,5 +430,13 @@ describe('cache options', () => {
     await one.receive(createTestWebhook({ account_id: ACCOUNT, secret, keyId: KEY_A }));
     await two.receive(createTestWebhook({ account_id: ACCOUNT, secret, keyId: KEY_A }));
     expect(sm.calls).toHaveLength(1);
+  });
+});
+
+describe('cachedKeyStore.describe', () => {
+  it('passes on the wrapped store\'s describe(), and has none when that store has none', () => {
+    const env = envKeyStore({ env: { KOMPLIANT_WEBHOOK_SECRET_20251121_02: generateSharedSecret() }, jsonVariable: false });
+    expect(cachedKeyStore(env).describe?.(KEY_A, { accountId: ACCOUNT })).toBe(env.describe?.(KEY_A, { accountId: ACCOUNT }));
+    expect(cachedKeyStore(memoryKeyStore({})).describe).toBeUndefined();
   });
 });

@@ -4,6 +4,14 @@ import { generateSharedSecret } from '../../src/testing.js';
 import { ABSENT, BAD_SECRET, KEY_A, KEY_B, keyStoreContract } from './contract.js';
 
 /** A user-written store whose backend is down. */
+/** An envKeyStore whose KEY_A variable turns to BAD_SECRET after construction (whose check refuses a bad secret). */
+function badSecretStore(): KeyStore {
+  const env: Record<string, string> = { KOMPLIANT_WEBHOOK_SECRET_20251121_01: generateSharedSecret() };
+  const store = envKeyStore({ env });
+  env.KOMPLIANT_WEBHOOK_SECRET_20251121_01 = BAD_SECRET;
+  return store;
+}
+
 const down = (): KeyStore => ({ getSecret: () => Promise.reject(new Error('connection refused')) });
 
 /** Counts the calls a store receives. */
@@ -18,7 +26,7 @@ keyStoreContract('chainKeyStores (secrets split over two stores, a failing one f
     return chainKeyStores(down(), memoryKeyStore(Object.fromEntries(first ? [first] : [])), memoryKeyStore(Object.fromEntries(rest)));
   },
   failing: () => chainKeyStores(down(), down()),
-  holdingBadSecret: () => chainKeyStores(memoryKeyStore({}), envKeyStore({ env: { KOMPLIANT_WEBHOOK_SECRET_20251121_01: BAD_SECRET } })),
+  holdingBadSecret: () => chainKeyStores(memoryKeyStore({}), badSecretStore()),
   holdingAccounts: (secrets) => chainKeyStores(down(), memoryKeyStore(secrets)),
 });
 
@@ -51,9 +59,16 @@ describe('chainKeyStores', () => {
 
   it('an invalid secret stops the chain with INVALID_KEY', async () => {
     const later = counted(memoryKeyStore({ [KEY_A]: generateSharedSecret() }));
-    const chain = chainKeyStores(envKeyStore({ env: { KOMPLIANT_WEBHOOK_SECRET_20251121_01: BAD_SECRET } }), later);
+    const chain = chainKeyStores(badSecretStore(), later);
     await expect(chain.getSecret(KEY_A)).rejects.toBeInstanceOf(WebhookError);
     expect(later.calls).toEqual([]);
+  });
+
+  it('describe() joins what each store says of where it looked', () => {
+    const chain = chainKeyStores(memoryKeyStore({}), envKeyStore({ env: { KOMPLIANT_WEBHOOK_SECRET_20251121_02: generateSharedSecret() }, jsonVariable: false }));
+    expect(chain.describe?.(KEY_A, { accountId: 'lv_Mine' })).toBe(
+      'store 0 (no describe()); then envKeyStore read KOMPLIANT_WEBHOOK_SECRET_lv_Mine_20251121_01, KOMPLIANT_WEBHOOK_SECRET_20251121_01',
+    );
   });
 
   it('refuses no stores or a non-store', () => {

@@ -20,7 +20,7 @@ function brokenEnv(): Record<string, string | undefined> {
 keyStoreContract('envKeyStore (one variable per key)', {
   holding: (secrets) => envKeyStore({ env: Object.fromEntries(Object.entries(secrets).map(([k, v]) => [variable(k), v])) }),
   failing: () => envKeyStore({ env: brokenEnv() }),
-  holdingBadSecret: () => envKeyStore({ env: { [variable(KEY_A)]: BAD_SECRET } }),
+  holdingBadSecret: { construction: () => envKeyStore({ env: { [variable(KEY_A)]: BAD_SECRET } }) },
   holdingAccounts: (secrets) =>
     envKeyStore({
       env: Object.fromEntries(
@@ -32,7 +32,7 @@ keyStoreContract('envKeyStore (one variable per key)', {
 keyStoreContract('envKeyStore (JSON variable)', {
   holding: (secrets) => envKeyStore({ env: { KOMPLIANT_WEBHOOK_KEYS: JSON.stringify(secrets) } }),
   failing: () => envKeyStore({ env: brokenEnv() }),
-  holdingBadSecret: () => envKeyStore({ env: { KOMPLIANT_WEBHOOK_KEYS: JSON.stringify({ [KEY_A]: BAD_SECRET }) } }),
+  holdingBadSecret: { construction: () => envKeyStore({ env: { KOMPLIANT_WEBHOOK_KEYS: JSON.stringify({ [KEY_A]: BAD_SECRET }) } }) },
   holdingAccounts: (secrets) => envKeyStore({ env: { KOMPLIANT_WEBHOOK_KEYS: JSON.stringify(secrets) } }),
 });
 
@@ -98,7 +98,7 @@ describe('envKeyStore', () => {
   });
 
   it('inherited names are not keys: __proto__ and friends in the JSON resolve undefined', async () => {
-    const store = envKeyStore({ env: { KOMPLIANT_WEBHOOK_KEYS: '{"__proto__": {"whk_20251121_99": "x"}}' } });
+    const store = envKeyStore({ env: { KOMPLIANT_WEBHOOK_KEYS: `{"__proto__": {"whk_20251121_99": "${generateSharedSecret()}"}}` } });
     await expect(store.getSecret(ABSENT)).resolves.toBeUndefined();
     await expect(store.getSecret('__proto__')).resolves.toBeUndefined();
     await expect(store.getSecret('constructor')).resolves.toBeUndefined();
@@ -164,5 +164,78 @@ describe('envKeyStore: accounts and start-up checks', () => {
     expect(thrown).toBeInstanceOf(TypeError);
     expect((thrown as Error).message).toMatch(/KOMPLIANT_WEBHOOK_SECRET is set, but its name carries no key id: rename it KOMPLIANT_WEBHOOK_SECRET_<YYYYMMDD_NN>/);
     expect((thrown as Error).message).not.toContain(secret);
+  });
+});
+
+/** What `envKeyStore` throws for `env`, which must make it throw. */
+function constructionError(env: Record<string, string>): Error {
+  try {
+    envKeyStore({ env });
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('envKeyStore accepted the environment');
+}
+
+describe('envKeyStore: every secret checked at start-up', () => {
+  // 16 bytes: a 128-bit key pasted where the 256-bit shared secret belongs.
+  const short = Buffer.alloc(16, 0x5a).toString('base64');
+
+  it('a 16-byte secret in a per-key variable: a TypeError naming the variable, never the value', () => {
+    const error = constructionError({ [variable(KEY_B)]: generateSharedSecret(), [variable(KEY_A)]: short });
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toBe(
+      `envKeyStore: ${variable(KEY_A)} is base64 of 16 bytes; a shared secret is base64 of exactly 32 bytes (the shared_secret of webhook.key.create, as issued)`,
+    );
+    expect(error.message).not.toContain(short);
+    expect(String(error.stack)).not.toContain(short);
+  });
+
+  it('an account\'s variable, and entries of the JSON variable (flat and by account), are checked too', () => {
+    const scoped = constructionError({ [`KOMPLIANT_WEBHOOK_SECRET_lv_A_${KEY_A.slice(4)}`]: 'not base64!' });
+    expect(scoped).toBeInstanceOf(TypeError);
+    expect(scoped.message).toMatch(/^envKeyStore: KOMPLIANT_WEBHOOK_SECRET_lv_A_20251121_01 is not base64; /);
+    const flat = constructionError({ KOMPLIANT_WEBHOOK_KEYS: JSON.stringify({ [KEY_B]: generateSharedSecret(), [KEY_A]: short }) });
+    expect(flat.message).toMatch(/^envKeyStore: KOMPLIANT_WEBHOOK_KEYS\["whk_20251121_01"\] is base64 of 16 bytes; /);
+    const byAccount = constructionError({ KOMPLIANT_WEBHOOK_KEYS: JSON.stringify({ lv_A: { [KEY_A]: 42 } }) });
+    expect(byAccount.message).toMatch(/^envKeyStore: KOMPLIANT_WEBHOOK_KEYS\["lv_A"\]\["whk_20251121_01"\] is not a string; /);
+    for (const error of [scoped, flat, byAccount]) {
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error.message).not.toContain(short);
+    }
+    // A misplaced value used as a name is not echoed either.
+    const misplaced = constructionError({ KOMPLIANT_WEBHOOK_KEYS: JSON.stringify({ [short]: short }) });
+    expect(misplaced.message).toMatch(/^envKeyStore: KOMPLIANT_WEBHOOK_KEYS\[<an entry>\] is base64 of 16 bytes; /);
+    expect(misplaced.message).not.toContain(short);
+  });
+
+  it('surrounding whitespace is trimmed before the check, as at lookup', async () => {
+    const secret = generateSharedSecret();
+    await expect(envKeyStore({ env: { [variable(KEY_A)]: `  ${secret}\n` } }).getSecret(KEY_A)).resolves.toBe(secret);
+  });
+
+  it('a value that goes bad after start-up rejects its lookup with INVALID_KEY, the value in no message', async () => {
+    const env: Record<string, string> = { [variable(KEY_A)]: generateSharedSecret() };
+    const store = envKeyStore({ env });
+    env[variable(KEY_A)] = short;
+    const error = await store.getSecret(KEY_A).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'INVALID_KEY', status: 500 });
+    expect((error as Error).message).not.toContain(short);
+  });
+});
+
+describe('envKeyStore.describe: the variables a lookup reads', () => {
+  const store = envKeyStore({ env: { [variable(KEY_B)]: generateSharedSecret() } });
+
+  it('names, in lookup order, the account\'s variable, its JSON entry, the flat variable and the flat JSON entry', () => {
+    expect(store.describe?.(KEY_A, { accountId: 'lv_Mine' })).toBe(
+      'envKeyStore read KOMPLIANT_WEBHOOK_SECRET_lv_Mine_20251121_01, KOMPLIANT_WEBHOOK_KEYS["lv_Mine"]["whk_20251121_01"], ' +
+        'KOMPLIANT_WEBHOOK_SECRET_20251121_01, KOMPLIANT_WEBHOOK_KEYS["whk_20251121_01"]',
+    );
+  });
+
+  it('follows prefix and jsonVariable: false', () => {
+    const custom = envKeyStore({ env: { HOOK_20251121_02: generateSharedSecret() }, prefix: 'HOOK_', jsonVariable: false });
+    expect(custom.describe?.(KEY_A, { accountId: 'lv_Mine' })).toBe('envKeyStore read HOOK_lv_Mine_20251121_01, HOOK_20251121_01');
   });
 });

@@ -1,4 +1,4 @@
-// The source layout's rules: no import cycle, only published entry points directly in src/, an opening comment in every file.
+// The source layout's rules: folders in ranked layers importing only downwards, no import cycle, only published entry points directly in src/, an opening comment in every file.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,7 +48,70 @@ function findCycles(graph: Map<string, string[]>): string[][] {
   return cycles;
 }
 
+/**
+ * The layers of src/, lowest first. A file may import from its own folder or from a folder of a
+ * lower layer, never sideways or upwards; the entry points (files directly in src/) sit on top.
+ * `wire` holds the format itself (the envelope, AES-GCM, the layouts `detect` tries), so the
+ * receiver and the CLI both reach it; `sealing` (the sender's side, for tests, the emulator and
+ * the CLI) sits beside the stores, never under the receiver.
+ */
+const LAYERS: ReadonlyArray<readonly string[]> = [
+  ['options'],
+  ['wire'],
+  ['key-stores', 'idempotency', 'sealing'],
+  ['key-api', 'delivery'],
+  ['receiver'],
+  ['http'],
+  ['adapters', 'emulator'],
+  ['integrations'],
+  ['cli'],
+  ['.'],
+];
+
+/** The top folder of a source file under src/ (`.` for an entry point). */
+function folderOf(file: string): string {
+  return file.includes('/') ? file.slice(0, file.indexOf('/')) : '.';
+}
+
+function rankOf(folder: string): number {
+  return LAYERS.findIndex((layer) => layer.includes(folder));
+}
+
+/** Imports between different folders, as `from -> to` folder pairs with the file that makes each. */
+function folderImports(graph: Map<string, string[]>): Array<{ from: string; to: string; file: string; target: string }> {
+  return [...graph].flatMap(([file, targets]) =>
+    targets.map((target) => ({ from: folderOf(file), to: folderOf(target), file, target })).filter(({ from, to }) => from !== to),
+  );
+}
+
 describe('source layout', () => {
+  it('ranks every folder of src/ in a layer', () => {
+    expect([...new Set(files.map(folderOf))].filter((folder) => rankOf(folder) < 0)).toEqual([]);
+  });
+
+  it('imports only from a lower layer (never sideways or upwards)', () => {
+    const upward = folderImports(importGraph())
+      .filter(({ from, to }) => rankOf(to) >= rankOf(from))
+      .map(({ file, target }) => `${file} -> ${target}`);
+    expect(upward).toEqual([]);
+  });
+
+  it('has no cycle between folders', () => {
+    const edges = new Map<string, string[]>();
+    for (const { from, to } of folderImports(importGraph())) edges.set(`${from}/x.ts`, [...(edges.get(`${from}/x.ts`) ?? []), `${to}/x.ts`]);
+    expect(findCycles(edges).map((cycle) => cycle.map(folderOf).join(' -> '))).toEqual([]);
+  });
+
+  it('the layer check fails on an upward import and the cycle check on a folder cycle', () => {
+    const graph = new Map([
+      ['wire/a.ts', ['receiver/b.ts']],
+      ['receiver/b.ts', ['wire/a.ts']],
+    ]);
+    expect(folderImports(graph).filter(({ from, to }) => rankOf(to) >= rankOf(from))).toHaveLength(1);
+    const edges = new Map([...graph].map(([file, targets]) => [`${folderOf(file)}/x.ts`, targets.map((t) => `${folderOf(t)}/x.ts`)]));
+    expect(findCycles(edges)).toHaveLength(1);
+  });
+
   it('every relative import resolves to a source file', () => {
     const missing = [...importGraph()].flatMap(([file, targets]) => targets.filter((t) => !files.includes(t)).map((t) => `${file} -> ${t}`));
     expect(missing).toEqual([]);

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { posix, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -46,7 +47,10 @@ describe('the published package', () => {
     collect([pkg.exports, pkg.typesVersions, pkg.bin]);
     const pending = targets.filter((t) => t.startsWith('./dist/')).map((t) => t.slice('./dist/'.length));
     const reached = new Set<string>();
-    const shipped = readdirSync(`${root}dist`);
+    // Every file under dist/, as a path relative to it (the CLI's lazily loaded chunks are in dist/cli-chunks/).
+    const shipped = readdirSync(`${root}dist`, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => posix.relative(`${root}dist`.split(sep).join('/'), posix.join(entry.parentPath.split(sep).join('/'), entry.name)));
     while (pending.length > 0) {
       const file = pending.pop()!;
       // A chunk's types are imported as './x.js' / './x.cjs' from declaration files.
@@ -54,7 +58,7 @@ describe('the published package', () => {
       if (reached.has(name)) continue;
       reached.add(name);
       const text = readFileSync(`${root}dist/${name}`, 'utf8');
-      for (const match of text.matchAll(/(?:from\s*|require\(|import\()["']\.\/([^"']+)["']/g)) pending.push(match[1]!);
+      for (const match of text.matchAll(/(?:from\s*|require\(|import\()["']\.\/([^"']+)["']/g)) pending.push(posix.join(posix.dirname(name), match[1]!));
     }
     expect(shipped.filter((file) => !reached.has(file))).toEqual([]);
     expect(shipped).not.toContain('cli.cjs');

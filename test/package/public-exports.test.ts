@@ -29,6 +29,12 @@ function exportsOf(entries: string[]): Record<string, string[]> {
 }
 
 describe('public exports', () => {
+  it('the root exports at most 22 values (the rest are types; low-level parts live in subpaths)', async () => {
+    const values = Object.keys(await import('../../src/index.js'));
+    expect(values.length).toBeLessThanOrEqual(22);
+    expect(values.filter((name) => name.startsWith('DEFAULT_'))).toEqual([]);
+  });
+
   it('every entry point exports exactly the pinned names (test/fixtures/public-exports.json)', { timeout: 60_000 }, () => {
     expect(exportsOf(Object.keys(pinned))).toEqual(pinned);
   });

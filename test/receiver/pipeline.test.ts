@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createWebhookReceiver, decryptData, memoryKeyStore, openEnvelope } from '../../src/index.js';
+import { createWebhookReceiver, memoryKeyStore, openEnvelope } from '../../src/index.js';
+import { decryptData } from '../../src/wire.js';
 import { createTestWebhook, generateSharedSecret } from '../../src/testing.js';
 
 describe('decryption failures skip stack capture without leaking the setting', () => {
@@ -44,5 +45,39 @@ describe('decryption failures skip stack capture without leaking the setting', (
       if (original !== undefined) Object.defineProperty(Error, 'stackTraceLimit', original);
     }
     expect(Error.stackTraceLimit).toBe(original?.value);
+  });
+});
+
+describe('KeyStore.refetchSecret: a store of your own takes the cache\'s path after a decryption failure', () => {
+  const keyId = 'whk_20251121_01';
+
+  it('is asked once with the secret that failed, and its new secret opens the envelope (no cache in front)', async () => {
+    const stale = generateSharedSecret();
+    const current = generateSharedSecret();
+    const calls: Array<{ keyId: string; accountId: string; used: unknown }> = [];
+    const keyStore = {
+      getSecret: async () => stale,
+      refetchSecret: async (id: string, context: { accountId: string; used: unknown }) => {
+        calls.push({ keyId: id, accountId: context.accountId, used: context.used });
+        return current;
+      },
+    };
+    const receiver = createWebhookReceiver({ keyStore, cache: false, logger: false });
+    const envelope = createTestWebhook({ secret: current, keyId });
+    await expect(receiver.receive(envelope)).resolves.toMatchObject({ id: envelope.id });
+    expect(calls).toEqual([{ keyId, accountId: envelope.account_id, used: stale }]);
+  });
+
+  it('keeps DECRYPTION_FAILED when refetchSecret gives the same secret, nothing, or fails', async () => {
+    const stale = generateSharedSecret();
+    const envelope = createTestWebhook({ secret: generateSharedSecret(), keyId });
+    for (const refetchSecret of [async () => stale, async () => undefined, async () => Promise.reject(new Error('down'))]) {
+      const receiver = createWebhookReceiver({ keyStore: { getSecret: async () => stale, refetchSecret }, cache: false, logger: false });
+      await expect(receiver.receive(envelope)).rejects.toMatchObject({ code: 'DECRYPTION_FAILED' });
+    }
+  });
+
+  it('refuses a refetchSecret that is not a function', () => {
+    expect(() => createWebhookReceiver({ keyStore: { getSecret: async () => undefined, refetchSecret: 1 } as never })).toThrow(/keyStore\.refetchSecret must be a function/);
   });
 });

@@ -2,9 +2,11 @@
  * Lambda HTTP events shaped like AWS's documented examples ("Input format of a Lambda
  * function for proxy integration" for API Gateway REST, "Working with AWS Lambda proxy
  * integrations for HTTP APIs" payload 2.0, and "Invoking Lambda function URLs" request
- * payload), with the method, headers and body of the request under test filled in.
+ * payload), with the method, headers and body of the request under test filled in; and SQS
+ * records and events shaped like the documented SQS examples.
  */
-import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, LambdaFunctionURLEvent } from 'aws-lambda';
+import { createHash, randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, LambdaFunctionURLEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 
 export interface EventRequest {
   method: string;
@@ -172,4 +174,47 @@ export function functionUrlEvent(request: EventRequest): LambdaFunctionURLEvent 
     ...(body === undefined ? {} : { body }),
     isBase64Encoded: isBase64(request),
   };
+}
+
+/** Options of {@link sqsRecord}. */
+export interface SqsRecordRequest {
+  /** Default: a random UUID, as SQS assigns. */
+  messageId?: string;
+  /** Default: a standard queue; a name ending in `.fifo` adds the FIFO attributes. */
+  queueArn?: string;
+}
+
+let sequence = 0;
+
+/**
+ * One record of an SQS-triggered invocation, shaped like AWS's documented example ("Using Lambda
+ * with Amazon SQS", example standard and FIFO queue message events), its body the webhook's
+ * request body as an API Gateway -> SQS integration enqueues it.
+ */
+export function sqsRecord(body: string, request: SqsRecordRequest = {}): SQSRecord {
+  sequence += 1;
+  const queueArn = request.queueArn ?? 'arn:aws:sqs:us-east-2:123456789012:kompliant-webhooks';
+  const fifo = queueArn.endsWith('.fifo');
+  return {
+    messageId: request.messageId ?? randomUUID(),
+    receiptHandle: `AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a${sequence}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: '1545082649183',
+      SenderId: 'AIDAIENQZJOLO23YVJ4VO',
+      ApproximateFirstReceiveTimestamp: '1545082649185',
+      ...(fifo ? { MessageGroupId: 'kompliant', SequenceNumber: `18849496460467696${String(sequence).padStart(3, '0')}`, MessageDeduplicationId: randomUUID() } : {}),
+    },
+    messageAttributes: {},
+    md5OfBody: createHash('md5').update(body).digest('hex'),
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: 'us-east-2',
+  };
+}
+
+/** An SQS-triggered invocation's event. */
+export function sqsEvent(records: SQSRecord[]): SQSEvent {
+  return { Records: records };
 }

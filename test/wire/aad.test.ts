@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defaultAad, openEnvelope } from '../../src/index.js';
+import { openEnvelope } from '../../src/index.js';
+import { defaultAad } from '../../src/wire.js';
 import { createTestWebhook, generateSharedSecret } from '../../src/testing.js';
 
 const chars = (alphabet: string, maxLength: number) =>

@@ -120,7 +120,10 @@ describe('non-ASCII characters whose low byte is an alphabet character are refus
     expect(isValidSharedSecret(`${zeroSecret.slice(0, -2)}\u012f=`)).toBe(false);
     expect(() => requireValidSharedSecret(lookalikeSecret)).toThrow(expect.objectContaining({ code: 'INVALID_KEY' }));
     expect(() => memoryKeyStore({ whk_20251121_01: lookalikeSecret })).toThrow(TypeError);
-    const env = envKeyStore({ env: { KOMPLIANT_WEBHOOK_SECRET_20251121_01: lookalikeSecret } });
+    expect(() => envKeyStore({ env: { KOMPLIANT_WEBHOOK_SECRET_20251121_01: lookalikeSecret } })).toThrow(TypeError);
+    const variables: Record<string, string> = { KOMPLIANT_WEBHOOK_SECRET_20251121_01: zeroSecret };
+    const env = envKeyStore({ env: variables });
+    variables.KOMPLIANT_WEBHOOK_SECRET_20251121_01 = lookalikeSecret; // changed after the start-up check
     await expect(env.getSecret('whk_20251121_01')).rejects.toMatchObject({ code: 'INVALID_KEY' });
   });
 });

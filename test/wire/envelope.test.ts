@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createWebhookReceiver, isValidKeyId, openEnvelope } from '../../src/index.js';
+import { createWebhookReceiver, openEnvelope } from '../../src/index.js';
+import { isValidKeyId } from '../../src/wire.js';
 import { createTestWebhook } from '../../src/testing.js';
 import { KEY_ID, SECRET, countingKeyStore } from '../support/app.js';
 

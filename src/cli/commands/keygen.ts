@@ -1,6 +1,6 @@
 // The `keygen` command: prints or writes a fresh 32-byte shared secret.
 import { writeFile } from 'node:fs/promises';
-import { generateSharedSecret } from '../../wire/seal.js';
+import { generateSharedSecret } from '../../sealing/seal.js';
 import type { CliCommand } from '../command.js';
 import { EXIT, parseOptions, UsageError } from '../args.js';
 

@@ -9,6 +9,7 @@ import { stdoutSink } from '../../key-api/secret-sinks/stdout.js';
 import type { CliIo } from '../input.js';
 import type { CliCommand } from '../command.js';
 import { EXIT, parseOptions, UsageError } from '../args.js';
+import { importOptionalPeer } from '../optional-peer.js';
 
 function waitForEnter(io: CliIo): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -79,13 +80,8 @@ API credentials come from env KOMPLIANT_API_KEY, KOMPLIANT_SECRET_KEY, KOMPLIANT
         await waitForEnter(io);
       };
     } else if (sinkName === 'aws-secrets-manager') {
-      let aws: typeof import('../../aws.js');
-      try {
-        // Loaded only for this sink: the AWS SDK is an optional peer dependency.
-        aws = await import('../../aws.js');
-      } catch {
-        throw new UsageError('--sink aws-secrets-manager needs the package @aws-sdk/client-secrets-manager: npm install @aws-sdk/client-secrets-manager');
-      }
+      // Loaded only for this sink: the AWS SDK is an optional peer dependency.
+      const aws = await importOptionalPeer(() => import('../../key-api/secret-sinks/aws-secrets-manager.js'), '@aws-sdk/client-secrets-manager', '--sink aws-secrets-manager');
       sink = aws.awsSecretsManagerSink(values['aws-region'] === undefined ? {} : { clientConfig: { region: values['aws-region'] } });
     } else {
       throw new UsageError('--sink must be env-file, stdout or aws-secrets-manager');

@@ -2,7 +2,7 @@
 import { DATA_LAYOUT_NAMES } from '../../wire/data-layout.js';
 import { isValidKeyId } from '../../wire/envelope.js';
 import type { KompliantEnvelope } from '../../wire/event.js';
-import { createTestWebhook } from '../../wire/seal.js';
+import { createTestWebhook, TEST_ACCOUNT_ID } from '../../sealing/seal.js';
 import { cliLayout, readJsonInput, readSecret, SECRET_HELP, SECRET_OPTIONS, type CliIo } from '../input.js';
 import type { CliCommand } from '../command.js';
 import { EXIT, parseOptions, UsageError } from '../args.js';
@@ -23,7 +23,7 @@ export const SEAL_HELP = `Envelope:
   --data-file PATH     payload JSON object (default: stdin; '-' is stdin too)
   --key-id ID          key_id (default whk_<today UTC>_01)
   --event-type TYPE    event_type (default WORKFLOW_COMPLETED)
-  --account-id ID      account_id (default a random sb_...)
+  --account-id ID      account_id (default ${TEST_ACCOUNT_ID}, the same every time)
   --aad default|none   AAD construction (default: default)
   --layout NAME        byte order of data, as \`detect\` names it (default: ${DATA_LAYOUT_NAMES[0]}):
                        ${DATA_LAYOUT_NAMES.slice(0, 3).join(', ')},

@@ -1,10 +1,11 @@
 // instrumentKompliantWebhooks: subscribes to the delivery tracing channel and turns each delivery into a span and metrics.
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { AsyncLocalStorage } from 'node:async_hooks';
-import { context, metrics, SpanKind, SpanStatusCode, trace, type Context, type MeterProvider, type Span, type TracerProvider } from '@opentelemetry/api';
+import { context, metrics, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type MeterProvider, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import { DELIVERY_CHANNEL_NAME, type DeliveryChannelMessage } from '../../delivery/channel.js';
 import { endAttributes, spanName, startAttributes } from './attributes.js';
-import { createDeliveryMetrics } from './metrics.js';
+import { createDeliveryMetrics, type DeliveryMetrics } from './metrics.js';
+import { describeThrown, printToStderr } from '../../delivery/observers.js';
 
 /** Options of {@link instrumentKompliantWebhooks}. */
 export interface KompliantOtelOptions {
@@ -14,15 +15,70 @@ export interface KompliantOtelOptions {
   meterProvider?: MeterProvider;
 }
 
+/** The parts of OpenTelemetry this integration calls, as named in the one line reporting a failure. */
+type OtelObserverKind = 'tracer' | 'span' | 'meter' | 'context manager';
+
+/**
+ * Reports failures of the tracer, its spans, the meter and the context manager: each is counted
+ * (the `kompliant.webhook.observer_errors` counter, when the meter works) and the first of each
+ * kind is written once to stderr. Nothing here throws.
+ */
+function createFailureReport(count: (kind: OtelObserverKind) => void): (kind: OtelObserverKind, error: unknown) => void {
+  const reported = new Set<OtelObserverKind>();
+  return (kind, error) => {
+    try {
+      count(kind);
+    } catch {
+      // The meter is failing too; its own failure is reported when it happens on its own call.
+    }
+    if (reported.has(kind)) return;
+    reported.add(kind);
+    printToStderr(
+      `kompliant-webhooks/otel: the OpenTelemetry ${kind} threw (${describeThrown(error)}); ignored, the delivery and its answer are unchanged. ` +
+        `Later failures of the ${kind} are counted (kompliant.webhook.observer_errors), not logged.`,
+    );
+  };
+}
+
 /**
  * A store for `bindStore` that runs the delivery in an OpenTelemetry context through the
  * registered context manager (`context.with`), so the handler's own spans nest under the
- * delivery span with whatever context manager the application registered.
+ * delivery span with whatever context manager the application registered. A context manager
+ * that throws before running the delivery is reported and the delivery runs without it; once the
+ * delivery ran, its own result or exception is what the caller gets.
  */
-function otelContextStore(): AsyncLocalStorage<Context> {
-  const store = { run: (value: Context, fn: (...args: unknown[]) => unknown, ...args: unknown[]) => context.with(value, fn, undefined, ...args) };
+function otelContextStore(failed: (kind: OtelObserverKind, error: unknown) => void): AsyncLocalStorage<Context> {
+  const store = {
+    run: (value: Context, fn: (...args: unknown[]) => unknown, ...args: unknown[]) => {
+      // What the delivery did inside `context.with`, read when `context.with` itself throws.
+      const ran: { state: 'not run' | 'returned' | 'threw'; result?: unknown; thrown?: unknown } = { state: 'not run' };
+      const delivery = (...inner: unknown[]): unknown => {
+        try {
+          ran.result = fn(...inner);
+          ran.state = 'returned';
+          return ran.result;
+        } catch (error) {
+          ran.thrown = error;
+          ran.state = 'threw';
+          throw error;
+        }
+      };
+      try {
+        return context.with(value, delivery, undefined, ...args);
+      } catch (error) {
+        if (ran.state === 'threw' && error === ran.thrown) throw error;
+        failed('context manager', error);
+        if (ran.state === 'not run') return fn(...args);
+        if (ran.state === 'threw') throw ran.thrown;
+        return ran.result;
+      }
+    },
+  };
   return store as unknown as AsyncLocalStorage<Context>;
 }
+
+/** Metrics that record nothing: the meter could not create its instruments. */
+const NO_METRICS: DeliveryMetrics = { record() {}, countObserverError() {} };
 
 /**
  * Traces and measures every Kompliant delivery: one CONSUMER span per delivery named
@@ -30,7 +86,10 @@ function otelContextStore(): AsyncLocalStorage<Context> {
  * with the handler running inside its context, and the metrics `kompliant.webhook.deliveries`,
  * `kompliant.webhook.duration` and `kompliant.webhook.event_age`. Returns a function that
  * uninstalls it. Attributes hold identifiers, outcome and code only: never a secret, plaintext,
- * ciphertext or payload value.
+ * ciphertext or payload value. A tracer, span, meter or context manager that throws never changes
+ * a delivery or its answer and never ends the process: the failure is counted
+ * (`kompliant.webhook.observer_errors`, by `kompliant.observer`) and the first of each kind is
+ * written once to stderr.
  *
  * @example
  * ```ts
@@ -44,29 +103,72 @@ export function instrumentKompliantWebhooks(options: KompliantOtelOptions = {}):
     if (name !== 'tracerProvider' && name !== 'meterProvider') throw new TypeError(`instrumentKompliantWebhooks: unknown option ${JSON.stringify(name)}`);
   }
   if (typeof diagnosticsChannel.tracingChannel !== 'function') return () => {};
-  const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer('kompliant-webhooks');
-  const deliveryMetrics = createDeliveryMetrics(options.meterProvider ?? metrics.getMeterProvider());
+  let metricsInUse: DeliveryMetrics = NO_METRICS;
+  const failed = createFailureReport((kind) => metricsInUse.countObserverError(kind));
+  let tracer: Tracer | undefined;
+  try {
+    tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer('kompliant-webhooks');
+  } catch (error) {
+    failed('tracer', error);
+  }
+  try {
+    metricsInUse = createDeliveryMetrics(options.meterProvider ?? metrics.getMeterProvider());
+  } catch (error) {
+    failed('meter', error);
+  }
+  const deliveryMetrics = metricsInUse;
   const channel = diagnosticsChannel.tracingChannel<Context, DeliveryChannelMessage>(DELIVERY_CHANNEL_NAME);
   const spans = new WeakMap<DeliveryChannelMessage, Span>();
-  const store = otelContextStore();
+  const store = otelContextStore(failed);
 
+  // Everything below runs inside the library's publish calls: whatever OpenTelemetry throws is
+  // caught here, because node:diagnostics_channel rethrows a subscriber's exception as an
+  // uncaught exception, which ends the process.
   const startSpan = (message: DeliveryChannelMessage): Context => {
-    const parent = context.active();
-    const span = tracer.startSpan(spanName(message), { kind: SpanKind.CONSUMER, startTime: message.startTime, attributes: startAttributes() }, parent);
-    spans.set(message, span);
-    return trace.setSpan(parent, span);
+    let parent: Context = ROOT_CONTEXT;
+    try {
+      parent = context.active();
+    } catch (error) {
+      failed('context manager', error);
+    }
+    if (tracer === undefined) return parent;
+    try {
+      const span = tracer.startSpan(spanName(message), { kind: SpanKind.CONSUMER, startTime: message.startTime, attributes: startAttributes() }, parent);
+      spans.set(message, span);
+      return trace.setSpan(parent, span);
+    } catch (error) {
+      failed('tracer', error);
+      return parent;
+    }
   };
 
   const finish = (message: DeliveryChannelMessage): void => {
     const now = Date.now();
-    deliveryMetrics.record(message, now);
+    try {
+      deliveryMetrics.record(message, now);
+    } catch (error) {
+      failed('meter', error);
+    }
     const span = spans.get(message);
     if (span === undefined) return;
     spans.delete(message);
-    span.updateName(spanName(message));
-    span.setAttributes(endAttributes(message));
-    if ((message.status ?? 500) >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: message.code ?? 'HANDLER_FAILED' });
-    span.end(now);
+    // Each call on its own, so a span whose attributes fail still ends.
+    try {
+      span.updateName(spanName(message));
+      span.setAttributes(endAttributes(message));
+    } catch (error) {
+      failed('span', error);
+    }
+    try {
+      if ((message.status ?? 500) >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: message.code ?? 'HANDLER_FAILED' });
+    } catch (error) {
+      failed('span', error);
+    }
+    try {
+      span.end(now);
+    } catch (error) {
+      failed('span', error);
+    }
   };
 
   const onAsyncEnd = (message: unknown): void => finish(message as DeliveryChannelMessage);

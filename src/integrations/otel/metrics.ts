@@ -6,6 +6,8 @@ import { metricAttributes } from './attributes.js';
 /** The instruments one installation records into. */
 export interface DeliveryMetrics {
   record(message: DeliveryChannelMessage, now: number): void;
+  /** Counts one failure of an OpenTelemetry component (the tracer, a span, the meter, the context manager). */
+  countObserverError(kind: string): void;
 }
 
 /** Creates the instruments on `meterProvider`'s `kompliant-webhooks` meter. */
@@ -23,7 +25,14 @@ export function createDeliveryMetrics(meterProvider: MeterProvider): DeliveryMet
     description: "Age of a delivered event (now minus its timestamp): grows with the sender's retries",
     unit: 's',
   });
+  const observerErrors: Counter = meter.createCounter('kompliant.webhook.observer_errors', {
+    description: 'Calls into OpenTelemetry (tracer, span, meter, context manager) that threw; ignored, deliveries are unchanged',
+    unit: '{error}',
+  });
   return {
+    countObserverError(kind) {
+      observerErrors.add(1, { 'messaging.system': 'kompliant', 'kompliant.observer': kind });
+    },
     record(message, now) {
       const attributes = metricAttributes(message);
       deliveries.add(1, attributes);

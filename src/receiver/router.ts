@@ -2,7 +2,7 @@
 import { EVENT_TYPE_PATTERN } from '../wire/envelope.js';
 import type { EventType, KompliantEvent, PayloadV1 } from '../wire/event.js';
 import { checkOptionNames } from '../options/checks.js';
-import { resolvePayloadSchemas, type PayloadSchemas, type SchemaEvent, type SchemaOutput } from '../receiver/payload-schemas.js';
+import { resolvePayloadSchemas, type PayloadSchemas, type SchemaEvent, type SchemaOutput } from './payload-schemas.js';
 
 /**
  * The decrypted `data` type of each event type, empty until you describe your own payloads by

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultAad, isValidSharedSecret, openEnvelope } from '../../src/index.js';
+import { isValidSharedSecret, openEnvelope } from '../../src/index.js';
+import { defaultAad } from '../../src/wire.js';
 import { createTestWebhook, generateSharedSecret } from '../../src/testing.js';
 
 describe('kompliant-webhooks/testing', () => {

@@ -1,10 +1,10 @@
 // Sealing as Kompliant does: fresh secrets and ids, and envelopes encrypted with the AAD and layout (used by the test helpers, emulator and CLI).
 import { randomBytes } from 'node:crypto';
-import { NONCE_BYTES, sealData } from './aes-gcm.js';
-import { checkLayoutOption, type DataLayoutName } from './data-layout.js';
-import { buildAad, checkAadOption, isValidKeyId, type AadOption } from './envelope.js';
-import type { EnvelopeMetadata, EventType, KompliantEnvelope, PayloadV1 } from './event.js';
-import type { SharedSecret } from './secret.js';
+import { NONCE_BYTES, sealData } from '../wire/aes-gcm.js';
+import { checkLayoutOption, type DataLayoutName } from '../wire/data-layout.js';
+import { buildAad, checkAadOption, isValidKeyId, type AadOption } from '../wire/envelope.js';
+import type { EnvelopeMetadata, EventType, KompliantEnvelope, PayloadV1 } from '../wire/event.js';
+import type { SharedSecret } from '../wire/secret.js';
 
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
