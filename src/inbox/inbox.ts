@@ -1,6 +1,9 @@
 // The inbox contract: the receiver hands a verified envelope, still encrypted, to a durable queue.
 import { createHash } from 'node:crypto';
-import type { KompliantEnvelope } from '../wire/event.js';
+import type { ValidatedEnvelope } from '../wire/envelope.js';
+import { isWebhookError, WebhookError } from '../wire/errors.js';
+import type { KompliantEnvelope, KompliantEvent } from '../wire/event.js';
+import { withDeadline } from '../delivery/deadline.js';
 
 /**
  * What the receiver knows about an envelope it hands to an {@link Inbox}: the authenticated
@@ -140,4 +143,44 @@ export function memoryInbox(): MemoryInbox {
       return Promise.resolve();
     },
   };
+}
+
+/**
+ * Hands a verified envelope to `inbox` within `timeoutMs`: the envelope as received (its
+ * authenticated metadata and the ciphertext, never the plaintext) and its metadata. A rejection
+ * is `HANDLER_FAILED` (500) and a missed deadline `HANDLER_TIMEOUT` (503): the sender retries, and
+ * the job id keeps a retry that races a late write to one job.
+ */
+export async function enqueueVerified(inbox: Inbox, envelope: ValidatedEnvelope, event: KompliantEvent<unknown>, timeoutMs: number): Promise<void> {
+  const { metadata } = envelope;
+  const original: KompliantEnvelope = { ...metadata, data: envelope.dataBytes.toString('base64'), retry_count: envelope.retryCount };
+  const subject = (event.data as { subject_record_id?: unknown } | null)?.subject_record_id;
+  const meta: InboxMeta = {
+    jobId: inboxJobId(metadata.account_id, metadata.id),
+    accountId: metadata.account_id,
+    eventId: metadata.id,
+    eventType: metadata.event_type,
+    keyId: metadata.key_id,
+    subjectRecordId: typeof subject === 'string' ? subject : undefined,
+    receivedAt: new Date(),
+  };
+  try {
+    await withDeadline(
+      () => inbox.enqueue(original, meta),
+      timeoutMs,
+      () => new WebhookError('HANDLER_TIMEOUT', { message: 'The inbox did not confirm the write in time' }),
+    );
+  } catch (error) {
+    if (isWebhookError(error)) throw error;
+    throw new WebhookError('HANDLER_FAILED', { message: 'The inbox could not store the event', cause: error });
+  }
+}
+
+/** Checks the `inbox` option: an object with an `enqueue` function. */
+export function checkInbox(value: unknown): Inbox | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || typeof (value as { enqueue?: unknown }).enqueue !== 'function') {
+    throw new TypeError('inbox must be an object with an enqueue(envelope, meta) method (pgBossInbox, sqsInbox or your own)');
+  }
+  return value as Inbox;
 }

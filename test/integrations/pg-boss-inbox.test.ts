@@ -1,13 +1,16 @@
 // The pg-boss inbox against a real PostgreSQL and a real pg-boss: one job per event, the worker opens
 // and handles it, an unopenable job ends in the dead-letter queue, and nothing in the queue is plaintext.
+import express from 'express';
 import pg from 'pg';
 import { PgBoss } from 'pg-boss';
+import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryKeyStore, type KompliantEvent } from '../../src/index.js';
+import { kompliantWebhook, memoryKeyStore, type KompliantEvent } from '../../src/index.js';
+import { createIdempotencyTable, inPostgresTransaction } from '../../src/postgres.js';
 import { inboxJobId, type InboxMeta } from '../../src/inbox/inbox.js';
 import { pgBossInbox, startInboxWorker, type InboxWorker } from '../../src/pg-boss.js';
 import { createTestWebhook } from '../../src/testing.js';
-import { KEY_ID, SECRET } from '../support/app.js';
+import { KEY_ID, PATH, SECRET } from '../support/app.js';
 import { postgresConnection, postgresSkipReason, startPostgresServer, type PostgresServer } from '../support/postgres-server.js';
 
 const skip = postgresSkipReason();
@@ -144,5 +147,36 @@ describe.skipIf(skip !== undefined)('pg-boss inbox against a real PostgreSQL', (
     );
     await until(async () => (await jobsIn(queue))[0]?.state, (state) => state === 'completed');
     expect(calls).toBe(2);
+  });
+
+  it('a receiver answers 200 for every delivery while no worker runs; two workers then drain each event exactly once', async () => {
+    const queue = 'inbox-end-to-end';
+    await createIdempotencyTable(pool);
+    await pool.query('CREATE TABLE inbox_effects (n serial PRIMARY KEY, event_id text NOT NULL)');
+    const keyStore = memoryKeyStore({ [KEY_ID]: SECRET });
+    // Two receiver instances on one queue, as behind a load balancer.
+    const apps = [0, 1].map(() => express().post(PATH, kompliantWebhook({ keyStore, inbox: pgBossInbox({ boss, queue }), logger: false })));
+    const envelopes = Array.from({ length: 40 }, () => createTestWebhook({ keyId: KEY_ID, secret: SECRET }));
+    // Every event twice (a retry racing the first delivery), on different instances.
+    const statuses = await Promise.all(
+      envelopes.flatMap((envelope, i) => [0, 1].map(async (copy) => (await request(apps[(i + copy) % 2]!).post(PATH).send(envelope)).status)),
+    );
+    expect(statuses.filter((status) => status !== 200)).toEqual([]);
+    expect(await jobsIn(queue)).toHaveLength(envelopes.length);
+
+    const effect = inPostgresTransaction({ pool }, async (event: KompliantEvent, client) => {
+      await client.query('INSERT INTO inbox_effects (event_id) VALUES ($1)', [event.id]);
+    });
+    for (let i = 0; i < 2; i++) {
+      workers.push(await startInboxWorker({ boss, queue, keyStore, onEvent: effect, concurrency: 4, pollingIntervalSeconds: 0.5 }));
+    }
+    const done = await until(
+      async () => (await jobsIn(queue)).filter((job) => job.state === 'completed').length,
+      (n) => n === envelopes.length,
+    );
+    expect(done).toBe(envelopes.length);
+    const rows = await pool.query<{ event_id: string; n: string }>('SELECT event_id, count(*) AS n FROM inbox_effects GROUP BY event_id');
+    expect(rows.rows).toHaveLength(envelopes.length);
+    expect(rows.rows.filter((row) => row.n !== '1')).toEqual([]);
   });
 });

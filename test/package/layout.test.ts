@@ -53,13 +53,15 @@ function findCycles(graph: Map<string, string[]>): string[][] {
  * lower layer, never sideways or upwards; the entry points (files directly in src/) sit on top.
  * `wire` holds the format itself (the envelope, AES-GCM, the layouts `detect` tries), so the
  * receiver and the CLI both reach it; `sealing` (the sender's side, for tests, the emulator and
- * the CLI) sits beside the stores, never under the receiver.
+ * the CLI) sits beside the stores, never under the receiver. `inbox` (the contract of the durable
+ * queue the receiver may hand envelopes to) sits just under the receiver.
  */
 const LAYERS: ReadonlyArray<readonly string[]> = [
   ['options'],
   ['wire'],
   ['key-stores', 'idempotency', 'sealing'],
   ['key-api', 'delivery'],
+  ['inbox'],
   ['receiver'],
   ['http'],
   ['adapters', 'emulator'],

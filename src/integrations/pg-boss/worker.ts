@@ -1,5 +1,5 @@
 // startInboxWorker: takes inbox jobs from pg-boss, opens each envelope again and runs the handler.
-import { createWebhookReceiver, type WebhookReceiverOptions } from '../../receiver/receiver.js';
+import { createWebhookReceiver, type ReceiverOptions } from '../../receiver/receiver.js';
 import type { PayloadSchemas, SchemaEvent } from '../../receiver/payload-schemas.js';
 import { checkFunction } from '../../options/checks.js';
 import { WebhookError } from '../../wire/errors.js';
@@ -8,7 +8,7 @@ import { checkBoss, checkQueueName, ensureQueues, resolveQueueOptions, type Inbo
 /** Options of {@link startInboxWorker}. */
 export interface InboxWorkerOptions<TSchemas extends PayloadSchemas = {}>
   extends InboxQueueOptions,
-    Pick<WebhookReceiverOptions<TSchemas>, 'keyStore' | 'schemas' | 'idempotency' | 'logger' | 'stats' | 'aad' | 'layout' | 'accounts'> {
+    Pick<ReceiverOptions<TSchemas>, 'keyStore' | 'schemas' | 'idempotency' | 'logger' | 'stats' | 'aad' | 'layout' | 'accounts'> {
   /** Your started `PgBoss` instance. */
   boss: PgBossLike;
   /** The queue the inbox writes to. Default `kompliant-webhooks`. */
@@ -75,7 +75,7 @@ export async function startInboxWorker<TSchemas extends PayloadSchemas = {}>(opt
   // The attempt's own limit sits just inside pg-boss's expiry, so the handler is given up before pg-boss retries the job.
   const handlerTimeoutMs = Math.max(1000, settings.expireInSeconds * 1000 - 1000);
   // pg-boss already runs one job per event id; no dedup store by default, so a replayed job runs again.
-  const receiver = createWebhookReceiver<TSchemas>({ idempotency: false, ...receiverOptions, handlerTimeoutMs } as WebhookReceiverOptions<TSchemas>);
+  const receiver = createWebhookReceiver<TSchemas>({ ...receiverOptions, idempotency: receiverOptions.idempotency ?? false, handlerTimeoutMs } as ReceiverOptions<TSchemas>);
   await ensureQueues(boss, queue, settings);
 
   const runJob = async (job: PgBossJob): Promise<void> => {
