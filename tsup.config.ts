@@ -24,6 +24,8 @@ export default defineConfig([
       dynamodb: 'src/dynamodb.ts',
       wire: 'src/wire.ts',
       schemas: 'src/schemas.ts',
+      'pg-boss': 'src/pg-boss.ts',
+      sqs: 'src/sqs.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `kompliant-webhooks` command line: keygen, seal, send, open, detect, rotate, config, emulator.
+ * The `kompliant-webhooks` command line: keygen, seal, send, open, detect, rotate, config, emulator, inbox.
  * Secrets are read from env, files or stdin, never from argv, and never echoed.
  *
  * @packageDocumentation
@@ -10,6 +10,7 @@ import type { CliCommand } from './cli/command.js';
 import { configCommand } from './cli/commands/config.js';
 import { detectCommand } from './cli/commands/detect.js';
 import { emulatorCommand } from './cli/commands/emulator.js';
+import { inboxCommand } from './cli/commands/inbox.js';
 import { keygenCommand } from './cli/commands/keygen.js';
 import { openCommand } from './cli/commands/open.js';
 import { rotateCommand } from './cli/commands/rotate.js';
@@ -19,7 +20,7 @@ import { EXIT, UsageError } from './cli/args.js';
 import { packageVersion } from './cli/version.js';
 
 const COMMANDS = new Map<string, CliCommand>(
-  [keygenCommand, sealCommand, sendCommand, openCommand, detectCommand, rotateCommand, configCommand, emulatorCommand].map((c) => [c.name, c]),
+  [keygenCommand, sealCommand, sendCommand, openCommand, detectCommand, rotateCommand, configCommand, emulatorCommand, inboxCommand].map((c) => [c.name, c]),
 );
 
 const HELP = `Usage: kompliant-webhooks <command> [options]     (kompliant-webhooks <command> --help)

@@ -18,6 +18,7 @@ export type { WebhookErrorCode, WebhookErrorOptions } from './wire/errors.js';
 export type { AadOption } from './wire/envelope.js';
 export { isValidSharedSecret } from './wire/secret.js';
 export type { SharedSecret } from './wire/secret.js';
+export type { Inbox, InboxMeta } from './inbox/inbox.js';
 export type { KeyLookupContext, KeyStore, RefetchContext } from './key-stores/key-store.js';
 export { memoryKeyStore } from './key-stores/memory.js';
 export type { FlatSecrets, SecretsByAccount } from './key-stores/memory.js';

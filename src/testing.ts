@@ -8,3 +8,5 @@ export { createTestWebhook, generateSharedSecret, randomId, samplePayload, sealD
 export type { CreateTestWebhookOptions } from './sealing/seal.js';
 export { sampleEvent } from './events/samples.js';
 export type { SampleData, SampleOverrides } from './events/samples.js';
+export { memoryInbox } from './inbox/inbox.js';
+export type { InboxJob, MemoryInbox } from './inbox/inbox.js';

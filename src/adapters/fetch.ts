@@ -11,10 +11,10 @@ import type { PayloadSchemas } from '../receiver/payload-schemas.js';
 export interface FetchHandlerOptions<TSchemas extends PayloadSchemas = {}> extends HttpHandlerOptions<Request, TSchemas> {
   /**
    * Handles the event; the handler answers `200 {"received":true}` once it resolves, 500
-   * HANDLER_FAILED if it throws. Required: a `Response` must be returned, so there is no
-   * pass-through mode.
+   * HANDLER_FAILED if it throws. Required unless `inbox` is set: a `Response` must be returned,
+   * so there is no pass-through mode.
    */
-  onEvent: NonNullable<HttpHandlerOptions<Request, TSchemas>['onEvent']>;
+  onEvent?: HttpHandlerOptions<Request, TSchemas>['onEvent'];
   /**
    * The client address, since a `Request` carries none: for example
    * `(req) => req.headers.get('x-forwarded-for')?.split(',')[0]?.trim()` behind a proxy you
@@ -89,8 +89,8 @@ function answerToResponse(answer: HttpAnswer): Response {
  * ```
  */
 export function createFetchHandler<TSchemas extends PayloadSchemas = {}>(options: FetchHandlerOptions<TSchemas>): FetchHandler {
-  if (typeof options === 'object' && options !== null && options.onEvent === undefined) {
-    throw new TypeError('createFetchHandler: onEvent is required (a Fetch handler must return a Response)');
+  if (typeof options === 'object' && options !== null && options.onEvent === undefined && options.inbox === undefined) {
+    throw new TypeError('createFetchHandler: onEvent (or inbox) is required (a Fetch handler must return a Response)');
   }
   const handler = createHttpHandler<Request, TSchemas>(options, 'createFetchHandler', FETCH_OPTION_NAMES);
   const getClientIp = checkFunction<(request: Request) => string | undefined>(options.getClientIp, 'getClientIp');

@@ -49,14 +49,14 @@ export interface LambdaHttpResult {
 }
 
 /**
- * Options of {@link createLambdaHandler}: `keyStore` (required), `onEvent` (required), `aad`, `layout`,
+ * Options of {@link createLambdaHandler}: `keyStore` (required), `onEvent` (or `inbox`), `aad`, `layout`,
  * `maxBodyBytes`, `onError`. Hooks receive the Lambda event. There is no `readTimeoutMs`:
  * Lambda delivers the body whole, within API Gateway's own limits.
  */
 export interface LambdaHandlerOptions<TEvent extends LambdaHttpEvent = LambdaHttpEvent, TSchemas extends PayloadSchemas = {}>
   extends Omit<HttpHandlerOptions<TEvent, TSchemas>, 'readTimeoutMs'> {
-  /** Handles the event; answered 200 once it resolves, 500 HANDLER_FAILED if it throws. Required. */
-  onEvent: NonNullable<HttpHandlerOptions<TEvent, TSchemas>['onEvent']>;
+  /** Handles the event; answered 200 once it resolves, 500 HANDLER_FAILED if it throws. Required unless `inbox` is set. */
+  onEvent?: HttpHandlerOptions<TEvent, TSchemas>['onEvent'];
   /**
    * Time kept back from the invocation: the handler's deadline is the smaller of
    * `handlerTimeoutMs` and `context.getRemainingTimeInMillis()` minus this, so a slow handler is
@@ -157,8 +157,8 @@ function toResult(answer: HttpAnswer): LambdaHttpResult {
 export function createLambdaHandler<TEvent extends LambdaHttpEvent = LambdaHttpEvent, TSchemas extends PayloadSchemas = {}>(
   options: LambdaHandlerOptions<TEvent, TSchemas>,
 ): LambdaHttpHandler<TEvent> {
-  if (typeof options === 'object' && options !== null && options.onEvent === undefined) {
-    throw new TypeError('createLambdaHandler: onEvent is required (a Lambda handler must return a result)');
+  if (typeof options === 'object' && options !== null && options.onEvent === undefined && options.inbox === undefined) {
+    throw new TypeError('createLambdaHandler: onEvent (or inbox) is required (a Lambda handler must return a result)');
   }
   const handler = createHttpHandler<TEvent, TSchemas>(options, 'createLambdaHandler', LAMBDA_OPTION_NAMES);
   const marginMs = checkNonNegativeInteger(options.invocationMarginMs, 'invocationMarginMs', DEFAULT_INVOCATION_MARGIN_MS);

@@ -11,6 +11,7 @@ import { DELIVERY_OPTION_NAMES, type DeliveryOptions } from '../delivery/options
 import { optionNames } from '../options/option-names.js';
 import { createIpAllowList } from './ip-allow-list.js';
 import { traceDelivery } from '../delivery/channel.js';
+import { checkInbox, type Inbox } from '../inbox/inbox.js';
 import { safeHook } from '../delivery/observers.js';
 import type { PayloadSchemas, SchemaEvent } from '../receiver/payload-schemas.js';
 import { checkHead, type BodyLimits, type HttpRequestHead } from './request.js';
@@ -35,6 +36,15 @@ export interface HttpHandlerOptions<TContext, TSchemas extends PayloadSchemas = 
    * pass the event on (Express `next()`) do so.
    */
   onEvent?: (event: SchemaEvent<TSchemas>, context: TContext) => unknown;
+  /**
+   * Acknowledge once durable: each verified envelope, still encrypted, is handed to this queue
+   * (`pgBossInbox` from `kompliant-webhooks/pg-boss`, `sqsInbox` from `kompliant-webhooks/sqs`,
+   * or your own {@link Inbox}) and the answer is 200 as soon as the queue confirms the write; a
+   * worker runs the handler later. Forged and broken envelopes are still rejected here. A failed
+   * write answers 500 HANDLER_FAILED, one past `handlerTimeoutMs` 503 HANDLER_TIMEOUT (the sender
+   * retries). Not with `onEvent`.
+   */
+  inbox?: Inbox;
   /**
    * Sees every `WebhookError` (rejections and handler failures) with the adapter's request, for
    * logs and metrics. Its message and code never hold secrets; `error.cause` may hold the
@@ -63,6 +73,7 @@ export const HTTP_HANDLER_OPTION_NAMES: readonly string[] = Object.freeze([
   ...DELIVERY_OPTION_NAMES,
   ...optionNames<Omit<HttpHandlerOptions<unknown>, keyof EnvelopeOptions | keyof DeliveryOptions>>({
     onEvent: true,
+    inbox: true,
     readTimeoutMs: true,
     allowedIps: true,
     contentEncoding: true,
@@ -117,12 +128,19 @@ function resolveHttpOptions<TContext, TSchemas extends PayloadSchemas>(
     allowIp: options.allowedIps === undefined ? undefined : createIpAllowList(options.allowedIps),
     allowedEncodings: encoding === 'inflate' ? SUPPORTED_CONTENT_ENCODINGS : [],
     onEvent: checkFunction<(event: KompliantEvent<unknown>, context: TContext) => unknown>(options.onEvent, 'onEvent'),
+    inbox: checkInboxOption(options),
     onError: safeHook(checkFunction<(error: WebhookError, context: TContext) => void>(options.onError, 'onError'), core.plan.observerFailed),
     limits: {
       maxBodyBytes: core.config.maxBodyBytes,
       readTimeoutMs: checkPositiveInteger(options.readTimeoutMs, 'readTimeoutMs', DEFAULT_READ_TIMEOUT_MS),
     },
   };
+}
+
+function checkInboxOption(options: { inbox?: unknown; onEvent?: unknown }): Inbox | undefined {
+  const inbox = checkInbox(options.inbox);
+  if (inbox !== undefined && options.onEvent !== undefined) throw new TypeError('inbox and onEvent cannot be used together: the inbox worker runs the handler');
+  return inbox;
 }
 
 const PASS: Disposal = { mode: 'pass' };
@@ -137,7 +155,7 @@ export function createHttpHandler<TContext, TSchemas extends PayloadSchemas = {}
   where: string,
   acceptedNames: readonly string[] = HTTP_HANDLER_OPTION_NAMES,
 ): HttpHandler<TContext> {
-  const { core, allowIp, allowedEncodings, onEvent, onError, limits } = resolveHttpOptions(options, acceptedNames, where);
+  const { core, allowIp, allowedEncodings, onEvent, inbox, onError, limits } = resolveHttpOptions(options, acceptedNames, where);
 
   async function handle(head: HttpRequestHead, readBody: BodyReader<TContext>, context: TContext, handlerDeadlineMs?: number): Promise<HttpHandlerResult> {
     // The head is checked as the first step of reading, so its rejections are reported like any other.
@@ -149,7 +167,11 @@ export function createHttpHandler<TContext, TSchemas extends PayloadSchemas = {}
       return coding === undefined ? body : inflateBody(body, coding, limits.maxBodyBytes, decodedByParser);
     };
     const disposal: Disposal =
-      onEvent === undefined ? PASS : { mode: 'deliver', handler: (event) => onEvent(event, context), handlerTimeoutMs: handlerDeadlineMs };
+      inbox !== undefined
+        ? { mode: 'enqueue', inbox, handlerTimeoutMs: handlerDeadlineMs }
+        : onEvent === undefined
+          ? PASS
+          : { mode: 'deliver', handler: (event) => onEvent(event, context), handlerTimeoutMs: handlerDeadlineMs };
     const notify = (error: WebhookError): void => notifyError(onError, error, context);
     const received = await traceDelivery('http', (trace) => receiveWebhook(core, read, disposal, notify, trace));
     switch (received.outcome) {
@@ -164,7 +186,7 @@ export function createHttpHandler<TContext, TSchemas extends PayloadSchemas = {}
 
   return {
     limits,
-    handlesEvents: onEvent !== undefined,
+    handlesEvents: onEvent !== undefined || inbox !== undefined,
     handle,
     notifyError: (error, context) => notifyError(onError, error, context),
   };

@@ -13,6 +13,7 @@ import { countStat } from '../delivery/stats.js';
 import { resolveEnvelopeOptions, type ResolvedEnvelopeOptions } from './options.js';
 import { validatePayload } from './payload-schemas.js';
 import { decryptValidated, readEnvelope } from './pipeline.js';
+import { enqueueVerified, type Inbox } from '../inbox/inbox.js';
 
 /** The options of one entry point, checked once: how to open a body, and how to deliver it. */
 export interface ReceiverCore {
@@ -38,7 +39,9 @@ export type Disposal =
   /** Runs `handler` once per event id under the handler timeout (capped by `handlerTimeoutMs`). */
   | { readonly mode: 'deliver'; readonly handler: (event: KompliantEvent<unknown>) => unknown; readonly handlerTimeoutMs?: number | undefined }
   /** Claims the id and hands the event on (pass-through); the result's `settle` ends the claim. */
-  | { readonly mode: 'pass' };
+  | { readonly mode: 'pass' }
+  /** Hands the envelope, still encrypted, to a durable queue (no claim: the inbox keeps one job per id). */
+  | { readonly mode: 'enqueue'; readonly inbox: Inbox; readonly handlerTimeoutMs?: number | undefined };
 
 /** How one delivery ended. */
 export type Received =
@@ -84,6 +87,11 @@ export async function receiveWebhook(
     if (disposal.mode === 'return') {
       reportDelivered(plan, started, 'passed', event, trace);
       return { outcome: 'returned', event };
+    }
+    if (disposal.mode === 'enqueue') {
+      await enqueueVerified(disposal.inbox, envelope, event, withHandlerDeadline(plan, disposal.handlerTimeoutMs).handlerTimeoutMs);
+      reportDelivered(plan, started, 'handled', event, trace);
+      return { outcome: 'handled', event };
     }
     if (disposal.mode === 'deliver') {
       const outcome = await deliver(withHandlerDeadline(plan, disposal.handlerTimeoutMs), event, disposal.handler);

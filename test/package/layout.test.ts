@@ -54,7 +54,8 @@ function findCycles(graph: Map<string, string[]>): string[][] {
  * `wire` holds the format itself (the envelope, AES-GCM, the layouts `detect` tries), so the
  * receiver and the CLI both reach it; `sealing` (the sender's side, for tests, the emulator and
  * the CLI) sits beside the stores, never under the receiver. `events` (the published catalog:
- * schemas, samples, guards) sits on the format, under the sealing that uses its samples.
+ * schemas, samples, guards) sits on the format, under the sealing that uses its samples. `inbox` (the contract of the durable
+ * queue the receiver may hand envelopes to) sits just under the receiver.
  */
 const LAYERS: ReadonlyArray<readonly string[]> = [
   ['options'],
@@ -62,6 +63,7 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   ['events'],
   ['key-stores', 'idempotency', 'sealing'],
   ['key-api', 'delivery'],
+  ['inbox'],
   ['receiver'],
   ['http'],
   ['adapters', 'emulator'],
