@@ -62,7 +62,7 @@ describe.skipIf(skip !== undefined)('inbox command against a real PostgreSQL', (
     const result = await runCli(['inbox', 'list', '--json'], { env });
     expect(result.code).toBe(0);
     const rows = JSON.parse(result.stdout) as Array<{ id: string; state: string; keyId: string; lastError: string; eventType: string }>;
-    expect(rows.map((r) => [r.state, r.eventType]).sort()).toEqual([
+    expect(rows.map((r) => [r.state, r.eventType]).toSorted()).toEqual([
       ['completed', 'WORKFLOW_COMPLETED'],
       ['dead', 'DECISION_DOCUMENT_GENERATED'],
       ['failed', 'DECISION_DOCUMENT_GENERATED'],
