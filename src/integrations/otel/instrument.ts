@@ -74,7 +74,33 @@ function otelContextStore(failed: (kind: OtelObserverKind, error: unknown) => vo
       }
     },
   };
-  return store as unknown as AsyncLocalStorage<Context>;
+  // Node.js 26 enters bound stores as scopes (`withScope`) instead of calling `run`: enter the
+  // context through the registered manager's `attach` (AsyncLocalStorageContextManager has it).
+  const withScope = (value: Context): { [Symbol.dispose](): void } => {
+    let token: { dispose?: () => void; [Symbol.dispose]?: () => void } | undefined;
+    try {
+      // @opentelemetry/api 1.x keeps the global manager behind a private getter; no public one exists yet.
+      const getManager = (context as unknown as Record<string, (() => { attach?: (value: Context) => typeof token } | undefined) | undefined>)['_getContextManager'];
+      const manager = getManager?.call(context);
+      // No context manager registered (the API's no-op one): nothing to enter, nothing to report.
+      if (manager === undefined || (manager as object).constructor?.name === 'NoopContextManager') return { [Symbol.dispose]() {} };
+      if (typeof manager.attach !== 'function') throw new Error('it has no attach(): handler spans are not nested under the delivery span on this Node.js');
+      token = manager.attach(value);
+    } catch (error) {
+      failed('context manager', error);
+    }
+    return {
+      [Symbol.dispose]() {
+        try {
+          const dispose = token?.[Symbol.dispose] ?? token?.dispose;
+          dispose?.call(token);
+        } catch (error) {
+          failed('context manager', error);
+        }
+      },
+    };
+  };
+  return Object.assign(store, { withScope }) as unknown as AsyncLocalStorage<Context>;
 }
 
 /** Metrics that record nothing: the meter could not create its instruments. */
