@@ -1,4 +1,4 @@
-// A Lambda invocation's own deadline: what is left of it caps the handler's timeout.
+// A Lambda invocation's own deadline: what is left of it caps the delivery's deadline.
 
 /** The part of the Lambda context object the adapters read (`Context` from `@types/aws-lambda` fits). */
 export interface LambdaContextLike {
@@ -10,7 +10,7 @@ export interface LambdaContextLike {
 export const DEFAULT_INVOCATION_MARGIN_MS = 1000;
 
 /**
- * The handler deadline an invocation leaves: its remaining time less `marginMs`, or undefined when
+ * The delivery deadline an invocation leaves: its remaining time less `marginMs`, or undefined when
  * the context gives no remaining time (a test calling the handler directly).
  */
 export function invocationDeadline(context: LambdaContextLike | undefined, marginMs: number): number | undefined {

@@ -37,8 +37,9 @@ export interface SqsBatchHandlerOptions<TData = PayloadV1> extends ReceiverOptio
   /** Handles one verified event; `record` is the SQS record it came in. Required. */
   onEvent: (event: KompliantEvent<TData>, record: SqsRecordLike) => unknown;
   /**
-   * Time kept back from the invocation: each handler's deadline is the smaller of
-   * `handlerTimeoutMs` and the invocation's remaining time minus this. Default 1000 ms.
+   * Time kept back from the invocation: each record's delivery deadline is the smaller of
+   * `deliveryTimeoutMs` and the invocation's remaining time minus this (the key lookup, claim,
+   * schema check and handler all end within it). Default 1000 ms.
    */
   invocationMarginMs?: number;
 }

@@ -58,9 +58,10 @@ export interface LambdaHandlerOptions<TEvent extends LambdaHttpEvent = LambdaHtt
   /** Handles the event; answered 200 once it resolves, 500 HANDLER_FAILED if it throws. Required unless `inbox` is set. */
   onEvent?: HttpHandlerOptions<TEvent, TSchemas>['onEvent'];
   /**
-   * Time kept back from the invocation: the handler's deadline is the smaller of
-   * `handlerTimeoutMs` and `context.getRemainingTimeInMillis()` minus this, so a slow handler is
-   * answered 503 HANDLER_TIMEOUT (and logged) before Lambda ends the invocation. Default 1000 ms.
+   * Time kept back from the invocation: the delivery's deadline is the smaller of
+   * `deliveryTimeoutMs` and `context.getRemainingTimeInMillis()` minus this, so a slow key
+   * lookup, schema or handler is answered (503) and logged before Lambda ends the invocation.
+   * Default 1000 ms.
    */
   invocationMarginMs?: number;
 }

@@ -1,4 +1,4 @@
-// Claim, run, settle: one delivery holds its event id while the handler runs (renewing a shared store's lease), then marks it done or frees it; every store call that can wait has a deadline.
+// Claim, run, settle: one delivery holds its event id while the handler runs, within the delivery's deadline (renewing a shared store's lease), then marks it done or frees it; every store call that can wait has a deadline.
 import { randomUUID } from 'node:crypto';
 import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import { WebhookError } from '../wire/errors.js';
@@ -6,10 +6,16 @@ import type { KompliantEvent } from '../wire/event.js';
 import { isThenable, withDeadline } from './deadline.js';
 import { checkEventAge } from './event-age.js';
 import { eventLogFields, writeLog, type WebhookLogFields } from './logger.js';
-import type { ResolvedDeliveryOptions } from './options.js';
+import { timeLeft, type ResolvedDeliveryOptions } from './options.js';
 
 /** A claim this delivery holds; settle it exactly once. */
 export interface HeldClaim {
+  /**
+   * Keeps the id held while the delivery's time lasts (renewing a shared store's lease), then
+   * lets it lapse. Call it when the outcome is not known at once (an async handler, a pass-through
+   * route); a claim settled at once needs no timer.
+   */
+  hold(): void;
   /**
    * Stops renewing, then marks the id done (`true`) or releases it for a retry (`false`). Never
    * rejects and never waits longer than the store deadline: a store that fails or misses it is
@@ -18,7 +24,7 @@ export interface HeldClaim {
   settle(success: boolean): Promise<void>;
 }
 
-const NO_CLAIM: HeldClaim = { settle: () => Promise.resolve() };
+const NO_CLAIM: HeldClaim = { hold: () => undefined, settle: () => Promise.resolve() };
 
 /**
  * What a store's claim answer means for this delivery: `'claimed'` (it owns the id) or
@@ -35,19 +41,43 @@ function readClaimResult(result: unknown): 'claimed' | 'duplicate' {
 }
 
 /**
- * One store call under the plan's deadline (`idempotencyTimeoutMs`); a store that never waits
- * (`inProcess`) is called without a timer.
+ * One store call under a deadline (`idempotencyTimeoutMs` unless a shorter `ms` is given); a store
+ * that never waits (`inProcess`) is called without a timer.
  */
-async function storeCall<T>(plan: ResolvedDeliveryOptions, store: IdempotencyStore, call: () => Promise<T>): Promise<T> {
+async function storeCall<T>(plan: ResolvedDeliveryOptions, store: IdempotencyStore, call: () => Promise<T>, ms = plan.storeTimeoutMs): Promise<T> {
   if (store.inProcess === true) return call();
-  return withDeadline(call, plan.storeTimeoutMs, () => new Error(`Idempotency store did not answer within ${plan.storeTimeoutMs} ms`));
+  return withDeadline(call, ms, () => new Error(`Idempotency store did not answer within ${ms} ms`));
 }
 
 /**
- * Renews the claim every third of the lease while it is held (stores with `renew` only: the
- * memory store knows its holders are alive). The timer is unref'd, so renewal never keeps a
- * process alive and stops when the process dies; a renewal that fails is tried again a third of
- * a lease later. Returns the function that stops it.
+ * Holds the claim while the delivery's time lasts, then lets it lapse: until the delivery's
+ * deadline a store with `renew` has its lease renewed; after it, renewal stops (the lease ends
+ * on its own), and a store without `renew` (the memory store, whose claims never lapse) is
+ * released one lease later, so a handler that never settles does not hold its id forever.
+ * Returns the function that stops it all (the claim is settled).
+ */
+function holdWhileTimeLasts(plan: ResolvedDeliveryOptions, store: IdempotencyStore, id: string, token: string, fields: WebhookLogFields): () => void {
+  const stopRenewing = keepRenewing(plan, store, id, token, fields);
+  let lapse: ReturnType<typeof setTimeout> | undefined;
+  const ended = (): void => {
+    stopRenewing();
+    if (store.renew !== undefined) return;
+    lapse = setTimeout(() => void storeCall(plan, store, () => store.release(id, token)).catch(() => undefined), plan.leaseMs);
+    lapse.unref?.();
+  };
+  const end = plan.endsAt === undefined ? undefined : setTimeout(ended, Math.max(0, plan.endsAt - Date.now()));
+  end?.unref?.();
+  return () => {
+    stopRenewing();
+    clearTimeout(end);
+    clearTimeout(lapse);
+  };
+}
+
+/**
+ * Renews the claim every third of the lease until stopped (stores with `renew` only). The timer
+ * is unref'd, so renewal never keeps a process alive and stops when the process dies; a renewal
+ * that fails is tried again a third of a lease later. Returns the function that stops it.
  */
 function keepRenewing(plan: ResolvedDeliveryOptions, store: IdempotencyStore, id: string, token: string, fields: WebhookLogFields): () => void {
   const renew = store.renew;
@@ -80,11 +110,11 @@ function keepRenewing(plan: ResolvedDeliveryOptions, store: IdempotencyStore, id
 }
 
 /**
- * Checks the event age (`maxEventAgeMs`), then claims the event id, every store call under the
- * store deadline. Gives `'duplicate'` when it is already done, a {@link HeldClaim} when this
- * delivery now owns it; throws 409 DUPLICATE_IN_PROGRESS while another delivery holds it, and
- * 503 IDEMPOTENCY_STORE_UNAVAILABLE when the store fails or misses its deadline (the sender
- * retries). Call only after decryption succeeded: unauthenticated ids never reach the store.
+ * Checks the event age (`maxEventAgeMs`), then claims the event id under the store deadline (or
+ * what is left of the delivery's, when less). Gives `'duplicate'` when it is already done, a
+ * {@link HeldClaim} when this delivery now owns it; throws 409 DUPLICATE_IN_PROGRESS while
+ * another delivery holds it, and 503 IDEMPOTENCY_STORE_UNAVAILABLE when the store fails or misses
+ * its deadline (the sender retries). Call only after decryption succeeded: unauthenticated ids never reach the store.
  */
 export async function claimDelivery(plan: ResolvedDeliveryOptions, event: KompliantEvent<unknown>): Promise<'duplicate' | HeldClaim> {
   checkEventAge(plan, event.timestamp);
@@ -95,22 +125,22 @@ export async function claimDelivery(plan: ResolvedDeliveryOptions, event: Kompli
   const claiming = new Promise<unknown>((resolve) => resolve(store.claim(id, token, plan.leaseMs)));
   let result: unknown;
   try {
-    result = await storeCall(plan, store, () => claiming);
+    result = await storeCall(plan, store, () => claiming, timeLeft(plan, plan.storeTimeoutMs));
   } catch (cause) {
-    // A claim answered after its deadline may still have taken the id: free it, so the retry
-    // does not wait out the lease.
-    claiming.then(
-      (late) => (late === 'claimed' ? storeCall(plan, store, () => store.release(id, token)) : undefined),
-      () => undefined,
-    ).catch(() => undefined);
+    // A claim that missed its deadline may still have taken the id on the store's side: once
+    // the store answers (taken, or failed with its answer lost) free it with this claim's token,
+    // so the retry does not get 409 for a whole lease. A release with a token that holds
+    // nothing changes nothing.
+    const release = (): unknown => storeCall(plan, store, () => store.release(id, token));
+    claiming.then((late) => (late === 'claimed' ? release() : undefined), release).catch(() => undefined);
     throw new WebhookError('IDEMPOTENCY_STORE_UNAVAILABLE', { cause });
   }
   if (readClaimResult(result) === 'duplicate') return 'duplicate';
   const fields = eventLogFields(event);
-  const stopRenewing = keepRenewing(plan, store, id, token, fields);
+  let stopHolding = (): void => undefined;
   let settled = false;
   const settle = async (success: boolean): Promise<void> => {
-    stopRenewing();
+    stopHolding();
     try {
       if (success) await storeCall(plan, store, () => store.complete(id, token, plan.ttlMs));
       else await storeCall(plan, store, () => store.release(id, token));
@@ -123,6 +153,9 @@ export async function claimDelivery(plan: ResolvedDeliveryOptions, event: Kompli
     }
   };
   return {
+    hold() {
+      if (!settled) stopHolding = holdWhileTimeLasts(plan, store, id, token, fields);
+    },
     settle(success) {
       if (settled) return Promise.resolve();
       settled = true;
@@ -138,9 +171,10 @@ async function failClaimed(claim: HeldClaim, cause: unknown): Promise<never> {
 }
 
 /**
- * Runs `handler` for a claimed id with the handler timeout: resolves once it finished and the id
- * is settled as done; throws HANDLER_FAILED (claim released) or HANDLER_TIMEOUT (claim kept until
- * the handler really settles, then marked done or released). The timeout covers the handler
+ * Runs `handler` for a claimed id with the handler timeout (`handlerTimeoutMs`, or what is left of
+ * the delivery's time when less): resolves once it finished and the id is settled as done; throws
+ * HANDLER_FAILED (claim released) or HANDLER_TIMEOUT (claim held while the delivery's time lasts,
+ * marked done or released when the handler really settles). The timeout covers the handler
  * alone: settling has its own deadline and never turns a finished handler into a failure. A
  * handler that returns without a promise has already finished, so no timer is armed for it.
  */
@@ -152,10 +186,11 @@ export function runClaimed(plan: ResolvedDeliveryOptions, claim: HeldClaim, hand
     return failClaimed(claim, cause);
   }
   if (!isThenable(returned)) return claim.settle(true);
+  claim.hold();
   // One promise settled by whichever comes first (no race over a second timeout promise).
   // After a timeout nobody waits for the handler; its outcome still settles the claim here.
   return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new WebhookError('HANDLER_TIMEOUT')), plan.handlerTimeoutMs);
+    const timer = setTimeout(() => reject(new WebhookError('HANDLER_TIMEOUT')), timeLeft(plan, plan.handlerTimeoutMs));
     Promise.resolve(returned).then(
       () => {
         clearTimeout(timer);

@@ -18,6 +18,9 @@ import { createObserverReport, safeLogger, safeStats, type ObserverFailed } from
 /** Default time a handler may run before the answer is 503 HANDLER_TIMEOUT: 25 s. */
 export const DEFAULT_HANDLER_TIMEOUT_MS = 25_000;
 
+/** Default time one delivery may take from its first byte to the answer: 25 s (the sender waits 30 s). */
+export const DEFAULT_DELIVERY_TIMEOUT_MS = 25_000;
+
 /** Delivery options shared by the receiver and every HTTP adapter. */
 export interface DeliveryOptions {
   /**
@@ -28,8 +31,9 @@ export interface DeliveryOptions {
   idempotency?: IdempotencyStore | false;
   /**
    * How long a claim holds if its holder stops renewing it (a crashed process). While the handler
-   * runs, a shared store's claim is renewed every third of this, and the memory store holds it
-   * until the handler settles, so a slow handler is never run twice. Default 60 000 ms.
+   * runs within `deliveryTimeoutMs`, a shared store's claim is renewed every third of this and the
+   * memory store holds it; a handler still running after that keeps its id one lease more, then a
+   * retry runs the event again. Default 60 000 ms.
    */
   idempotencyLeaseMs?: number;
   /** How long a done id is remembered. Default 7 days (the sender's retry horizon). */
@@ -43,11 +47,21 @@ export interface DeliveryOptions {
    */
   idempotencyTimeoutMs?: number;
   /**
-   * Longest a handler may run before the answer is `503 HANDLER_TIMEOUT` (so the answer beats the
-   * sender's 30 s timeout). The claim stays in progress until the handler really settles, so the
-   * retry gets 409 instead of a second run. Default 25 000 ms.
+   * Longest a handler may run before the answer is `503 HANDLER_TIMEOUT`, within what is left of
+   * `deliveryTimeoutMs`. The claim stays held (renewed) while the delivery time lasts, so a retry
+   * meanwhile gets 409 instead of a second run. Default 25 000 ms.
    */
   handlerTimeoutMs?: number;
+  /**
+   * One deadline for the whole delivery, from its first byte to the answer: key lookup, claim,
+   * schema check and handler each get what is left of it (capped by `keyStoreTimeoutMs`,
+   * `idempotencyTimeoutMs` and `handlerTimeoutMs`), and the answer is written before it ends
+   * (503 HANDLER_TIMEOUT while the schema or handler still runs). A claim is renewed only until
+   * it ends; a handler still running then loses its id one lease later, so a retry runs the event
+   * again. On Lambda and SQS the invocation's remaining time (minus `invocationMarginMs`) caps
+   * it. Default 25 000 ms; the HTTP adapters refuse 30 000 or more (the sender gives up at 30 s).
+   */
+  deliveryTimeoutMs?: number;
   /**
    * Rejects authenticated events whose `timestamp` is older than this (400 INVALID_ENVELOPE).
    * Off by default: legitimate retries keep arriving for days, and replay protection is the
@@ -72,6 +86,7 @@ export const DELIVERY_OPTION_NAMES: readonly string[] = optionNames<DeliveryOpti
   idempotencyTtlMs: true,
   idempotencyTimeoutMs: true,
   handlerTimeoutMs: true,
+  deliveryTimeoutMs: true,
   maxEventAgeMs: true,
   logger: true,
   stats: true,
@@ -84,6 +99,9 @@ export interface ResolvedDeliveryOptions {
   ttlMs: number;
   storeTimeoutMs: number;
   handlerTimeoutMs: number;
+  deliveryTimeoutMs: number;
+  /** When this delivery's time ends (`Date.now()` ms); set per delivery by {@link forDelivery}. */
+  endsAt?: number;
   maxEventAgeMs: number | undefined;
   /** Where delivery lines go: the `logger` option, the default stderr logger, or none (`logger: false`). */
   logger: WebhookLogger | undefined;
@@ -114,6 +132,7 @@ export function resolveDeliveryOptions(options: DeliveryOptions): ResolvedDelive
     ttlMs: checkPositiveInteger(options.idempotencyTtlMs, 'idempotencyTtlMs', DEFAULT_IDEMPOTENCY_TTL_MS),
     storeTimeoutMs: checkPositiveInteger(options.idempotencyTimeoutMs, 'idempotencyTimeoutMs', DEFAULT_IDEMPOTENCY_TIMEOUT_MS),
     handlerTimeoutMs: checkPositiveInteger(options.handlerTimeoutMs, 'handlerTimeoutMs', DEFAULT_HANDLER_TIMEOUT_MS),
+    deliveryTimeoutMs: checkPositiveInteger(options.deliveryTimeoutMs, 'deliveryTimeoutMs', DEFAULT_DELIVERY_TIMEOUT_MS),
     maxEventAgeMs: options.maxEventAgeMs === undefined ? undefined : checkPositiveInteger(options.maxEventAgeMs, 'maxEventAgeMs', 0),
     logger,
     logsDelivered: options.logger !== undefined && options.logger !== false,
@@ -129,11 +148,19 @@ function defaultLogger(options: DeliveryOptions): WebhookLogger {
 }
 
 /**
- * The plan for one delivery whose caller has a deadline of its own (a Lambda invocation's
- * remaining time): `handlerTimeoutMs` becomes the smaller of the configured one and `capMs`.
+ * The plan of one delivery starting now: it ends `deliveryTimeoutMs` from now, or sooner when the
+ * caller has a deadline of its own (`capMs`, a Lambda invocation's remaining time).
  */
-export function withHandlerDeadline(plan: ResolvedDeliveryOptions, capMs: number | undefined): ResolvedDeliveryOptions {
-  if (capMs === undefined || capMs >= plan.handlerTimeoutMs) return plan;
-  return { ...plan, handlerTimeoutMs: Math.max(1, Math.floor(capMs)) };
+export function forDelivery(plan: ResolvedDeliveryOptions, capMs: number | undefined): ResolvedDeliveryOptions {
+  const ms = capMs === undefined ? plan.deliveryTimeoutMs : Math.min(plan.deliveryTimeoutMs, capMs);
+  return { ...plan, endsAt: Date.now() + ms };
 }
 
+/**
+ * How long one step may wait: its own cap (`stepMs`), or what is left of the delivery when that is
+ * less (at least 1 ms, so a step reached after the end fails at once with its own code).
+ */
+export function timeLeft(plan: ResolvedDeliveryOptions, stepMs: number): number {
+  if (plan.endsAt === undefined) return stepMs;
+  return Math.max(1, Math.min(stepMs, plan.endsAt - Date.now()));
+}

@@ -19,6 +19,9 @@ import { checkHead, type BodyLimits, type HttpRequestHead } from './request.js';
 export type { BodyLimits, HttpRequestHead } from './request.js';
 export { framedBody } from './request.js';
 
+/** The sender gives up after 30 s: a direct HTTP receiver's `deliveryTimeoutMs` must be less. */
+const SENDER_TIMEOUT_MS = 30_000;
+
 /** Default deadline for the whole body to arrive: 10 s. */
 export const DEFAULT_READ_TIMEOUT_MS = 10_000;
 
@@ -107,9 +110,9 @@ export interface HttpHandler<TContext> {
   /**
    * Runs one request: head checks, body (via `readBody`, awaited), then the receive path with
    * `onEvent` or pass-through. A `WebhookError` becomes an answer; any other error rejects.
-   * `handlerDeadlineMs` caps the handler timeout (a Lambda invocation's remaining time).
+   * `deadlineMs` caps the delivery's deadline (a Lambda invocation's remaining time).
    */
-  handle(head: HttpRequestHead, readBody: BodyReader<TContext>, context: TContext, handlerDeadlineMs?: number): Promise<HttpHandlerResult>;
+  handle(head: HttpRequestHead, readBody: BodyReader<TContext>, context: TContext, deadlineMs?: number): Promise<HttpHandlerResult>;
   /** Passes an error the adapter found itself to the configured `onError` hook. */
   notifyError(error: WebhookError, context: TContext): void;
 }
@@ -121,6 +124,9 @@ function resolveHttpOptions<TContext, TSchemas extends PayloadSchemas>(
   where: string,
 ) {
   const core = resolveReceiverCore(options, acceptedNames, where);
+  if (core.plan.deliveryTimeoutMs >= SENDER_TIMEOUT_MS) {
+    throw new TypeError(`${where}: deliveryTimeoutMs must be less than ${SENDER_TIMEOUT_MS} (the sender gives up after 30 s, so a later answer is never seen)`);
+  }
   const encoding = options.contentEncoding ?? 'inflate';
   if (encoding !== 'inflate' && encoding !== 'reject') throw new TypeError("contentEncoding must be 'inflate' or 'reject'");
   return {
@@ -157,7 +163,7 @@ export function createHttpHandler<TContext, TSchemas extends PayloadSchemas = {}
 ): HttpHandler<TContext> {
   const { core, allowIp, allowedEncodings, onEvent, inbox, onError, limits } = resolveHttpOptions(options, acceptedNames, where);
 
-  async function handle(head: HttpRequestHead, readBody: BodyReader<TContext>, context: TContext, handlerDeadlineMs?: number): Promise<HttpHandlerResult> {
+  async function handle(head: HttpRequestHead, readBody: BodyReader<TContext>, context: TContext, deadlineMs?: number): Promise<HttpHandlerResult> {
     // The head is checked as the first step of reading, so its rejections are reported like any other.
     const read = async (): Promise<unknown> => {
       if (allowIp !== undefined && !allowIp(head.ip)) throw new WebhookError('FORBIDDEN_IP');
@@ -168,10 +174,10 @@ export function createHttpHandler<TContext, TSchemas extends PayloadSchemas = {}
     };
     const disposal: Disposal =
       inbox !== undefined
-        ? { mode: 'enqueue', inbox, handlerTimeoutMs: handlerDeadlineMs }
+        ? { mode: 'enqueue', inbox, deadlineMs }
         : onEvent === undefined
           ? PASS
-          : { mode: 'deliver', handler: (event) => onEvent(event, context), handlerTimeoutMs: handlerDeadlineMs };
+          : { mode: 'deliver', handler: (event) => onEvent(event, context), deadlineMs };
     const notify = (error: WebhookError): void => notifyError(onError, error, context);
     const received = await traceDelivery('http', (trace) => receiveWebhook(core, read, disposal, notify, trace));
     switch (received.outcome) {
@@ -205,11 +211,11 @@ export async function answerRequest<TContext>(
   makeHead: (context: TContext) => HttpRequestHead,
   readBody: BodyReader<TContext>,
   context: TContext,
-  handlerDeadlineMs?: number,
+  deadlineMs?: number,
 ): Promise<HttpAnswer> {
   let result: HttpHandlerResult;
   try {
-    result = await handler.handle(makeHead(context), readBody, context, handlerDeadlineMs);
+    result = await handler.handle(makeHead(context), readBody, context, deadlineMs);
   } catch (cause) {
     const failure = new WebhookError('HANDLER_FAILED', { message: 'Internal error', cause });
     handler.notifyError(failure, context);

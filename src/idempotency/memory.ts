@@ -21,9 +21,9 @@ export interface MemoryIdempotencyStoreOptions {
  * An in-process {@link IdempotencyStore}: the default of every receiver, since deduplication in
  * one process is always better than none.
  *
- * What it guarantees: within one process, a claim is held for as long as its delivery runs (the
- * holder lives in the same process, so the lease is not needed and never lapses: a handler
- * slower than `idempotencyLeaseMs` is still run once), an id in progress is never evicted, and
+ * What it guarantees: within one process, a claim is held until its delivery releases it (the
+ * holder lives in the same process, so the store needs no lease: the receiver releases a claim
+ * whose handler is still running one `idempotencyLeaseMs` after `deliveryTimeoutMs`), an id in progress is never evicted, and
  * the last `max` ids (10 000 by default) finished in this process are remembered as done for
  * `idempotencyTtlMs`, oldest forgotten first when full. A retry of an older id, a retry that
  * reaches another instance, or any retry after a restart runs the handler again. The full 7-day

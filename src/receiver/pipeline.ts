@@ -27,13 +27,15 @@ function getSecretWithDeadline(keyStore: KeyStore, keyId: string, accountId: str
   );
 }
 
-async function resolveSecret(config: ResolvedEnvelopeOptions, keyId: string, accountId: string): Promise<SharedSecret> {
+/** The secret of (keyId, accountId), waiting at most `timeoutMs` (a cache that times out itself is only wrapped when that is shorter than its own). */
+async function resolveSecret(config: ResolvedEnvelopeOptions, keyId: string, accountId: string, timeoutMs: number): Promise<SharedSecret> {
   const { keyStore } = config;
   let secret: unknown;
   try {
-    secret = config.timedByCache
-      ? await keyStore.getSecret(keyId, { accountId })
-      : await getSecretWithDeadline(keyStore, keyId, accountId, config.keyStoreTimeoutMs);
+    secret =
+      config.timedByCache && timeoutMs >= config.keyStoreTimeoutMs
+        ? await keyStore.getSecret(keyId, { accountId })
+        : await getSecretWithDeadline(keyStore, keyId, accountId, timeoutMs);
   } catch (cause) {
     if (isWebhookError(cause)) throw cause;
     throw new WebhookError('KEY_STORE_UNAVAILABLE', { cause });
@@ -76,19 +78,21 @@ const isDecryptionFailure = (error: unknown): boolean => isWebhookError(error) &
 
 /**
  * The second half: the `accounts` allow-list, the key lookup by (account_id, key_id),
- * AES-256-GCM with the AAD, strict UTF-8 JSON payload. After DECRYPTION_FAILED the store is
- * asked once for a corrected secret (see `KeyStore.refetchSecret`) and decryption tried again
- * only if it changed. When it still fails, `unopened` gets the last secret tried (one the store
- * holds) before DECRYPTION_FAILED is thrown, for the wire-format diagnosis.
+ * AES-256-GCM with the AAD, strict UTF-8 JSON payload. The lookup waits at most `lookupMs`
+ * (`keyStoreTimeoutMs`, or less when the delivery's deadline is nearer). After DECRYPTION_FAILED
+ * the store is asked once for a corrected secret (see `KeyStore.refetchSecret`) and decryption
+ * tried again only if it changed. When it still fails, `unopened` gets the last secret tried (one
+ * the store holds) before DECRYPTION_FAILED is thrown, for the wire-format diagnosis.
  */
 export async function decryptValidated<TData>(
   config: ResolvedEnvelopeOptions,
   envelope: ValidatedEnvelope,
+  lookupMs: number = config.keyStoreTimeoutMs,
   unopened?: (secret: SharedSecret) => void,
 ): Promise<KompliantEvent<TData>> {
   const { key_id: keyId, account_id: accountId } = envelope.metadata;
   requireServedAccount(config.accounts, accountId);
-  const secret = await resolveSecret(config, keyId, accountId);
+  const secret = await resolveSecret(config, keyId, accountId, lookupMs);
   let tried = secret;
   try {
     try {

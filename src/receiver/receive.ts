@@ -5,7 +5,7 @@ import type { KompliantEvent } from '../wire/event.js';
 import { checkOptionNames } from '../options/checks.js';
 import { countingKeyStore } from '../delivery/counting-key-store.js';
 import { finishDeliveryTrace, traceEvent, type DeliveryChannelMessage } from '../delivery/channel.js';
-import { resolveDeliveryOptions, withHandlerDeadline, type ResolvedDeliveryOptions } from '../delivery/options.js';
+import { forDelivery, resolveDeliveryOptions, timeLeft, type ResolvedDeliveryOptions } from '../delivery/options.js';
 import { reportDelivered, reportRejected } from '../delivery/report.js';
 import { claimDelivery, type HeldClaim } from '../delivery/claim.js';
 import { deliver } from '../delivery/sequence.js';
@@ -41,12 +41,12 @@ export function resolveReceiverCore(options: unknown, acceptedNames: readonly st
 export type Disposal =
   /** Nothing more: the event is the result (`receive()`), without deduplication. */
   | { readonly mode: 'return' }
-  /** Runs `handler` once per event id under the handler timeout (capped by `handlerTimeoutMs`). */
-  | { readonly mode: 'deliver'; readonly handler: (event: KompliantEvent<unknown>) => unknown; readonly handlerTimeoutMs?: number | undefined }
+  /** Runs `handler` once per event id under the handler timeout; `deadlineMs` (the caller's own) caps the whole delivery. */
+  | { readonly mode: 'deliver'; readonly handler: (event: KompliantEvent<unknown>) => unknown; readonly deadlineMs?: number | undefined }
   /** Claims the id and hands the event on (pass-through); the result's `settle` ends the claim. */
   | { readonly mode: 'pass' }
   /** Hands the envelope, still encrypted, to a durable queue (no claim: the inbox keeps one job per id). */
-  | { readonly mode: 'enqueue'; readonly inbox: Inbox; readonly handlerTimeoutMs?: number | undefined };
+  | { readonly mode: 'enqueue'; readonly inbox: Inbox; readonly deadlineMs?: number | undefined };
 
 /** How one delivery ended. */
 export type Received =
@@ -70,7 +70,8 @@ export type Received =
  * delivery channel). A `WebhookError` at any step is reported, passed to `notify` (the entry
  * point's `onError`) and returned as `rejected`. Any other error (a bug, a throwing callback)
  * ends the trace as a failure and rejects. `trace` is the delivery's channel message, when
- * anybody listens (see `traceDelivery`).
+ * anybody listens (see `traceDelivery`). Every step runs within what is left of the delivery's
+ * deadline (`deliveryTimeoutMs` from now, capped by the disposal's `deadlineMs`).
  */
 export async function receiveWebhook(
   core: ReceiverCore,
@@ -79,7 +80,8 @@ export async function receiveWebhook(
   notify: (error: WebhookError) => void,
   trace: DeliveryChannelMessage | undefined,
 ): Promise<Received> {
-  const { config, plan } = core;
+  const { config } = core;
+  const plan = forDelivery(core.plan, disposal.mode === 'deliver' || disposal.mode === 'enqueue' ? disposal.deadlineMs : undefined);
   const started = performance.now();
   countStat(plan.stats, 'received');
   let envelope: ValidatedEnvelope | undefined;
@@ -89,20 +91,20 @@ export async function receiveWebhook(
   try {
     body = await readBody();
     envelope = readEnvelope(config, body);
-    event = await decryptValidated(config, envelope, core.diagnosis && ((secret) => (unopened = secret)));
+    event = await decryptValidated(config, envelope, timeLeft(plan, config.keyStoreTimeoutMs), core.diagnosis && ((secret) => (unopened = secret)));
     traceEvent(trace, event);
-    event = await validatePayload(config.schemas, event, plan.handlerTimeoutMs);
+    event = await validatePayload(config.schemas, event, timeLeft(plan, plan.handlerTimeoutMs));
     if (disposal.mode === 'return') {
       reportDelivered(plan, started, 'passed', event, trace);
       return { outcome: 'returned', event };
     }
     if (disposal.mode === 'enqueue') {
-      await enqueueVerified(disposal.inbox, envelope, event, withHandlerDeadline(plan, disposal.handlerTimeoutMs).handlerTimeoutMs);
+      await enqueueVerified(disposal.inbox, envelope, event, timeLeft(plan, plan.handlerTimeoutMs));
       reportDelivered(plan, started, 'handled', event, trace);
       return { outcome: 'handled', event };
     }
     if (disposal.mode === 'deliver') {
-      const outcome = await deliver(withHandlerDeadline(plan, disposal.handlerTimeoutMs), event, disposal.handler);
+      const outcome = await deliver(plan, event, disposal.handler);
       reportDelivered(plan, started, outcome, event, trace);
       return { outcome, event };
     }
@@ -111,6 +113,7 @@ export async function receiveWebhook(
       reportDelivered(plan, started, 'duplicate', event, trace);
       return { outcome: 'duplicate', event };
     }
+    claim.hold();
     return { outcome: 'passed', event, settle: settler(plan, started, event, claim, notify, trace) };
   } catch (error) {
     if (!isWebhookError(error)) {

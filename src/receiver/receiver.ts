@@ -29,8 +29,9 @@ export interface HandleResult<TData = PayloadV1> {
 /** Per-call settings of {@link WebhookReceiver.handle}. */
 export interface HandleOptions {
   /**
-   * A deadline of the caller's own, such as a queue consumer's remaining invocation time: the
-   * handler gets the smaller of this and the receiver's `handlerTimeoutMs`.
+   * A deadline of the caller's own, such as a queue consumer's remaining invocation time: it caps
+   * the whole delivery (`deliveryTimeoutMs`), so the key lookup, claim, schema check and handler
+   * all end within it; the handler gets at most the receiver's `handlerTimeoutMs`.
    */
   handlerTimeoutMs?: number;
 }
@@ -51,8 +52,8 @@ export interface WebhookReceiver<TSchemas extends PayloadSchemas = {}> {
    * finished (answer 200) or the id was already done (`duplicate: true`, answer 200). Rejects
    * with a `WebhookError`: the pipeline's codes, 409 DUPLICATE_IN_PROGRESS, 503
    * IDEMPOTENCY_STORE_UNAVAILABLE (the store failed before the handler ran), 500 HANDLER_FAILED
-   * (claim released, the retry runs again), 503 HANDLER_TIMEOUT (claim kept until the handler
-   * settles), 400 INVALID_PAYLOAD (the payload failed its schema). Answer with `error.status`.
+   * (claim released, the retry runs again), 503 HANDLER_TIMEOUT (claim held until the handler
+   * settles, or one lease after `deliveryTimeoutMs`), 400 INVALID_PAYLOAD (the payload failed its schema). Answer with `error.status`.
    * Without a type argument the event is typed from `schemas` (`data` is the schema's output).
    */
   handle(
@@ -96,7 +97,7 @@ export function createWebhookReceiver<TSchemas extends PayloadSchemas = {}>(opti
       if (deadline !== undefined && (typeof deadline !== 'number' || !(deadline > 0))) {
         throw new TypeError('handle: handlerTimeoutMs must be a positive number');
       }
-      const disposal: Disposal = { mode: 'deliver', handler: handler as (event: KompliantEvent<unknown>) => unknown, handlerTimeoutMs: deadline };
+      const disposal: Disposal = { mode: 'deliver', handler: handler as (event: KompliantEvent<unknown>) => unknown, deadlineMs: deadline };
       const received = await traceDelivery('receiver', (trace) => receiveWebhook(core, () => body, disposal, notify, trace));
       if (received.outcome === 'rejected') throw received.error;
       return { event: received.event as KompliantEvent<TData>, duplicate: received.outcome === 'duplicate' };

@@ -20,8 +20,9 @@ export const WEBHOOK_ERROR_STATUS = {
   // The idempotency store failed or missed `idempotencyTimeoutMs` before the handler ran.
   IDEMPOTENCY_STORE_UNAVAILABLE: 503,
   HANDLER_FAILED: 500,
-  // The handler outlived `handlerTimeoutMs`. 503 tells the sender to retry later; the id stays
-  // claimed until the handler really settles.
+  // The handler (or schema) outlived `handlerTimeoutMs` or the delivery's `deliveryTimeoutMs`.
+  // 503 tells the sender to retry later; the id stays claimed until the handler settles, or one
+  // lease after the delivery's time ends.
   HANDLER_TIMEOUT: 503,
 } as const;
 

@@ -492,7 +492,9 @@ describe('renewal: a shared store\'s claim is renewed while the handler runs', (
       const gate = deferred();
       const running = receiver.handle(envelope(), () => gate.promise);
       await vi.advanceTimersByTimeAsync(10);
-      expect(vi.getTimerCount()).toBe(1); // the handler timeout only
+      expect(vi.getTimerCount()).toBe(2); // the handler timeout and the delivery's end (deliveryTimeoutMs)
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(vi.getTimerCount()).toBe(2); // nothing renewed
       gate.resolve();
       await running;
     } finally {

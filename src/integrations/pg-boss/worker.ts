@@ -72,10 +72,11 @@ export async function startInboxWorker<TSchemas extends PayloadSchemas = {}>(opt
     { retryLimit, retryDelaySeconds, retryDelayMaxSeconds, expireInSeconds, retentionSeconds, orderBySubject },
     'startInboxWorker',
   );
-  // The attempt's own limit sits just inside pg-boss's expiry, so the handler is given up before pg-boss retries the job.
+  // The attempt's own limit (the whole delivery's and the handler's) sits just inside pg-boss's expiry, so the handler is given up before pg-boss retries the job.
   const handlerTimeoutMs = Math.max(1000, settings.expireInSeconds * 1000 - 1000);
+  const deliveryTimeoutMs = handlerTimeoutMs;
   // pg-boss already runs one job per event id; no dedup store by default, so a replayed job runs again.
-  const receiver = createWebhookReceiver<TSchemas>({ ...receiverOptions, idempotency: receiverOptions.idempotency ?? false, handlerTimeoutMs } as ReceiverOptions<TSchemas>);
+  const receiver = createWebhookReceiver<TSchemas>({ ...receiverOptions, idempotency: receiverOptions.idempotency ?? false, handlerTimeoutMs, deliveryTimeoutMs } as ReceiverOptions<TSchemas>);
   await ensureQueues(boss, queue, settings);
 
   const runJob = async (job: PgBossJob): Promise<void> => {
