@@ -3,6 +3,7 @@ import { validateEnvelope, type ValidatedEnvelope } from '../wire/envelope.js';
 import { WebhookError, isWebhookError } from '../wire/errors.js';
 import type { KompliantEvent } from '../wire/event.js';
 import type { KeyStore } from '../key-stores/key-store.js';
+import { noteAuthenticated } from '../key-stores/cache.js';
 import { decryptEnvelope, toEnvelopeObject } from '../wire/open-envelope.js';
 import type { ResolvedEnvelopeOptions } from './options.js';
 import { requireServedAccount } from './accounts.js';
@@ -82,12 +83,16 @@ export async function decryptValidated<TData>(config: ResolvedEnvelopeOptions, e
   const { key_id: keyId, account_id: accountId } = envelope.metadata;
   requireServedAccount(config.accounts, accountId);
   const secret = await resolveSecret(config, keyId, accountId);
+  let event: KompliantEvent<TData>;
   try {
-    return decryptEnvelope<TData>(envelope, secret, config.aad, config.layout);
+    event = decryptEnvelope<TData>(envelope, secret, config.aad, config.layout);
   } catch (error) {
     if (!(isWebhookError(error) && error.code === 'DECRYPTION_FAILED')) throw error;
     const fresh = await refetchedSecret(config.keyStore, keyId, accountId, secret);
     if (fresh === undefined || isSameSharedSecret(fresh, secret)) throw error;
-    return decryptEnvelope<TData>(envelope, fresh, config.aad, config.layout);
+    event = decryptEnvelope<TData>(envelope, fresh, config.aad, config.layout);
   }
+  // Authenticated: the cache gives this account its own lookup budget.
+  noteAuthenticated(config.keyStore, keyId, accountId);
+  return event;
 }
