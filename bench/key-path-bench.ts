@@ -1,7 +1,8 @@
 /**
  * Bench 3: the key path through createWebhookReceiver's DEFAULT configuration. Counts key-store
- * calls per 10,000 requests with 1, 2 and 100 key ids (sequential and all-at-once). The default
- * cache allows 10 store lookups per second for ids it does not hold; requests past that budget
+ * calls per 10,000 requests with 1, 2 and 100 key ids (sequential and all-at-once). The counting
+ * store is not in process, so the default cache budgets its lookups of ids it does not hold (20 a
+ * second for the one account these envelopes come from); requests past that budget
  * get 503 KEY_STORE_UNAVAILABLE and are re-delivered, as the sender would, one simulated second
  * later (the cache's clock is the only option set, so no real time passes). Also times the
  * warm key path (receive() minus openEnvelope() on the same envelopes), and times rejections
@@ -186,7 +187,7 @@ export function keyPathTables(result: KeyPathResult): ResultTable[] {
       ]),
       notes: [
         'A counting KeyStore around memoryKeyStore; requests round-robin over the key ids; "concurrent" starts all requests at once.',
-        'Requests past the default budget of 10 lookups/s for uncached ids get 503 and are re-delivered one simulated second later, as the sender retries.',
+        'Requests past the default budget for uncached ids (20 lookups/s for one account) get 503 and are re-delivered one simulated second later, as the sender retries.',
       ],
     },
     {

@@ -9,6 +9,8 @@ import type { KeyStore } from '../key-stores/key-store.js';
 export function countingKeyStore(keyStore: KeyStore, stats: WebhookStatsSink | undefined): KeyStore {
   if (stats === undefined) return keyStore;
   const counted: KeyStore = {
+    // What the cache above needs to know: a store in process is never budgeted.
+    ...(keyStore.inProcess === true ? { inProcess: true } : {}),
     getSecret(keyId, context) {
       countStat(stats, 'key_store_lookup', undefined, context?.accountId);
       return keyStore.getSecret(keyId, context);

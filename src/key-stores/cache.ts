@@ -3,6 +3,7 @@ import { isValidKeyId } from '../wire/envelope.js';
 import { WebhookError, isWebhookError } from '../wire/errors.js';
 import { checkKeyStore, describeKeyLookup, type KeyLookupContext, type KeyStore, type RefetchContext } from './key-store.js';
 import { checkFunction, checkOptionNames, checkPositiveInteger } from '../options/checks.js';
+import { createLookupBudget, touch, type LookupBudget } from './lookup-budget.js';
 import { isSameSharedSecret, requireValidSharedSecret, type SharedSecret } from '../wire/secret.js';
 
 /** Default time a found secret is served from the cache: 1 hour (minus up to 10 % jitter). */
@@ -11,8 +12,12 @@ export const DEFAULT_CACHE_TTL_MS = 60 * 60 * 1000;
 export const DEFAULT_CACHE_MAX_ENTRIES = 1000;
 /** Default time an unknown key id is remembered as unknown: 60 s. */
 export const DEFAULT_NEGATIVE_TTL_MS = 60 * 1000;
-/** Default budget of store lookups per second for key ids not in the cache: 10. */
-export const DEFAULT_LOOKUPS_PER_SECOND = 10;
+/** Default refill of the lookup pool shared by accounts that have not authenticated a webhook yet: 100 a second. */
+export const DEFAULT_LOOKUPS_PER_SECOND = 100;
+/** Default size of that pool, as a multiple of `lookupsPerSecond`: 5 (500 lookups at once). */
+export const DEFAULT_LOOKUP_BURST_FACTOR = 5;
+/** Default budget of one account: 20 lookups a second, burst of the same size. */
+export const DEFAULT_ACCOUNT_LOOKUPS_PER_SECOND = 20;
 /** Default deadline of one key-store lookup: 5 s (the receiver's `keyStoreTimeoutMs`). */
 export const DEFAULT_KEY_STORE_TIMEOUT_MS = 5_000;
 
@@ -30,12 +35,26 @@ export interface CachedKeyStoreOptions {
   /** How long a key id the store does not hold is answered as unknown without asking. Default 60 000. */
   negativeTtlMs?: number;
   /**
-   * Budget of store lookups per second (burst of the same size) for key ids not in the cache,
-   * and for refetches after a decryption failure. Past it the cache answers 503
-   * KEY_STORE_UNAVAILABLE without calling the store, so a flood of random well-formed key ids
-   * costs a bounded number of store calls. Default 10.
+   * Store lookups for key ids not in the cache (and refetches after a decryption failure) are
+   * budgeted, unless the store says it is `inProcess` (memory, env: never budgeted). An account
+   * that has authenticated a webhook in this process draws only from its own budget
+   * (`accountLookupsPerSecond`); any other account draws from its own budget and from a pool
+   * shared by all such accounts: `lookupBurst` lookups at once, refilled at this rate. Past the
+   * budget the cache answers 503 KEY_STORE_UNAVAILABLE without calling the store (the sender
+   * retries), so a flood of random well-formed key ids costs a bounded number of store calls.
+   * Default 100.
    */
   lookupsPerSecond?: number;
+  /** Size of the shared pool (see `lookupsPerSecond`). Default five times `lookupsPerSecond` (500). */
+  lookupBurst?: number;
+  /**
+   * Store lookups per second for one account, burst of the same size. Within an account, key ids
+   * whose date is not a calendar date, lies more than a day ahead, or is more than 400 days
+   * before the oldest key the account authenticated with may only use the first half of the
+   * budget, and ids dated before its newest authenticated key the first three quarters: when it
+   * runs short, key ids where a newly activated key would be are looked up first. Default 20.
+   */
+  accountLookupsPerSecond?: number;
   /**
    * Stale-while-revalidate: a secret past `ttlMs` is served at once while one background
    * refresh asks the store, for up to this long past its expiry; when the store is down or
@@ -68,6 +87,8 @@ const OPTION_NAMES = [
   'maxEntries',
   'negativeTtlMs',
   'lookupsPerSecond',
+  'lookupBurst',
+  'accountLookupsPerSecond',
   'staleIfErrorMs',
   'errorRetryMs',
   'refetchIntervalMs',
@@ -88,17 +109,6 @@ function checkJitter(value: unknown, name: string): number {
   if (value === undefined) return 0.1;
   if (typeof value !== 'number' || !(value >= 0 && value <= 0.5)) throw new TypeError(`${name} must be a number from 0 to 0.5`);
   return value;
-}
-
-/** Map insertion order as LRU order: re-inserting moves a key to the end. */
-function touch<V>(map: Map<string, V>, key: string, value: V, max: number): void {
-  map.delete(key);
-  map.set(key, value);
-  while (map.size > max) {
-    const oldest = map.keys().next();
-    if (oldest.done === true) break;
-    map.delete(oldest.value);
-  }
 }
 
 /** A store lookup failure worth serving a stale secret for; INVALID_KEY is a configuration error. */
@@ -125,6 +135,12 @@ export function createCachedKeyStore(store: KeyStore, options: CachedKeyStoreOpt
   const maxEntries = checkPositiveInteger(options.maxEntries, `${where}.maxEntries`, DEFAULT_CACHE_MAX_ENTRIES);
   const negativeTtlMs = checkPositiveInteger(options.negativeTtlMs, `${where}.negativeTtlMs`, DEFAULT_NEGATIVE_TTL_MS);
   const lookupsPerSecond = checkPositiveInteger(options.lookupsPerSecond, `${where}.lookupsPerSecond`, DEFAULT_LOOKUPS_PER_SECOND);
+  const lookupBurst = checkPositiveInteger(options.lookupBurst, `${where}.lookupBurst`, lookupsPerSecond * DEFAULT_LOOKUP_BURST_FACTOR);
+  const accountLookupsPerSecond = checkPositiveInteger(
+    options.accountLookupsPerSecond,
+    `${where}.accountLookupsPerSecond`,
+    DEFAULT_ACCOUNT_LOOKUPS_PER_SECOND,
+  );
   const staleIfErrorMs = checkPositiveInteger(options.staleIfErrorMs, `${where}.staleIfErrorMs`, 24 * 60 * 60 * 1000);
   const errorRetryMs = checkPositiveInteger(options.errorRetryMs, `${where}.errorRetryMs`, 10_000);
   const refetchIntervalMs = checkPositiveInteger(options.refetchIntervalMs, `${where}.refetchIntervalMs`, 60_000);
@@ -134,18 +150,18 @@ export function createCachedKeyStore(store: KeyStore, options: CachedKeyStoreOpt
   const found = new Map<string, CachedEntry>();
   const unknown = new Map<string, number>();
   const inFlight = new Map<string, Promise<SharedSecret | undefined>>();
-  let tokens = lookupsPerSecond;
-  let tokensAt = now();
-
-  const takeToken = (t: number): boolean => {
-    if (t > tokensAt) {
-      tokens = Math.min(lookupsPerSecond, tokens + ((t - tokensAt) * lookupsPerSecond) / 1000);
-      tokensAt = t;
-    }
-    if (tokens < 1) return false;
-    tokens -= 1;
-    return true;
-  };
+  // A store in this process (memory, env) costs nothing to ask: no budget at all.
+  const budget: LookupBudget | undefined =
+    store.inProcess === true
+      ? undefined
+      : createLookupBudget({
+          sharedPerSecond: lookupsPerSecond,
+          sharedBurst: lookupBurst,
+          accountPerSecond: accountLookupsPerSecond,
+          maxAccounts: maxEntries,
+          now,
+        });
+  const takeToken = (accountId: string, keyId: string): boolean => budget === undefined || budget.take(accountId, keyId);
 
   /** Records what a settled store call learned about `pair`. */
   const record = (pair: string, value: SharedSecret | undefined | null): SharedSecret | undefined => {
@@ -245,7 +261,7 @@ export function createCachedKeyStore(store: KeyStore, options: CachedKeyStoreOpt
       const pending = inFlight.get(pair);
       if (pending !== undefined) fresh = await pending;
       else {
-        if (t < entry.refetchAt || !takeToken(t)) return undefined;
+        if (t < entry.refetchAt || !takeToken(accountId, keyId)) return undefined;
         entry.refetchAt = t + refetchIntervalMs;
         fresh = await lookUp(keyId, accountId);
       }
@@ -279,7 +295,7 @@ export function createCachedKeyStore(store: KeyStore, options: CachedKeyStoreOpt
       }
       const pending = inFlight.get(pair);
       if (pending !== undefined) return pending;
-      if (!takeToken(t)) {
+      if (!takeToken(accountId, keyId)) {
         throw new WebhookError('KEY_STORE_UNAVAILABLE', { message: 'Key store lookup budget exhausted, retry later' });
       }
       return lookUp(keyId, accountId);
@@ -290,6 +306,8 @@ export function createCachedKeyStore(store: KeyStore, options: CachedKeyStoreOpt
     },
     // The store's own description of where it looks (see KeyStore.describe), when it has one.
     typeof store.describe === 'function' ? (keyId: string, context: { accountId: string }) => describeKeyLookup(store, keyId, context.accountId) ?? '' : undefined,
+    store.inProcess === true,
+    (keyId: string, accountId: string) => budget?.authenticated(accountId, keyId),
   );
 }
 
@@ -299,11 +317,17 @@ class CachedKeyStore implements KeyStore {
     readonly getSecret: (keyId: string, context?: KeyLookupContext) => Promise<SharedSecret | undefined>,
     readonly refetchSecret: (keyId: string, context: RefetchContext) => Promise<SharedSecret | undefined>,
     describe: ((keyId: string, context: { accountId: string }) => string) | undefined,
+    inProcess: boolean,
+    /** @internal Decryption with this cache's secret for (account, key id) succeeded. */
+    readonly authenticated: (keyId: string, accountId: string) => void,
   ) {
     if (describe !== undefined) this.describe = describe;
+    if (inProcess) this.inProcess = true;
   }
 
   readonly describe?: (keyId: string, context: { accountId: string }) => string;
+  /** Set when the wrapped store is in process (a cache around it makes no remote call either). */
+  readonly inProcess?: boolean;
 }
 
 /**
@@ -319,8 +343,11 @@ class CachedKeyStore implements KeyStore {
  *   (the store's `signal`) and no longer shared: the next request asks again.
  * - Unknown key ids are remembered for `negativeTtlMs` (60 s), so a secret deployed just after
  *   its key was activated starts working within a minute while the sender retries.
- * - Lookups for key ids not in the cache share a budget of `lookupsPerSecond` (10): past it the
- *   answer is 503 KEY_STORE_UNAVAILABLE (the sender retries) without calling the store.
+ * - Lookups for key ids not in the cache are budgeted, unless the store is `inProcess` (memory,
+ *   env): an account that has authenticated a webhook has its own `accountLookupsPerSecond` (20);
+ *   other accounts have theirs and share a pool of `lookupBurst` (500) refilled at
+ *   `lookupsPerSecond` (100). Past it the answer is 503 KEY_STORE_UNAVAILABLE (the sender
+ *   retries) without calling the store; implausibly dated key ids are refused first.
  * - Stale-while-revalidate: a secret past its TTL is served at once while one background
  *   refresh runs; if the refresh fails or hangs, the last good secret keeps being served (for up
  *   to `staleIfErrorMs`, 24 h), retrying the store every `errorRetryMs` (10 s). Only a pair never
@@ -338,6 +365,15 @@ class CachedKeyStore implements KeyStore {
  */
 export function cachedKeyStore(store: KeyStore, options: CachedKeyStoreOptions = {}): KeyStore {
   return createCachedKeyStore(store, options, 'cachedKeyStore');
+}
+
+/**
+ * @internal Tells a cache built by {@link cachedKeyStore} that a webhook of `accountId` was
+ * authenticated with the secret it gave for `keyId`: the account gets its own reserved lookup
+ * budget. Does nothing for any other store.
+ */
+export function noteAuthenticated(store: KeyStore, keyId: string, accountId: string): void {
+  if (store instanceof CachedKeyStore) store.authenticated(keyId, accountId);
 }
 
 /** @internal True for a store built by {@link cachedKeyStore} (in this copy of the library). */

@@ -12,6 +12,7 @@ import type { SharedSecret } from '../wire/secret.js';
  * (`WebhookError` INVALID_KEY) stops the chain: that is a configuration error. Each store gets
  * the lookup's context (`accountId`, `signal`) as it is; once the signal is aborted no further
  * store is asked. `describe(keyId, { accountId })` joins what each store's own `describe` says.
+ * The chain is `inProcess` (never budgeted by the cache) only when every store in it is.
  *
  * @example
  * ```ts
@@ -25,6 +26,8 @@ export function chainKeyStores(...stores: KeyStore[]): KeyStore {
   const chain = [...stores];
 
   return {
+    // In process only when no store in the chain leaves the process.
+    ...(chain.every((store) => store.inProcess === true) ? { inProcess: true } : {}),
     async getSecret(keyId: string, context?: KeyLookupContext): Promise<SharedSecret | undefined> {
       const failures: unknown[] = [];
       for (const store of chain) {

@@ -181,6 +181,7 @@ export function envKeyStore(options: EnvKeyStoreOptions = {}): KeyStore {
   if (scanKeys(env, prefix, jsonVariable)?.length === 0) throw new TypeError(noKeysMessage(env, prefix, jsonVariable));
 
   return {
+    inProcess: true,
     async getSecret(keyId: string, context?: KeyLookupContext): Promise<SharedSecret | undefined> {
       if (!isValidKeyId(keyId)) return undefined;
       const suffix = keyId.slice('whk_'.length);

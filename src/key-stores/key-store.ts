@@ -69,6 +69,15 @@ export interface KeyStore {
    */
   describe?(keyId: string, context: Pick<KeyLookupContext, 'accountId'>): string;
   /**
+   * Optional: `true` when a lookup never leaves the process and costs nothing (secrets held in
+   * memory or read from the environment). The receiver's cache then never budgets lookups: no
+   * 503 KEY_STORE_UNAVAILABLE for a burst of first deliveries. Leave it unset for a store that
+   * calls a service (a vault, a database, Secrets Manager): its lookups are budgeted per account
+   * (see `cachedKeyStore`). `memoryKeyStore` and `envKeyStore` set it; `chainKeyStores` sets it
+   * when every store in the chain does.
+   */
+  readonly inProcess?: boolean;
+  /**
    * Optional, for stores that keep secrets for a while (a cache): called once after decryption
    * failed with `context.used`, the secret this store gave for the pair. Look the pair up again
    * at the source and resolve the secret held there now (the receiver retries only when it
@@ -111,5 +120,7 @@ export function checkKeyStore(value: unknown, optionName = 'keyStore'): KeyStore
   }
   const refetch = (value as { refetchSecret?: unknown }).refetchSecret;
   if (refetch !== undefined && typeof refetch !== 'function') throw new TypeError(`${optionName}.refetchSecret must be a function`);
+  const inProcess = (value as { inProcess?: unknown }).inProcess;
+  if (inProcess !== undefined && typeof inProcess !== 'boolean') throw new TypeError(`${optionName}.inProcess must be a boolean`);
   return value as KeyStore;
 }

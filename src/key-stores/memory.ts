@@ -79,7 +79,7 @@ export function memoryKeyStore(secrets: FlatSecrets | SecretsByAccount): KeyStor
   }
   if (nested === 0) {
     const held = checkKeys(secrets, WHERE);
-    return { getSecret: (keyId: string) => Promise.resolve(held.get(keyId)) };
+    return { inProcess: true, getSecret: (keyId: string) => Promise.resolve(held.get(keyId)) };
   }
   const byAccount = new Map<string, Map<string, SharedSecret>>();
   for (const [accountId, keys] of entries) {
@@ -87,6 +87,7 @@ export function memoryKeyStore(secrets: FlatSecrets | SecretsByAccount): KeyStor
     byAccount.set(accountId, checkKeys(keys as object, `${WHERE}: account ${accountId}`));
   }
   return {
+    inProcess: true,
     getSecret: (keyId, context) => {
       const accountId = context?.accountId;
       return Promise.resolve(typeof accountId === 'string' ? byAccount.get(accountId)?.get(keyId) : undefined);

@@ -3,6 +3,7 @@ import { validateEnvelope, type ValidatedEnvelope } from '../wire/envelope.js';
 import { WebhookError, isWebhookError } from '../wire/errors.js';
 import type { KompliantEvent } from '../wire/event.js';
 import type { KeyStore } from '../key-stores/key-store.js';
+import { noteAuthenticated } from '../key-stores/cache.js';
 import { decryptEnvelope, toEnvelopeObject } from '../wire/open-envelope.js';
 import type { ResolvedEnvelopeOptions } from './options.js';
 import { requireServedAccount } from './accounts.js';
@@ -94,18 +95,22 @@ export async function decryptValidated<TData>(
   requireServedAccount(config.accounts, accountId);
   const secret = await resolveSecret(config, keyId, accountId, lookupMs);
   let tried = secret;
+  let event: KompliantEvent<TData>;
   try {
     try {
-      return decryptEnvelope<TData>(envelope, secret, config.aad, config.layout);
+      event = decryptEnvelope<TData>(envelope, secret, config.aad, config.layout);
     } catch (error) {
       if (!isDecryptionFailure(error)) throw error;
       const fresh = await refetchedSecret(config.keyStore, keyId, accountId, secret);
       if (fresh === undefined || isSameSharedSecret(fresh, secret)) throw error;
       tried = fresh;
-      return decryptEnvelope<TData>(envelope, fresh, config.aad, config.layout);
+      event = decryptEnvelope<TData>(envelope, fresh, config.aad, config.layout);
     }
   } catch (error) {
     if (unopened !== undefined && isDecryptionFailure(error)) unopened(tried);
     throw error;
   }
+  // Authenticated: the cache gives this account its own lookup budget.
+  noteAuthenticated(config.keyStore, keyId, accountId);
+  return event;
 }

@@ -1,9 +1,19 @@
 import express from 'express';
 import request from 'supertest';
 import { describe, expect, it, vi } from 'vitest';
-import { WebhookError, kompliantWebhook, memoryKeyStore } from '../../src/index.js';
+import { WebhookError, kompliantWebhook, memoryKeyStore, type KeyStore } from '../../src/index.js';
 import { decryptData } from '../../src/wire.js';
 import { loadEnvelopeVectors, loadWycheproofKompliantProfile } from '../support/vectors.js';
+import {
+  expressDriver,
+  fastifyDriver,
+  fastifyPassDriver,
+  fetchDriver,
+  honoDriver,
+  lambdaDriver,
+  restApiWithClientCasing,
+} from '../support/adapter-drivers.js';
+import { functionUrlEvent, httpApiEvent } from '../support/lambda-events.js';
 
 const vectors = loadEnvelopeVectors();
 
@@ -29,6 +39,55 @@ describe('test/fixtures/vectors/envelopes.json through the middleware over HTTP'
       expect(res.body.error.code).toBe(vector.expect.code);
       expect(onEvent).not.toHaveBeenCalled();
     }
+  });
+});
+
+describe('the vectors back to back through every adapter, each case from its own account, with a remote key store', () => {
+  const drivers = [
+    expressDriver,
+    fetchDriver,
+    honoDriver,
+    fastifyDriver,
+    fastifyPassDriver,
+    lambdaDriver('Lambda: API Gateway REST (v1)', restApiWithClientCasing),
+    lambdaDriver('Lambda: HTTP API (v2)', httpApiEvent),
+    lambdaDriver('Lambda: Function URL, base64 body', functionUrlEvent, true),
+  ];
+
+  it('has one account per case', () => {
+    const accounts = vectors.cases.flatMap((c) => {
+      let body: { account_id?: unknown; key_id?: unknown };
+      try {
+        body = JSON.parse(c.body) as typeof body;
+      } catch {
+        return [];
+      }
+      return typeof body.account_id === 'string' && /^whk_[0-9]{8}_[0-9]{2}$/.test(String(body.key_id)) ? [body.account_id] : [];
+    });
+    expect(accounts.length).toBeGreaterThanOrEqual(10);
+    expect(new Set(accounts).size).toBe(accounts.length);
+  });
+
+  it.each(drivers.map((d) => [d.name, d] as const))('%s: every case answers as the vectors say, one store call per account', async (_name, driver) => {
+    const local = memoryKeyStore(vectors.keys);
+    const calls: string[] = [];
+    // A store that calls a service (no inProcess): the cache budgets its lookups.
+    const remote: KeyStore = {
+      getSecret(keyId, context) {
+        calls.push(`${context?.accountId} ${keyId}`);
+        return local.getSecret(keyId, context);
+      },
+    };
+    const events: unknown[] = [];
+    const send = await driver.create({ keyStore: remote, onEvent: (event) => void events.push(event), onError: () => undefined });
+    const statuses: string[] = [];
+    for (const vector of vectors.cases) {
+      const res = await send({ method: 'POST', headers: { 'content-type': 'application/json' }, body: vector.body });
+      statuses.push(`${vector.name}: ${res.status} ${(res.body as { error?: { code?: string } }).error?.code ?? ''}`.trim());
+    }
+    expect(statuses).toEqual(vectors.cases.map((c) => `${c.name}: ${c.expect.status} ${c.expect.code ?? ''}`.trim()));
+    expect(events).toEqual(vectors.cases.filter((c) => c.expect.status === 200).map((c) => c.expect.event));
+    expect(new Set(calls).size).toBe(calls.length);
   });
 });
 

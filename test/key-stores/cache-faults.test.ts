@@ -116,7 +116,7 @@ describe('a key store that hangs only after the first lookup (stale-while-revali
         return new Promise(() => undefined);
       },
     };
-    const receiver = createWebhookReceiver({ keyStore: store, keyStoreTimeoutMs: 100, cache: { lookupsPerSecond: 2, now: () => 0 } });
+    const receiver = createWebhookReceiver({ keyStore: store, keyStoreTimeoutMs: 100, cache: { accountLookupsPerSecond: 2, now: () => Date.UTC(2026, 0, 1) } });
     const results: string[] = [];
     for (let i = 0; i < 6; i++) {
       const pending = track(receiver.receive(webhook()));
