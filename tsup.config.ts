@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineConfig } from 'tsup';
 
-const shared = { target: 'node20', platform: 'node', sourcemap: false } as const;
+const shared = { target: 'node22', platform: 'node', sourcemap: false } as const;
 
 export default defineConfig([
   {

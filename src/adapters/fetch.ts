@@ -90,7 +90,7 @@ function answerToResponse(answer: HttpAnswer): Response {
  */
 export function createFetchHandler<TSchemas extends PayloadSchemas = {}>(options: FetchHandlerOptions<TSchemas>): FetchHandler {
   if (typeof options === 'object' && options !== null && options.onEvent === undefined && options.inbox === undefined) {
-    throw new TypeError('createFetchHandler: onEvent (or inbox) is required (a Fetch handler must return a Response)');
+    throw new TypeError('createFetchHandler: onEvent is required, or inbox (a Fetch handler must return a Response)');
   }
   const handler = createHttpHandler<Request, TSchemas>(options, 'createFetchHandler', FETCH_OPTION_NAMES);
   const getClientIp = checkFunction<(request: Request) => string | undefined>(options.getClientIp, 'getClientIp');

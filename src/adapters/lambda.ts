@@ -158,7 +158,7 @@ export function createLambdaHandler<TEvent extends LambdaHttpEvent = LambdaHttpE
   options: LambdaHandlerOptions<TEvent, TSchemas>,
 ): LambdaHttpHandler<TEvent> {
   if (typeof options === 'object' && options !== null && options.onEvent === undefined && options.inbox === undefined) {
-    throw new TypeError('createLambdaHandler: onEvent (or inbox) is required (a Lambda handler must return a result)');
+    throw new TypeError('createLambdaHandler: onEvent is required, or inbox (a Lambda handler must return a result)');
   }
   const handler = createHttpHandler<TEvent, TSchemas>(options, 'createLambdaHandler', LAMBDA_OPTION_NAMES);
   const marginMs = checkNonNegativeInteger(options.invocationMarginMs, 'invocationMarginMs', DEFAULT_INVOCATION_MARGIN_MS);

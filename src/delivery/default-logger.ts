@@ -8,7 +8,8 @@ export const DEFAULT_LOG_INTERVAL_MS = 10_000;
 /** What to check, by code, for the codes whose cause is a configuration or handler problem. */
 const HINTS: Partial<Record<WebhookErrorCode, string>> = {
   UNKNOWN_KEY: 'the key store has no secret for this key_id of this account',
-  DECRYPTION_FAILED: "the key store's secret for this key_id is not the sender's (or the envelope was altered); `npx kompliant-webhooks detect` checks a captured envelope",
+  DECRYPTION_FAILED:
+    "the key store's secret for this key_id is not the sender's, the envelope was altered, or the layout / aad options differ from the sender's (then a 'wire format detected' line follows, unless diagnoseWireFormat is false)",
   INVALID_KEY: 'the stored secret for this key_id is not base64 of 32 bytes',
   KEY_STORE_UNAVAILABLE: 'the key store failed; the sender will retry',
   IDEMPOTENCY_STORE_UNAVAILABLE:

@@ -64,6 +64,12 @@ export interface WebhookLogFields {
    * its error (a driver's error text, or that it did not answer in time).
    */
   store_error?: { message: string };
+  /**
+   * For the line of a wire-format diagnosis (an envelope that did not open with the configured
+   * `layout` / `aad` opened with these): the layout's name, the AAD construction's description,
+   * and the options to configure. Never the plaintext, never the key.
+   */
+  wire_format?: { layout: string; aad: string; configure: string };
 }
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;

@@ -10,11 +10,14 @@ import type { WebhookErrorCode } from '../wire/errors.js';
  * - `rejected`: every error answer, with its `code`;
  * - `key_store_lookup`: calls to the key store's `getSecret`;
  * - `observer_error`: calls to the `logger` or `onError` that threw or rejected (ignored: an
- *   observer never changes an answer; the first of each kind is logged once).
+ *   observer never changes an answer; the first of each kind is logged once);
+ * - `wire_format_detected`: envelopes that failed to open (DECRYPTION_FAILED) with a key the
+ *   store holds, but open with another `layout` / `aad` (logged once at error level: the
+ *   receiver never switches by itself; see the `diagnoseWireFormat` option).
  *
  * Each increment carries the envelope's `account_id` when it is known (third argument).
  */
-export type WebhookCounter = 'received' | 'handled' | 'duplicate' | 'rejected' | 'key_store_lookup' | 'observer_error';
+export type WebhookCounter = 'received' | 'handled' | 'duplicate' | 'rejected' | 'key_store_lookup' | 'observer_error' | 'wire_format_detected';
 
 /**
  * A sink for counters: pass your own to feed Prometheus/StatsD, or use
@@ -48,6 +51,8 @@ export interface WebhookStatsSnapshot {
   keyStoreLookupsByAccount: Record<string, number>;
   /** Observer failures: a `logger` or `onError` call that threw or rejected (counter `observer_error`). */
   observerErrors: number;
+  /** Envelopes that open with another `layout` / `aad` than the configured ones (counter `wire_format_detected`). */
+  wireFormatDetected: number;
 }
 
 /** In-memory counters; hand it to the `stats` option and read {@link WebhookStats.snapshot}. */
@@ -71,6 +76,7 @@ export function createWebhookStats(): WebhookStats {
   let duplicate = 0;
   let keyStoreLookups = 0;
   let observerErrors = 0;
+  let wireFormatDetected = 0;
   const rejected = new Map<WebhookErrorCode, number>();
   const lookupsByAccount = new Map<string, number>();
   return {
@@ -85,6 +91,7 @@ export function createWebhookStats(): WebhookStats {
       }
       else if (counter === 'rejected' && code !== undefined) rejected.set(code, (rejected.get(code) ?? 0) + 1);
       else if (counter === 'observer_error') observerErrors++;
+      else if (counter === 'wire_format_detected') wireFormatDetected++;
     },
     snapshot() {
       return {
@@ -95,6 +102,7 @@ export function createWebhookStats(): WebhookStats {
         keyStoreLookups,
         keyStoreLookupsByAccount: Object.fromEntries(lookupsByAccount),
         observerErrors,
+        wireFormatDetected,
       };
     },
   };

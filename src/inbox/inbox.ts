@@ -33,9 +33,10 @@ export interface InboxMeta {
 
 /**
  * A durable queue the receiver writes verified envelopes to before answering 200. `enqueue`
- * resolves only once the engine confirmed the write; a rejection makes the receiver answer a
- * retryable 503 (`INBOX_UNAVAILABLE`), so the sender delivers again. Enqueueing the same
- * `meta.jobId` twice must leave one job (a deterministic job id or the engine's deduplication).
+ * resolves only once the engine confirmed the write; a rejection makes the receiver answer
+ * `500 HANDLER_FAILED` (a write past the handler deadline `503 HANDLER_TIMEOUT`), so the sender
+ * delivers again. Enqueueing the same `meta.jobId` twice must leave one job (a deterministic job
+ * id or the engine's deduplication).
  *
  * @example
  * ```ts

@@ -25,6 +25,13 @@ export function checkNonNegativeInteger(value: unknown, name: string, fallback: 
   return value;
 }
 
+/** Checks a boolean option; returns the default when undefined. */
+export function checkBooleanOption(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new TypeError(`${name} must be true or false`);
+  return value;
+}
+
 /** Checks an optional function option. */
 export function checkFunction<T>(value: unknown, name: string): T | undefined {
   if (value === undefined) return undefined;

@@ -9,7 +9,7 @@ import {
   isCachedKeyStore,
   type CachedKeyStoreOptions,
 } from '../key-stores/cache.js';
-import { checkPositiveInteger } from '../options/checks.js';
+import { checkBooleanOption, checkPositiveInteger } from '../options/checks.js';
 import { checkAccountsOption } from './accounts.js';
 import { optionNames } from '../options/option-names.js';
 import type { StandardSchemaV1 } from '../wire/standard-schema.js';
@@ -51,6 +51,13 @@ export interface EnvelopeOptions<TSchemas extends PayloadSchemas = PayloadSchema
    * nonce stays 12 bytes and the tag 16 in every layout.
    */
   layout?: DataLayoutName;
+  /**
+   * When an envelope fails to open (DECRYPTION_FAILED) with a secret the key store holds, try
+   * the other layouts and AAD constructions on it after answering, at most once per key per
+   * 10 minutes, and if one opens, log once at error level which `layout` / `aad` to configure
+   * (counter `wire_format_detected`). The receiver never switches by itself. Default `true`.
+   */
+  diagnoseWireFormat?: boolean;
   /** Largest body accepted, in bytes, for bodies given as text or bytes. Default 1 MiB. */
   maxBodyBytes?: number;
   /**
@@ -81,6 +88,7 @@ export const ENVELOPE_OPTION_NAMES: readonly string[] = optionNames<EnvelopeOpti
   keyStoreTimeoutMs: true,
   aad: true,
   layout: true,
+  diagnoseWireFormat: true,
   maxBodyBytes: true,
   onError: true,
   cache: true,
@@ -98,6 +106,8 @@ export interface ResolvedEnvelopeOptions {
   aad: AadOption;
   maxBodyBytes: number;
   layout: DataLayoutName;
+  /** Whether a DECRYPTION_FAILED with a held key is followed by a wire-format diagnosis. */
+  diagnoseWireFormat: boolean;
   /** The `schemas` option by event type; undefined when none. */
   schemas: ReadonlyMap<string, StandardSchemaV1> | undefined;
 }
@@ -120,6 +130,7 @@ export function resolveEnvelopeOptions(
     aad: checkAadOption(o.aad),
     maxBodyBytes: checkPositiveInteger(o.maxBodyBytes, 'maxBodyBytes', DEFAULT_MAX_BODY_BYTES),
     layout: checkLayoutOption(o.layout),
+    diagnoseWireFormat: checkBooleanOption(o.diagnoseWireFormat, 'diagnoseWireFormat', true),
     schemas: resolvePayloadSchemas(o.schemas),
   };
 }

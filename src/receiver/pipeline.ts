@@ -72,22 +72,36 @@ export function readEnvelope(config: ResolvedEnvelopeOptions, body: unknown): Va
   return validateEnvelope(toEnvelopeObject(body));
 }
 
+const isDecryptionFailure = (error: unknown): boolean => isWebhookError(error) && error.code === 'DECRYPTION_FAILED';
+
 /**
  * The second half: the `accounts` allow-list, the key lookup by (account_id, key_id),
  * AES-256-GCM with the AAD, strict UTF-8 JSON payload. After DECRYPTION_FAILED the store is
  * asked once for a corrected secret (see `KeyStore.refetchSecret`) and decryption tried again
- * only if it changed.
+ * only if it changed. When it still fails, `unopened` gets the last secret tried (one the store
+ * holds) before DECRYPTION_FAILED is thrown, for the wire-format diagnosis.
  */
-export async function decryptValidated<TData>(config: ResolvedEnvelopeOptions, envelope: ValidatedEnvelope): Promise<KompliantEvent<TData>> {
+export async function decryptValidated<TData>(
+  config: ResolvedEnvelopeOptions,
+  envelope: ValidatedEnvelope,
+  unopened?: (secret: SharedSecret) => void,
+): Promise<KompliantEvent<TData>> {
   const { key_id: keyId, account_id: accountId } = envelope.metadata;
   requireServedAccount(config.accounts, accountId);
   const secret = await resolveSecret(config, keyId, accountId);
+  let tried = secret;
   try {
-    return decryptEnvelope<TData>(envelope, secret, config.aad, config.layout);
+    try {
+      return decryptEnvelope<TData>(envelope, secret, config.aad, config.layout);
+    } catch (error) {
+      if (!isDecryptionFailure(error)) throw error;
+      const fresh = await refetchedSecret(config.keyStore, keyId, accountId, secret);
+      if (fresh === undefined || isSameSharedSecret(fresh, secret)) throw error;
+      tried = fresh;
+      return decryptEnvelope<TData>(envelope, fresh, config.aad, config.layout);
+    }
   } catch (error) {
-    if (!(isWebhookError(error) && error.code === 'DECRYPTION_FAILED')) throw error;
-    const fresh = await refetchedSecret(config.keyStore, keyId, accountId, secret);
-    if (fresh === undefined || isSameSharedSecret(fresh, secret)) throw error;
-    return decryptEnvelope<TData>(envelope, fresh, config.aad, config.layout);
+    if (unopened !== undefined && isDecryptionFailure(error)) unopened(tried);
+    throw error;
   }
 }

@@ -14,11 +14,15 @@ import { resolveEnvelopeOptions, type ResolvedEnvelopeOptions } from './options.
 import { validatePayload } from './payload-schemas.js';
 import { decryptValidated, readEnvelope } from './pipeline.js';
 import { enqueueVerified, type Inbox } from '../inbox/inbox.js';
+import type { SharedSecret } from '../wire/secret.js';
+import { createWireFormatDiagnosis, type WireFormatDiagnosis } from './wire-format-diagnosis.js';
 
 /** The options of one entry point, checked once: how to open a body, and how to deliver it. */
 export interface ReceiverCore {
   readonly config: ResolvedEnvelopeOptions;
   readonly plan: ResolvedDeliveryOptions;
+  /** Runs after a DECRYPTION_FAILED with a held key, unless `diagnoseWireFormat: false`. */
+  readonly diagnosis: WireFormatDiagnosis | undefined;
 }
 
 /**
@@ -29,7 +33,8 @@ export function resolveReceiverCore(options: unknown, acceptedNames: readonly st
   const plan = resolveDeliveryOptions(options as object);
   const config = resolveEnvelopeOptions(options, (store) => countingKeyStore(store, plan.stats));
   checkOptionNames(options as object, acceptedNames, where);
-  return { config, plan };
+  const diagnosis = config.diagnoseWireFormat ? createWireFormatDiagnosis(plan.logger, plan.stats) : undefined;
+  return { config, plan, diagnosis };
 }
 
 /** What {@link receiveWebhook} does with the event once it is open. */
@@ -79,9 +84,12 @@ export async function receiveWebhook(
   countStat(plan.stats, 'received');
   let envelope: ValidatedEnvelope | undefined;
   let event: KompliantEvent<unknown> | undefined;
+  let body: unknown;
+  let unopened: SharedSecret | undefined;
   try {
-    envelope = readEnvelope(config, await readBody());
-    event = await decryptValidated(config, envelope);
+    body = await readBody();
+    envelope = readEnvelope(config, body);
+    event = await decryptValidated(config, envelope, core.diagnosis && ((secret) => (unopened = secret)));
     traceEvent(trace, event);
     event = await validatePayload(config.schemas, event, plan.handlerTimeoutMs);
     if (disposal.mode === 'return') {
@@ -111,6 +119,8 @@ export async function receiveWebhook(
     }
     reportRejected(plan, started, error, event, trace, envelope?.metadata);
     notify(error);
+    // After the rejection is reported; the diagnosis itself runs after the answer is written.
+    if (unopened !== undefined && envelope !== undefined) core.diagnosis?.(body, envelope.metadata, unopened);
     return { outcome: 'rejected', error };
   }
 }

@@ -11,6 +11,11 @@ export interface AadCandidate {
   name: string;
   /** How to configure the receiver for it. */
   option: string;
+  /**
+   * False when the construction leaves part of the metadata (`id`, `event_type`, `timestamp`,
+   * `account_id`, `schema_version`, `key_id`) unauthenticated: using it is a choice, not a fix.
+   */
+  coversMetadata: boolean;
   build(metadata: EnvelopeMetadata, envelope: Record<string, unknown>): Buffer;
 }
 
@@ -25,30 +30,33 @@ function pick(metadata: EnvelopeMetadata, fields: readonly string[]): Record<str
 
 /** The AAD constructions tried by {@link detectEnvelopeFormat}; the first is the spec's. */
 export const AAD_CANDIDATES: readonly AadCandidate[] = [
-  { name: 'default (JSON of the six metadata fields, spec order)', option: "aad: 'default'", build: (m) => defaultAad(m) },
-  { name: 'none (empty AAD)', option: "aad: 'none'", build: () => Buffer.alloc(0) },
+  { name: 'default (JSON of the six metadata fields, spec order)', option: "aad: 'default'", coversMetadata: true, build: (m) => defaultAad(m) },
+  { name: 'none (empty AAD)', option: "aad: 'none'", coversMetadata: false, build: () => Buffer.alloc(0) },
   {
     name: 'metadata JSON with sorted keys',
     option: 'aad: (m) => JSON.stringify(sorted keys of the six fields)',
+    coversMetadata: true,
     build: (m) => Buffer.from(JSON.stringify(pick(m, SORTED_METADATA_FIELDS)), 'utf8'),
   },
   {
     name: "metadata JSON with ', ' and ': ' separators (Python json.dumps)",
     option: 'aad: (m) => Python-style JSON of the six fields',
+    coversMetadata: true,
     build: (m) => Buffer.from(JSON.stringify(pick(m, METADATA_FIELDS)).replaceAll('","', '", "').replaceAll('":"', '": "'), 'utf8'),
   },
   {
     name: 'envelope JSON without data (retry_count included)',
     option: 'not configurable: retry_count changes on every retry',
+    coversMetadata: true,
     build: (_m, e) => {
       const copy: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(e)) if (k !== 'data') copy[k] = v;
       return Buffer.from(JSON.stringify(copy), 'utf8');
     },
   },
-  { name: 'key_id only', option: 'aad: (m) => m.key_id', build: (m) => Buffer.from(m.key_id, 'utf8') },
-  { name: 'id only', option: 'aad: (m) => m.id', build: (m) => Buffer.from(m.id, 'utf8') },
-  { name: 'id|timestamp', option: "aad: (m) => `${m.id}|${m.timestamp}`", build: (m) => Buffer.from(`${m.id}|${m.timestamp}`, 'utf8') },
+  { name: 'key_id only', option: 'aad: (m) => m.key_id', coversMetadata: false, build: (m) => Buffer.from(m.key_id, 'utf8') },
+  { name: 'id only', option: 'aad: (m) => m.id', coversMetadata: false, build: (m) => Buffer.from(m.id, 'utf8') },
+  { name: 'id|timestamp', option: "aad: (m) => `${m.id}|${m.timestamp}`", coversMetadata: false, build: (m) => Buffer.from(`${m.id}|${m.timestamp}`, 'utf8') },
 ];
 
 // The layouts are defined once, in the core, so a match's name is the receiver's option value.

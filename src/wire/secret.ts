@@ -14,7 +14,6 @@ export type SharedSecret = string | Uint8Array;
 
 const MAX_CACHED_KEYS = 1024;
 const keysByText = new Map<string, KeyObject>();
-const keysByBytes = new WeakMap<Uint8Array, KeyObject>();
 
 /**
  * True when `secret` is base64 of exactly 32 bytes, or exactly 32 raw bytes.
@@ -35,8 +34,8 @@ export function isValidSharedSecret(secret: unknown): secret is SharedSecret {
 }
 
 /**
- * The AES-256 `KeyObject` for a shared secret, reused across calls for the same secret so the
- * hot path does not decode base64 and build a key for every webhook. Throws
+ * The AES-256 `KeyObject` for a shared secret; for base64 text it is reused across calls for
+ * the same secret (a bounded map) so the hot path does not decode base64 for every webhook. Throws
  * `WebhookError('INVALID_KEY')` for anything but 32 bytes (a configuration error: status 500).
  */
 export function toKeyObject(secret: SharedSecret): KeyObject {
@@ -53,13 +52,8 @@ export function toKeyObject(secret: SharedSecret): KeyObject {
     keysByText.set(secret, key);
     return key;
   }
-  if (secret instanceof Uint8Array) {
-    const cached = keysByBytes.get(secret);
-    if (cached !== undefined) return cached;
-    const key = bytesToKey(secret);
-    keysByBytes.set(secret, key);
-    return key;
-  }
+  // Bytes are not cached: the caller may reuse the buffer for another secret.
+  if (secret instanceof Uint8Array) return bytesToKey(secret);
   throw new WebhookError('INVALID_KEY');
 }
 

@@ -8,20 +8,11 @@ import { pgBossInbox, startInboxWorker, type InboxWorker } from '../../src/pg-bo
 import { createTestWebhook } from '../../src/testing.js';
 import { KEY_ID, SECRET } from '../support/app.js';
 import { runCli } from '../support/cli.js';
+import { inboxMetaOf, until } from '../support/inbox.js';
 import { postgresConnection, postgresSkipReason, startPostgresServer, type PostgresServer } from '../support/postgres-server.js';
 
 const skip = postgresSkipReason();
 if (skip !== undefined) console.warn(`\n!!! test/cli/inbox.test.ts ${skip}\n`);
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  const end = Date.now() + 30_000;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > end) throw new Error(`condition not met (last: ${JSON.stringify(value)})`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('inbox command usage', () => {
   it('needs a verb and a database', async () => {
@@ -53,15 +44,7 @@ describe.skipIf(skip !== undefined)('inbox command against a real PostgreSQL', (
     await boss.start();
     const inbox = pgBossInbox({ boss, retryLimit: 0 });
     for (const envelope of [good, old]) {
-      await inbox.enqueue(envelope, {
-        jobId: inboxJobId(envelope.account_id, envelope.id),
-        accountId: envelope.account_id,
-        eventId: envelope.id,
-        eventType: envelope.event_type,
-        keyId: envelope.key_id,
-        subjectRecordId: undefined,
-        receivedAt: new Date(),
-      });
+      await inbox.enqueue(envelope, inboxMetaOf(envelope));
     }
     // A worker that has only the current key: the old-key job fails into the dead-letter queue.
     workers.push(await startInboxWorker({ boss, keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), onEvent: () => undefined, retryLimit: 0, pollingIntervalSeconds: 0.5 }));
@@ -79,7 +62,7 @@ describe.skipIf(skip !== undefined)('inbox command against a real PostgreSQL', (
     const result = await runCli(['inbox', 'list', '--json'], { env });
     expect(result.code).toBe(0);
     const rows = JSON.parse(result.stdout) as Array<{ id: string; state: string; keyId: string; lastError: string; eventType: string }>;
-    expect(rows.map((r) => [r.state, r.eventType]).sort()).toEqual([
+    expect(rows.map((r) => [r.state, r.eventType]).toSorted()).toEqual([
       ['completed', 'WORKFLOW_COMPLETED'],
       ['dead', 'DECISION_DOCUMENT_GENERATED'],
       ['failed', 'DECISION_DOCUMENT_GENERATED'],

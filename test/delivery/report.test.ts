@@ -171,6 +171,7 @@ describe('stats', () => {
       keyStoreLookups: lookups,
       keyStoreLookupsByAccount: { [sent.account_id]: lookups },
       observerErrors: 0,
+      wireFormatDetected: 0,
     });
   });
 
@@ -189,6 +190,7 @@ describe('stats', () => {
       keyStoreLookups: 1, // the second is a cache hit
       keyStoreLookupsByAccount: { [sent.account_id]: 1 },
       observerErrors: 0,
+      wireFormatDetected: 0,
     });
   });
 
@@ -208,6 +210,7 @@ describe('stats', () => {
       keyStoreLookups: 2,
       keyStoreLookupsByAccount: { [sent.account_id]: 2 },
       observerErrors: 0,
+      wireFormatDetected: 0,
     });
   });
 

@@ -7,36 +7,15 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kompliantWebhook, memoryKeyStore, type KompliantEvent } from '../../src/index.js';
 import { createIdempotencyTable, inPostgresTransaction } from '../../src/postgres.js';
-import { inboxJobId, type InboxMeta } from '../../src/inbox/inbox.js';
+import { inboxJobId } from '../../src/inbox/inbox.js';
 import { pgBossInbox, startInboxWorker, type InboxWorker } from '../../src/pg-boss.js';
 import { createTestWebhook } from '../../src/testing.js';
 import { KEY_ID, PATH, SECRET } from '../support/app.js';
+import { inboxMetaOf as metaOf, until } from '../support/inbox.js';
 import { postgresConnection, postgresSkipReason, startPostgresServer, type PostgresServer } from '../support/postgres-server.js';
 
 const skip = postgresSkipReason();
 if (skip !== undefined) console.warn(`\n!!! test/integrations/pg-boss-inbox.test.ts ${skip}\n`);
-
-function metaOf(envelope: { account_id: string; id: string; event_type: string; key_id: string }): InboxMeta {
-  return {
-    jobId: inboxJobId(envelope.account_id, envelope.id),
-    accountId: envelope.account_id,
-    eventId: envelope.id,
-    eventType: envelope.event_type,
-    keyId: envelope.key_id,
-    subjectRecordId: undefined,
-    receivedAt: new Date(),
-  };
-}
-
-async function until<T>(read: () => Promise<T> | T, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms (last: ${JSON.stringify(value)})`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('inboxJobId', () => {
   it('is a UUID that depends on the account and the event id only', () => {

@@ -1,26 +1,17 @@
 // The SQS inbox through the real AWS SDK to a local SQS fake: the body is the envelope the batch
 // handler reads, FIFO deduplication by job id, metadata attributes, a deadline on a hung queue.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryKeyStore, type KompliantEvent } from '../../src/index.js';
-import { inboxJobId, type InboxMeta } from '../../src/inbox/inbox.js';
+import { memoryKeyStore, type KompliantEnvelope, type KompliantEvent } from '../../src/index.js';
+import { inboxJobId } from '../../src/inbox/inbox.js';
 import { createSqsBatchHandler } from '../../src/lambda.js';
 import { sqsInbox } from '../../src/sqs.js';
 import { createTestWebhook } from '../../src/testing.js';
 import { KEY_ID, SECRET } from '../support/app.js';
 import { startFakeSqs, type FakeSqs } from '../support/sqs-server.js';
+import { inboxMetaOf } from '../support/inbox.js';
 
-function metaOf(envelope: { account_id: string; id: string; event_type: string; key_id: string }, subjectRecordId?: string): InboxMeta {
-  return {
-    jobId: inboxJobId(envelope.account_id, envelope.id),
-    accountId: envelope.account_id,
-    eventId: envelope.id,
-    eventType: envelope.event_type,
-    keyId: envelope.key_id,
-    subjectRecordId,
-    receivedAt: new Date(),
-    traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
-  };
-}
+const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+const metaOf = (envelope: KompliantEnvelope, subjectRecordId?: string) => inboxMetaOf(envelope, { subjectRecordId, traceparent: TRACEPARENT });
 
 describe('sqsInbox', () => {
   let sqs: FakeSqs;
@@ -49,7 +40,7 @@ describe('sqsInbox', () => {
       account_id: envelope.account_id,
       event_type: 'WORKFLOW_COMPLETED',
       key_id: KEY_ID,
-      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      traceparent: TRACEPARENT,
     });
     expect(message!.deduplicationId).toBeUndefined();
 

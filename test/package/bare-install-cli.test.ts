@@ -108,5 +108,8 @@ describe('the CLI installed alone from the tarball', { timeout: 60_000 }, () => 
       'rotate: --sink aws-secrets-manager needs the package @aws-sdk/client-secrets-manager, which is not installed: npm install @aws-sdk/client-secrets-manager',
     );
     expect(rotate.stderr).not.toContain('ERR_MODULE_NOT_FOUND');
+    const inbox = cli(['inbox', 'list'], { env: { DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/none' } });
+    expect(inbox.code).toBe(2);
+    expect(inbox.stderr).toContain('inbox: inbox needs the package pg-boss, which is not installed: npm install pg-boss');
   });
 });

@@ -44,7 +44,7 @@ function md5OfAttributes(attributes: Record<string, WireAttribute>): string {
     length.writeUInt32BE(bytes.length);
     hash.update(length).update(bytes);
   };
-  for (const name of Object.keys(attributes).sort()) {
+  for (const name of Object.keys(attributes).toSorted()) {
     const attribute = attributes[name]!;
     field(name);
     field(attribute.DataType);

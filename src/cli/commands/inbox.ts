@@ -6,6 +6,7 @@ import { DEFAULT_QUEUE, checkQueueName, deadLetterQueue } from '../../integratio
 import { readSecret, SECRET_HELP, SECRET_OPTIONS, type CliIo } from '../input.js';
 import type { CliCommand } from '../command.js';
 import { EXIT, UsageError } from '../args.js';
+import { importOptionalPeer } from '../optional-peer.js';
 
 /** A job as pg-boss's findJobs returns it (the fields this command reads). */
 interface FoundJob {
@@ -85,14 +86,8 @@ function rowOf(queue: string, job: FoundJob, dead: boolean): JobRow {
   };
 }
 
-async function loadBoss(databaseUrl: string, io: CliIo): Promise<BossForCli | undefined> {
-  let module: { PgBoss: new (options: object) => BossForCli };
-  try {
-    module = (await import('pg-boss')) as unknown as typeof module;
-  } catch {
-    io.stderr('inbox: this command needs the pg-boss package: npm install pg-boss\n');
-    return undefined;
-  }
+async function loadBoss(databaseUrl: string): Promise<BossForCli> {
+  const module = (await importOptionalPeer(() => import('pg-boss'), 'pg-boss', 'inbox')) as unknown as { PgBoss: new (options: object) => BossForCli };
   // A reader, not a worker: no maintenance, no schedules, no schema changes.
   const boss = new module.PgBoss({ connectionString: databaseUrl, supervise: false, schedule: false, migrate: false, createSchema: false });
   // pg-boss reports background errors as events; the command's own calls still reject.
@@ -150,7 +145,8 @@ metadata only: id, state, event type, account, key id, attempts, the code of the
   --decrypt           show: decrypt the job's envelope with the secret (prints personal data)
   --json              list: print JSON
 
-Exit 0 on success, 1 when the job is not found or does not open, 2 on a usage error.
+Exit 0 on success, 1 when the job is not found or does not open, 2 on a usage error or
+when the pg-boss package is not installed.
 
 ${SECRET_HELP}`,
   async run(args, io) {
@@ -183,8 +179,7 @@ ${SECRET_HELP}`,
     // Read before connecting, so a missing secret is a usage error that costs no connection.
     const secret = verb === 'show' && values.decrypt === true ? await readSecret(values, io) : undefined;
 
-    const boss = await loadBoss(databaseUrl, io);
-    if (boss === undefined) return EXIT.FAILED;
+    const boss = await loadBoss(databaseUrl);
     try {
       const rows = await allJobs(boss, queue);
       const eventType = values['event-type'];
