@@ -67,6 +67,8 @@ export interface LoadRun {
   reqPerSec: number;
   p50Ms: number;
   p99Ms: number;
+  /** The slowest request. */
+  maxMs?: number;
   /**
    * Server process CPU time (user + system) per request during the run, in microseconds: what
    * the request cost the server, however the machine's cores were shared with the load generator.
@@ -199,7 +201,7 @@ export async function loadRun(
     throw new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors, ${result['2xx']} 2xx`);
   }
   const seconds = (result.finish.getTime() - result.start.getTime()) / 1000;
-  return { reqPerSec: result['2xx'] / seconds, p50Ms: result.latency.p50, p99Ms: result.latency.p99 };
+  return { reqPerSec: result['2xx'] / seconds, p50Ms: result.latency.p50, p99Ms: result.latency.p99, maxMs: result.latency.max };
 }
 
 /** {@link loadRun} against a bench server process, with the server's CPU time per request. */

@@ -13,7 +13,8 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { localDynamoDbClient } from '../test/support/dynamodb-server.js';
 import { postgresConnection } from '../test/support/postgres-server.js';
-import { fetchEntry, library, redisEntry, storeEntries } from './library.js';
+import { PgBoss } from 'pg-boss';
+import { fetchEntry, library, pgBossEntry, redisEntry, storeEntries } from './library.js';
 import { fetchToNodeListener } from './fetch-bridge.js';
 
 const { kompliantWebhook, memoryKeyStore } = library;
@@ -28,7 +29,9 @@ const { postgres: postgresEntry, dynamodb: dynamodbEntry } = await storeEntries(
  * validation, no limits), sharing nothing with src/. `node-kompliant-redis` is the node:http
  * handler with the Redis dedup store (a local redis-server), against `node-kompliant` (memory);
  * `-postgres` and `-dynamodb` likewise (a throwaway PostgreSQL cluster, dynalite);
- * `node-kompliant-no-dedup` is the same handler with `idempotency: false`.
+ * `node-kompliant-no-dedup` is the same handler with `idempotency: false`. `node-kompliant-slow`
+ * runs a handler that takes `handlerMs` before the answer; `node-kompliant-inbox` answers once a
+ * pg-boss job is stored (pgBossInbox on `stores.postgres`), the slow handler left to a worker.
  */
 export const SERVER_KINDS = [
   'express-kompliant',
@@ -43,6 +46,8 @@ export const SERVER_KINDS = [
   'fetch-kompliant',
   'fetch-naive',
   'fetch-bare',
+  'node-kompliant-slow',
+  'node-kompliant-inbox',
 ] as const;
 /** One of {@link SERVER_KINDS}. */
 export type ServerKind = (typeof SERVER_KINDS)[number];
@@ -64,7 +69,10 @@ export interface StoreEndpoints {
 }
 
 /** IPC from the bench process to the server process. */
-export type ParentMessage = { type: 'start'; kind: ServerKind; secret: string; keyId: string; stores?: StoreEndpoints } | { type: 'samples' } | { type: 'usage' };
+export type ParentMessage =
+  | { type: 'start'; kind: ServerKind; secret: string; keyId: string; stores?: StoreEndpoints; handlerMs?: number }
+  | { type: 'samples' }
+  | { type: 'usage' };
 /** IPC from the server process to the bench process. */
 export type ChildMessage =
   | { type: 'listening'; port: number }
@@ -158,7 +166,7 @@ function naiveFetchHandler(key: Buffer): (request: Request) => Promise<Response>
   };
 }
 
-function listenerFor(kind: ServerKind, secret: string, keyId: string, stores: StoreEndpoints): RequestListener {
+async function listenerFor(kind: ServerKind, secret: string, keyId: string, stores: StoreEndpoints, handlerMs: number): Promise<RequestListener> {
   const keyStore = memoryKeyStore({ [keyId]: secret });
   const key = Buffer.from(secret, 'base64');
   switch (kind) {
@@ -205,6 +213,21 @@ function listenerFor(kind: ServerKind, secret: string, keyId: string, stores: St
       return fetchToNodeListener(createFetchHandler({ keyStore, onEvent }));
     case 'fetch-bare':
       return fetchToNodeListener(bareFetchHandler);
+    case 'node-kompliant-slow':
+      return kompliantWebhook({
+        keyStore,
+        onEvent: async () => {
+          await new Promise((resolve) => setTimeout(resolve, handlerMs));
+          handled++;
+        },
+      });
+    case 'node-kompliant-inbox': {
+      if (stores.postgres === undefined) throw new Error('node-kompliant-inbox needs a PostgreSQL server');
+      const { pgBossInbox } = await pgBossEntry();
+      const boss = new PgBoss({ ...postgresConnection(stores.postgres), max: 16, supervise: false });
+      await boss.start();
+      return kompliantWebhook({ keyStore, inbox: pgBossInbox({ boss, queue: 'bench-inbox' }) });
+    }
   }
 }
 
@@ -214,9 +237,9 @@ function send(message: ChildMessage): void {
 
 const samples: ServerSample[] = [];
 
-process.on('message', (message: ParentMessage) => {
+process.on('message', async (message: ParentMessage) => {
   if (message.type === 'start') {
-    const server = createServer(listenerFor(message.kind, message.secret, message.keyId, message.stores ?? {}));
+    const server = createServer(await listenerFor(message.kind, message.secret, message.keyId, message.stores ?? {}, message.handlerMs ?? 0));
     server.keepAliveTimeout = 60_000;
     server.on('request', () => {
       requests++;

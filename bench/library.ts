@@ -13,6 +13,7 @@ type FetchEntry = typeof import('../src/fetch.js');
 type RedisEntry = typeof import('../src/redis.js');
 type PostgresEntry = typeof import('../src/postgres.js');
 type DynamoDbEntry = typeof import('../src/dynamodb.js');
+type PgBossEntry = typeof import('../src/pg-boss.js');
 
 async function loadBuilt<T>(file: string): Promise<T> {
   const url = new URL(`../dist/${file}`, import.meta.url);
@@ -32,3 +33,5 @@ export const storeEntries = async (): Promise<{ redis: RedisEntry; postgres: Pos
   postgres: await loadBuilt<PostgresEntry>('postgres.js'),
   dynamodb: await loadBuilt<DynamoDbEntry>('dynamodb.js'),
 });
+/** `kompliant-webhooks/pg-boss` (dist/pg-boss.js), loaded when the inbox bench runs. */
+export const pgBossEntry = (): Promise<PgBossEntry> => loadBuilt<PgBossEntry>('pg-boss.js');

@@ -1,10 +1,11 @@
 /**
- * `npm run bench -- [--smoke] [--json | --json=FILE] [--only=cpu,http,keys,soak,stores]`: the benchmark suite.
+ * `npm run bench -- [--smoke] [--json | --json=FILE] [--only=cpu,http,keys,soak,stores,inbox]`: the benchmark suite.
  * Prints markdown tables (or JSON with --json). --smoke runs every section with few iterations
  * so CI keeps it working; it asserts nothing about time.
  */
 import { writeFileSync } from 'node:fs';
 import { cpuTable, runCpuBench } from './cpu-bench.js';
+import { inboxTable, runInboxBench } from './inbox-bench.js';
 import { httpTable, runHttpBench } from './http-bench.js';
 import { keyPathTables, runKeyPathBench } from './key-path-bench.js';
 import { machineInfo } from './machine.js';
@@ -56,6 +57,13 @@ async function main(): Promise<void> {
     const stores = await runStoreBench(options.smoke, log);
     results.stores = stores;
     tables.push(storeTable(stores));
+  }
+
+  if (options.only.has('inbox')) {
+    log('bench 6: acknowledgement latency, direct handling vs the inbox');
+    const inbox = await runInboxBench(options.smoke);
+    results.inbox = inbox;
+    tables.push(inboxTable(inbox));
   }
 
   results.seconds = (Date.now() - started) / 1000;

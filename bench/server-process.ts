@@ -32,8 +32,8 @@ function nextMessage(child: ChildProcess, type: ChildMessage['type']): Promise<C
   });
 }
 
-/** Forks bench/http-server.ts (through tsx) and starts a server of `kind` on 127.0.0.1 (`stores`: where the shared dedup stores listen). */
-export async function startServerProcess(kind: ServerKind, secret: string, keyId: string, stores?: StoreEndpoints): Promise<ServerProcess> {
+/** Forks bench/http-server.ts (through tsx) and starts a server of `kind` on 127.0.0.1 (`stores`: where the shared dedup stores listen; `handlerMs`: the slow handler's time). */
+export async function startServerProcess(kind: ServerKind, secret: string, keyId: string, stores?: StoreEndpoints, handlerMs?: number): Promise<ServerProcess> {
   const child = fork(fileURLToPath(new URL('./http-server.ts', import.meta.url)), [], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -42,7 +42,7 @@ export async function startServerProcess(kind: ServerKind, secret: string, keyId
     child.send(message);
   };
   const listening = nextMessage(child, 'listening');
-  send({ type: 'start', kind, secret, keyId, ...(stores === undefined ? {} : { stores }) });
+  send({ type: 'start', kind, secret, keyId, ...(stores === undefined ? {} : { stores }), ...(handlerMs === undefined ? {} : { handlerMs }) });
   const message = await listening;
   if (message.type !== 'listening') throw new Error('unexpected message');
   return {
