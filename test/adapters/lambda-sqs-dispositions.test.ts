@@ -6,12 +6,11 @@ import {
   type IdempotencyStore,
   type KeyStore,
   type StandardSchemaV1,
-  type WebhookLogFields,
-  type WebhookLogger,
 } from '../../src/index.js';
 import { createSqsBatchHandler } from '../../src/lambda.js';
 import { createTestWebhook, generateSharedSecret, samplePayload } from '../../src/testing.js';
 import { sqsEvent, sqsRecord } from '../support/lambda-events.js';
+import { collectingLogger, type LoggedLine } from '../support/logger.js';
 
 const secret = generateSharedSecret();
 const wrongSecret = generateSharedSecret();
@@ -51,16 +50,6 @@ const tooStrict: StandardSchemaV1 = {
   '~standard': { version: 1, vendor: 'test', validate: () => ({ issues: [{ message: 'expected a field the sender does not send', path: ['extra'] }] }) },
 };
 
-interface Line {
-  level: string;
-  fields: WebhookLogFields;
-  message: string;
-}
-
-function collectingLogger(lines: Line[]): WebhookLogger {
-  const at = (level: string) => (fields: WebhookLogFields, message: string) => void lines.push({ level, fields, message });
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
 
 const envelope = (id: string, options: { keyId?: string; secret?: string; eventType?: string; data?: Record<string, unknown> } = {}) =>
   createTestWebhook({
@@ -75,7 +64,7 @@ const body = (...args: Parameters<typeof envelope>): string => JSON.stringify(en
 const contextWith = (remainingMs: number): Context => ({ getRemainingTimeInMillis: () => remainingMs }) as Context;
 const failed = (response: SQSBatchResponse | void): string[] => (response ? response.batchItemFailures.map((f) => f.itemIdentifier) : []);
 
-function handlerFor(lines: Line[], handled: string[]) {
+function handlerFor(lines: LoggedLine[], handled: string[]) {
   return createSqsBatchHandler({
     keyStore,
     cache: false,
@@ -97,7 +86,7 @@ function handlerFor(lines: Line[], handled: string[]) {
 
 describe('createSqsBatchHandler: every failure a consumer-side fix can cure comes back; only never-valid records are dropped', () => {
   it('returns UNKNOWN_KEY, DECRYPTION_FAILED, store failures and timeouts, INVALID_PAYLOAD, handler failures and timeouts; acknowledges only the handled and the never valid', async () => {
-    const lines: Line[] = [];
+    const lines: LoggedLine[] = [];
     const handled: string[] = [];
     const handler = handlerFor(lines, handled);
     const retried = {
@@ -173,7 +162,7 @@ describe('createSqsBatchHandler: every failure a consumer-side fix can cure come
   });
 
   it('skips a null entry and records without a messageId with a log line, and still reports and handles the rest', async () => {
-    const lines: Line[] = [];
+    const lines: LoggedLine[] = [];
     const handled: string[] = [];
     const handler = handlerFor(lines, handled);
     const ok = sqsRecord(body('wh_beside_null'));
@@ -192,7 +181,7 @@ describe('createSqsBatchHandler: every failure a consumer-side fix can cure come
   });
 
   it('on a FIFO queue a skipped entry and a dropped record do not stop the batch; the first record to retry returns the rest', async () => {
-    const lines: Line[] = [];
+    const lines: LoggedLine[] = [];
     const handled: string[] = [];
     const handler = handlerFor(lines, handled);
     const fifo = (b: string) => sqsRecord(b, { queueArn: FIFO_QUEUE });

@@ -14,7 +14,6 @@ import {
   memoryKeyStore,
   type KompliantEvent,
   type KompliantWebhookOptions,
-  type WebhookLogFields,
   type WebhookLogger,
   type WebhookStats,
   type WebhookStatsSink,
@@ -22,6 +21,7 @@ import {
 import { createSqsBatchHandler } from '../../src/lambda.js';
 import { createTestWebhook, generateSharedSecret } from '../../src/testing.js';
 import { sqsEvent, sqsRecord } from '../support/lambda-events.js';
+import { collectingLogger, type LoggedLine } from '../support/logger.js';
 
 const KEY_ID = 'whk_20251121_01';
 const SECRET = generateSharedSecret();
@@ -56,15 +56,6 @@ function loggerOf(method: () => unknown): WebhookLogger {
   return { debug: method, info: method, warn: method, error: method } as unknown as WebhookLogger;
 }
 
-interface Line {
-  level: string;
-  fields: WebhookLogFields;
-  message: string;
-}
-function collectingLogger(lines: Line[]): WebhookLogger {
-  const at = (level: string) => (fields: WebhookLogFields, message: string) => void lines.push({ level, fields, message });
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
 
 /** Lets promise rejections nobody handled surface as `unhandledRejection`. */
 const settled = () => new Promise<void>((resolve) => setTimeout(resolve, 20));
@@ -118,7 +109,7 @@ describe('observers that throw or reject: the answer is unchanged, the process l
 
   it('a stats sink that throws, or rejects: logged once through the logger', async () => {
     for (const increment of [throwing('stats'), rejecting('stats')]) {
-      const lines: Line[] = [];
+      const lines: LoggedLine[] = [];
       await deliverAll({ stats: { increment } as WebhookStatsSink, logger: collectingLogger(lines) });
       const reports = lines.filter((line) => line.message.includes('the stats threw'));
       expect(reports).toHaveLength(1);
@@ -129,7 +120,7 @@ describe('observers that throw or reject: the answer is unchanged, the process l
   it('an onError hook that throws, or rejects: counted in stats and logged once through the logger', async () => {
     for (const onError of [throwing('onError'), rejecting('onError')]) {
       const stats = createWebhookStats();
-      const lines: Line[] = [];
+      const lines: LoggedLine[] = [];
       await deliverAll({ onError, stats, logger: collectingLogger(lines) });
       expect(stats.snapshot().observerErrors).toBe(2);
       expect(lines.filter((line) => line.message.includes('the onError threw'))).toHaveLength(1);
