@@ -1,7 +1,7 @@
 // The PostgreSQL dedup table: its name checked as an identifier, its migration SQL, and a structural type for pg pools.
 import { createHash } from 'node:crypto';
 /** Default table of the PostgreSQL idempotency store and of `inPostgresTransaction`. */
-export const DEFAULT_POSTGRES_IDEMPOTENCY_TABLE = 'kompliant_webhook_idempotency';
+const DEFAULT_POSTGRES_IDEMPOTENCY_TABLE = 'kompliant_webhook_idempotency';
 
 /** A statement as `pg` takes it: with a `name`, pg prepares it once per connection and reuses the plan. */
 export interface PostgresQuery {
@@ -98,7 +98,7 @@ export interface PostgresTable {
 }
 
 /**
- * Checks `table` (default {@link DEFAULT_POSTGRES_IDEMPOTENCY_TABLE}): lower-case letters, digits
+ * Checks `table` (default `kompliant_webhook_idempotency`): lower-case letters, digits
  * and `_`, starting with a letter or `_`, at most 63 characters, optionally `schema.table`.
  * Throws a TypeError naming `where` otherwise; the name is only ever spliced into SQL quoted.
  */
