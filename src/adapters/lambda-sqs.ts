@@ -39,7 +39,9 @@ export interface SqsBatchHandlerOptions<TData = PayloadV1> extends ReceiverOptio
   /**
    * Time kept back from the invocation: each record's delivery deadline is the smaller of
    * `deliveryTimeoutMs` and the invocation's remaining time minus this (the key lookup, claim,
-   * schema check and handler all end within it). Default 1000 ms.
+   * schema check and handler all end within it).
+   *
+   * @defaultValue 1000
    */
   invocationMarginMs?: number;
 }

@@ -11,7 +11,8 @@ import { inboxJobId } from '../../src/inbox/inbox.js';
 import { pgBossInbox, startInboxWorker, type InboxWorker } from '../../src/pg-boss.js';
 import { createTestWebhook } from '../../src/testing.js';
 import { KEY_ID, PATH, SECRET } from '../support/app.js';
-import { inboxMetaOf as metaOf, until } from '../support/inbox.js';
+import { inboxMetaOf as metaOf } from '../support/inbox.js';
+import { until } from '../support/poll.js';
 import { postgresConnection, postgresSkipReason, startPostgresServer, type PostgresServer } from '../support/postgres-server.js';
 
 const skip = postgresSkipReason();
