@@ -8,7 +8,7 @@ import { checkBoss, checkQueueName, ensureQueues, resolveQueueOptions, type Inbo
 /** Options of {@link startInboxWorker}. */
 export interface InboxWorkerOptions<TSchemas extends PayloadSchemas = {}>
   extends InboxQueueOptions,
-    Pick<ReceiverOptions<TSchemas>, 'keyStore' | 'schemas' | 'idempotency' | 'logger' | 'stats' | 'aad' | 'layout' | 'accounts'> {
+    Pick<ReceiverOptions<TSchemas>, 'keyStore' | 'cache' | 'keyStoreTimeoutMs' | 'schemas' | 'idempotency' | 'logger' | 'stats' | 'aad' | 'layout' | 'accounts'> {
   /** Your started `PgBoss` instance. */
   boss: PgBossLike;
   /** The queue the inbox writes to. Default `kompliant-webhooks`. */
