@@ -5,6 +5,7 @@
  * parent -> `{type:'samples'}`; child -> `{type:'samples', samples}` (memory every 100 ms);
  * parent -> `{type:'usage'}`; child -> `{type:'usage', requests, cpuMicros}` (totals so far).
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -32,7 +33,9 @@ const { postgres: postgresEntry, dynamodb: dynamodbEntry } = await storeEntries(
  * `-postgres` and `-dynamodb` likewise (a throwaway PostgreSQL cluster, dynalite);
  * `node-kompliant-no-dedup` is the same handler with `idempotency: false`. `node-kompliant-slow`
  * runs a handler that takes `handlerMs` before the answer; `node-kompliant-inbox` answers once a
- * pg-boss job is stored (pgBossInbox on `stores.postgres`), the slow handler left to a worker.
+ * pg-boss job is stored (pgBossInbox on `stores.postgres`), the slow handler left to a worker;
+ * `node-enqueue-only` is its baseline: the same pgBossInbox behind node:http, with no receiver
+ * (JSON.parse of the body, then `enqueue`, then 200), so the two differ by the receiver's own work.
  * The `*-pg-*` kinds (the SQL bench, sql-bench.ts) each write one effect row per event to
  * `stores.postgres`: ours through `inPostgresTransaction` or `postgresIdempotencyStore`, the
  * naive ones (naive-postgres-routes.ts) by hand, with their own tables and SQL.
@@ -52,6 +55,7 @@ export const SERVER_KINDS = [
   'fetch-bare',
   'node-kompliant-slow',
   'node-kompliant-inbox',
+  'node-enqueue-only',
   'node-kompliant-pg-transaction',
   'node-naive-pg-transaction',
   'node-kompliant-pg-store',
@@ -244,6 +248,13 @@ async function listenerFor(kind: ServerKind, secret: string, keyId: string, stor
       await boss.start();
       return kompliantWebhook({ keyStore, inbox: pgBossInbox({ boss, queue: 'bench-inbox' }) });
     }
+    case 'node-enqueue-only': {
+      if (stores.postgres === undefined) throw new Error('node-enqueue-only needs a PostgreSQL server');
+      const { pgBossInbox } = await pgBossEntry();
+      const boss = new PgBoss({ ...postgresConnection(stores.postgres), max: 16, supervise: false });
+      await boss.start();
+      return enqueueOnlyHandler(pgBossInbox({ boss, queue: 'bench-inbox' }));
+    }
   }
 }
 
@@ -251,6 +262,33 @@ async function listenerFor(kind: ServerKind, secret: string, keyId: string, stor
 function sqlBenchPool(stores: StoreEndpoints): pg.Pool {
   if (stores.postgres === undefined) throw new Error('the SQL bench servers need a PostgreSQL server');
   return new pg.Pool({ ...postgresConnection(stores.postgres), max: 16 });
+}
+
+/** The inbox's baseline: read the body, JSON.parse it, enqueue it as it is (no key, no decryption, no checks), 200. */
+function enqueueOnlyHandler(inbox: { enqueue(envelope: never, meta: never): Promise<void> }): RequestListener {
+  return (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const envelope = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, string>;
+      const meta = {
+        jobId: randomUUID(),
+        accountId: envelope.account_id,
+        eventId: envelope.id,
+        eventType: envelope.event_type,
+        keyId: envelope.key_id,
+        subjectRecordId: undefined,
+        receivedAt: new Date(),
+      };
+      inbox.enqueue(envelope as never, meta as never).then(
+        () => {
+          handled++;
+          res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(RECEIVED);
+        },
+        () => res.writeHead(500).end(),
+      );
+    });
+  };
 }
 
 function send(message: ChildMessage): void {

@@ -1,12 +1,13 @@
 /**
  * The library under measurement: the built package in dist/ (what users install; `npm run
- * bench` builds it first), not src/ through tsx. tsx's transform keeps function names by
- * wrapping every closure as it is created, which made an HTTP request through the middleware
- * about 10% more expensive than the build does (149 vs 136 us of server CPU in one A/B),
- * while the references (Express, body-parser) run untransformed. Typed as the source
+ * bench` builds it first), run as Node runs it. tsx transforms every file outside node_modules,
+ * dist/ included, and its transform keeps function names by wrapping every closure as it is
+ * created; so each bench process imports a copy of dist/ under node_modules/.cache, which tsx
+ * leaves alone, as an application's node_modules/kompliant-webhooks is. Typed as the source
  * modules, so the bench typechecks without a build.
  */
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 type IndexEntry = typeof import('../src/index.js');
 type FetchEntry = typeof import('../src/fetch.js');
@@ -15,10 +16,26 @@ type PostgresEntry = typeof import('../src/postgres.js');
 type DynamoDbEntry = typeof import('../src/dynamodb.js');
 type PgBossEntry = typeof import('../src/pg-boss.js');
 
+/** The copy's folder: made by the first bench process, inherited by the servers it forks. */
+function buildCopy(): string {
+  const inherited = process.env.KW_BENCH_BUILD;
+  if (inherited !== undefined && existsSync(inherited)) return inherited;
+  const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+  if (!existsSync(new URL('../dist/index.js', import.meta.url))) throw new Error('dist/ is not built: run npm run build (npm run bench does)');
+  // Inside the project's node_modules, so the copy resolves the optional peers installed there;
+  // one per bench run (two checkouts may share node_modules), removed when that run exits.
+  const folder = fileURLToPath(new URL(`../node_modules/.cache/kompliant-webhooks-bench/${process.pid}/`, import.meta.url));
+  cpSync(dist, `${folder}dist`, { recursive: true });
+  writeFileSync(`${folder}package.json`, '{ "type": "module" }\n');
+  process.on('exit', () => rmSync(folder, { recursive: true, force: true }));
+  process.env.KW_BENCH_BUILD = `${folder}dist`;
+  return `${folder}dist`;
+}
+
+const built = buildCopy();
+
 async function loadBuilt<T>(file: string): Promise<T> {
-  const url = new URL(`../dist/${file}`, import.meta.url);
-  if (!existsSync(url)) throw new Error(`${file} is not built: run npm run build (npm run bench does)`);
-  return (await import(url.href)) as T;
+  return (await import(pathToFileURL(`${built}/${file}`).href)) as T;
 }
 
 /** `kompliant-webhooks` (dist/index.js). */

@@ -4,12 +4,7 @@
  *
  * @packageDocumentation
  */
-export {
-  awsSecretsManagerKeyStore,
-  defaultAwsSecretId,
-  DEFAULT_AWS_SECRET_FIELD,
-  DEFAULT_AWS_TIMEOUT_MS,
-} from './key-stores/aws-secrets-manager.js';
+export { awsSecretsManagerKeyStore, defaultAwsSecretId } from './key-stores/aws-secrets-manager.js';
 export type {
   AwsBundleSecret,
   AwsClientChoice,

@@ -5,11 +5,10 @@
  * @packageDocumentation
  */
 export * from './key-api/client.js';
-export { KompliantApiError, isKompliantApiError, isDailyLimitError, DAILY_LIMIT_EXCEEDED, DAILY_KEY_LIMIT_ALIAS, normaliseSubCode } from './key-api/api-error.js';
+export { KompliantApiError, isKompliantApiError, isDailyLimitError, DAILY_LIMIT_EXCEEDED, DAILY_KEY_LIMIT_ALIAS } from './key-api/api-error.js';
 export type { KompliantApiErrorCode, KompliantApiErrorInit } from './key-api/api-error.js';
-export { ksig1Headers, ksig1Signature, verifyKsig1, KSIG1_SCHEME } from './key-api/ksig.js';
-export type { KompliantCredentials, Ksig1Headers } from './key-api/ksig.js';
-export { DEFAULT_KOMPLIANT_BASE_URL, KEY_API_VERSION } from './key-api/types.js';
+export type { KompliantCredentials } from './key-api/ksig.js';
+export { KEY_API_VERSION } from './key-api/types.js';
 export type {
   ActivatedWebhookKey,
   CreatedWebhookConfig,
@@ -23,7 +22,7 @@ export type {
 export { rotateWebhookKey, RotationError } from './key-api/rotation.js';
 export type { RotateWebhookKeyOptions, RotationResult, RotationStep } from './key-api/rotation.js';
 export type { SecretSink } from './key-api/secret-sink.js';
-export { envFileSink, DEFAULT_ENV_FILE_PREFIX } from './key-api/secret-sinks/env-file.js';
+export { envFileSink } from './key-api/secret-sinks/env-file.js';
 export type { EnvFileSinkOptions } from './key-api/secret-sinks/env-file.js';
 export { stdoutSink } from './key-api/secret-sinks/stdout.js';
 export type { StdoutSinkOptions } from './key-api/secret-sinks/stdout.js';

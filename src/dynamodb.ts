@@ -5,10 +5,5 @@
  *
  * @packageDocumentation
  */
-export {
-  dynamoDbIdempotencyStore,
-  createIdempotencyTableDefinition,
-  DEFAULT_DYNAMODB_TIMEOUT_MS,
-  DYNAMODB_TTL_ATTRIBUTE,
-} from './idempotency/dynamodb.js';
+export { dynamoDbIdempotencyStore, createIdempotencyTableDefinition, DYNAMODB_TTL_ATTRIBUTE } from './idempotency/dynamodb.js';
 export type { DynamoDbIdempotencyStoreOptions } from './idempotency/dynamodb.js';

@@ -68,7 +68,7 @@ export type { EventRouter, EventRouterOptions, KompliantEventDataMap, RoutedEven
 export type { PayloadSchemas, SchemaEvent, SchemaOutput, SchemaTypedEvent } from './receiver/payload-schemas.js';
 export type { StandardSchemaV1 } from './wire/standard-schema.js';
 export { DELIVERY_CHANNEL_NAME } from './delivery/channel.js';
-export type { DeliveryChannelEvent, DeliveryChannelMessage } from './delivery/channel.js';
+export type { DeliveryChannelEvent, DeliveryChannelMessage, TraceContext } from './delivery/channel.js';
 export { createIpAllowList, KOMPLIANT_SENDER_IPS } from './http/ip-allow-list.js';
 export type { WebhookLogFields, WebhookLogger, WebhookOutcome } from './delivery/logger.js';
 export { createWebhookStats } from './delivery/stats.js';

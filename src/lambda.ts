@@ -6,7 +6,6 @@
  * @packageDocumentation
  */
 export * from './adapters/lambda.js';
-export { DEFAULT_INVOCATION_MARGIN_MS } from './adapters/lambda-invocation.js';
 export type { LambdaContextLike } from './adapters/lambda-invocation.js';
 export { createSqsBatchHandler } from './adapters/lambda-sqs.js';
 export type { SqsBatchEventLike, SqsBatchHandler, SqsBatchHandlerOptions, SqsBatchResponse, SqsRecordLike } from './adapters/lambda-sqs.js';

@@ -5,9 +5,9 @@
  *
  * @packageDocumentation
  */
-export { postgresIdempotencyStore, POSTGRES_CLEANUP_BATCH } from './idempotency/postgres.js';
+export { postgresIdempotencyStore } from './idempotency/postgres.js';
 export type { PostgresIdempotencyStoreOptions } from './idempotency/postgres.js';
-export { inPostgresTransaction, DEFAULT_POSTGRES_LOCK_TIMEOUT_MS, DEFAULT_POSTGRES_TRANSACTION_TIMEOUT_MS } from './idempotency/postgres-transaction.js';
+export { inPostgresTransaction } from './idempotency/postgres-transaction.js';
 export type { InPostgresTransactionOptions, PostgresClientOf } from './idempotency/postgres-transaction.js';
-export { createIdempotencyTable, idempotencyTableSql, DEFAULT_POSTGRES_IDEMPOTENCY_TABLE } from './idempotency/postgres-table.js';
+export { createIdempotencyTable, idempotencyTableSql } from './idempotency/postgres-table.js';
 export type { PostgresPool, PostgresPoolClient, PostgresQuery, PostgresQueryable } from './idempotency/postgres-table.js';

@@ -15,6 +15,22 @@ export interface SqsRecordLike {
   body: string;
   /** The queue's ARN; a name ending in `.fifo` makes the batch run in order. */
   eventSourceARN?: string;
+  /**
+   * The message attributes. `traceparent` (and `tracestate`), as `sqsInbox` sets them, link the
+   * delivery's span to the receiver's; a malformed one is ignored.
+   */
+  messageAttributes?: Readonly<Record<string, { stringValue?: string | undefined } | undefined>>;
+}
+
+/** The W3C trace context in a record's message attributes (checked by the receiver), if any. */
+function traceLinkOf(record: SqsRecordLike): { traceparent?: unknown; tracestate?: unknown } | undefined {
+  const attributes: unknown = record.messageAttributes;
+  if (typeof attributes !== 'object' || attributes === null) return undefined;
+  const value = (name: string): unknown => {
+    const attribute = (attributes as Record<string, unknown>)[name];
+    return typeof attribute === 'object' && attribute !== null ? (attribute as { stringValue?: unknown }).stringValue : undefined;
+  };
+  return { traceparent: value('traceparent'), tracestate: value('tracestate') };
 }
 
 /** An SQS-triggered invocation's event (`SQSEvent` fits). */
@@ -39,7 +55,9 @@ export interface SqsBatchHandlerOptions<TData = PayloadV1> extends ReceiverOptio
   /**
    * Time kept back from the invocation: each record's delivery deadline is the smaller of
    * `deliveryTimeoutMs` and the invocation's remaining time minus this (the key lookup, claim,
-   * schema check and handler all end within it). Default 1000 ms.
+   * schema check and handler all end within it).
+   *
+   * @defaultValue 1000
    */
   invocationMarginMs?: number;
 }
@@ -115,7 +133,11 @@ export function createSqsBatchHandler<TData = PayloadV1>(options: SqsBatchHandle
   const run = async (record: SqsRecordLike, messageId: string, context: LambdaContextLike | undefined): Promise<boolean> => {
     try {
       const deadline = invocationDeadline(context, marginMs);
-      await receiver.handle<TData>(record.body, (event) => onEvent(event, record), deadline === undefined ? {} : { handlerTimeoutMs: deadline });
+      const traceLink = traceLinkOf(record);
+      await receiver.handle<TData>(record.body, (event) => onEvent(event, record), {
+        ...(deadline === undefined ? {} : { handlerTimeoutMs: deadline }),
+        ...(traceLink === undefined ? {} : { traceLink }),
+      });
       return true;
     } catch (error) {
       const code = neverValidCode(error);

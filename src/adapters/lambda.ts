@@ -61,7 +61,8 @@ export interface LambdaHandlerOptions<TEvent extends LambdaHttpEvent = LambdaHtt
    * Time kept back from the invocation: the delivery's deadline is the smaller of
    * `deliveryTimeoutMs` and `context.getRemainingTimeInMillis()` minus this, so a slow key
    * lookup, schema or handler is answered (503) and logged before Lambda ends the invocation.
-   * Default 1000 ms.
+   *
+   * @defaultValue 1000
    */
   invocationMarginMs?: number;
 }

@@ -24,6 +24,37 @@ export interface DeliveryChannelEvent {
 }
 
 /**
+ * A W3C trace context as text (`traceparent`, optional `tracestate`): how a delivery's trace
+ * travels through a queue without this package depending on a tracer.
+ */
+export interface TraceContext {
+  traceparent: string;
+  tracestate?: string;
+}
+
+// W3C Trace Context level 1: version, trace id, parent id, flags; a later version may append fields.
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+const TRACESTATE = /^[\x20-\x7e]{0,512}$/;
+
+/**
+ * The trace context of a `traceparent` (and `tracestate`) read from a queued job, or undefined
+ * when `traceparent` is not a valid W3C value (version `ff`, an all-zero id, a version `00` with
+ * extra fields, not a string). A `tracestate` that is not a string of at most 512 printable ASCII
+ * characters is left out. Values from a queue are untrusted: a malformed one means no link.
+ */
+export function parseTraceContext(traceparent: unknown, tracestate?: unknown): TraceContext | undefined {
+  if (typeof traceparent !== 'string' || traceparent.length > 512) return undefined;
+  const match = TRACEPARENT.exec(traceparent);
+  if (match === null) return undefined;
+  const [, version, traceId, spanId, , rest] = match;
+  if (version === 'ff' || (version === '00' && rest !== undefined)) return undefined;
+  if (/^0+$/.test(traceId!) || /^0+$/.test(spanId!)) return undefined;
+  const context: TraceContext = { traceparent };
+  if (typeof tracestate === 'string' && tracestate !== '' && TRACESTATE.test(tracestate)) context.tracestate = tracestate;
+  return context;
+}
+
+/**
  * The message of one delivery on the channel: the same object in each of its events. The
  * library fills it as the delivery goes: `event` once the envelope decrypted, then `outcome`,
  * `status` (and `error`, `code` for a failure) before `asyncStart` / `asyncEnd`.
@@ -33,6 +64,17 @@ export interface DeliveryChannelMessage {
   readonly entryPoint: 'http' | 'receiver';
   /** `Date.now()` when the delivery began. */
   readonly startTime: number;
+  /**
+   * The trace context the event was queued under, for a delivery taken from a queue (an inbox
+   * job, an SQS message with a `traceparent` attribute): a tracer links its span to it. Set
+   * before `start`, already checked with {@link parseTraceContext}.
+   */
+  readonly link?: TraceContext;
+  /**
+   * The trace context of the delivery's own span, set by a tracer during `start` (the OpenTelemetry
+   * subpath does): in inbox mode it is stored with the job, so the worker's span can link to it.
+   */
+  traceContext?: TraceContext;
   /** Set once the envelope decrypted (authenticated identifiers); absent for rejections before that. */
   event?: DeliveryChannelEvent;
   /** How the delivery ended; set before `asyncStart`. */
@@ -80,15 +122,20 @@ function reportStoreFailure(error: unknown): void {
 
 /**
  * Runs one delivery. When nobody listens, `run(undefined)` and nothing else (no object is built).
+ * `link` is the trace context a queued delivery was enqueued under (see `DeliveryChannelMessage.link`).
  * Otherwise publishes `start` with `run` inside the channel's bound stores (so a tracer's context
  * covers the whole delivery, the handler included), then `end`; the delivery is finished later
  * with {@link finishDeliveryTrace}. A bound store whose `run` throws is skipped (reported once on
  * stderr): observers never stop a delivery.
  */
-export function traceDelivery<T>(entryPoint: DeliveryChannelMessage['entryPoint'], run: (message: DeliveryChannelMessage | undefined) => T): T {
+export function traceDelivery<T>(
+  entryPoint: DeliveryChannelMessage['entryPoint'],
+  run: (message: DeliveryChannelMessage | undefined) => T,
+  link?: TraceContext,
+): T {
   const active = listeningChannel();
   if (active === undefined) return run(undefined);
-  const message: DeliveryChannelMessage = { entryPoint, startTime: Date.now() };
+  const message: DeliveryChannelMessage = link === undefined ? { entryPoint, startTime: Date.now() } : { entryPoint, startTime: Date.now(), link };
   // What the delivery did inside the tracers' bound stores, read when a store itself throws.
   const ran: { state: 'not run' | 'returned' | 'threw'; result?: T } = { state: 'not run' };
   try {

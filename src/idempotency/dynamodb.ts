@@ -11,7 +11,7 @@ import { checkOptionNames, checkPositiveInteger } from '../options/checks.js';
 import type { ClaimResult, IdempotencyStore } from './idempotency-store.js';
 
 /** Default deadline of one DynamoDB call (SDK retries included): 5 s. */
-export const DEFAULT_DYNAMODB_TIMEOUT_MS = 5_000;
+const DEFAULT_DYNAMODB_TIMEOUT_MS = 5_000;
 
 /**
  * The attribute DynamoDB's Time to Live deletes items by (epoch seconds). TTL deletion is lazy
@@ -25,7 +25,11 @@ export interface DynamoDbIdempotencyStoreOptions {
   client: DynamoDBClient;
   /** The table: partition key `id` (String), TTL on `expiresAt` (see `createIdempotencyTableDefinition`). Required. */
   tableName: string;
-  /** Deadline of one call, SDK retries included; past it the call rejects (500, retried). Default 5000. */
+  /**
+   * Deadline of one call, SDK retries included; past it the call rejects (500, retried).
+   *
+   * @defaultValue 5000
+   */
   timeoutMs?: number;
 }
 

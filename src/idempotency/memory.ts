@@ -61,6 +61,22 @@ export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
     return true;
   };
 
+  // Done ids oldest first, resumed by each eviction: a fresh iterator would step over every
+  // entry deleted since the map last compacted, thousands per claim once the store is full.
+  let oldest = done.keys();
+
+  /** Forgets the oldest done id; false when there is none. */
+  const forgetOldest = (): boolean => {
+    let next = oldest.next();
+    if (next.done === true) {
+      oldest = done.keys();
+      next = oldest.next();
+    }
+    if (next.done === true) return false;
+    done.delete(next.value);
+    return true;
+  };
+
   /** When full: deletes expired done ids, then the oldest done ids, until one more fits. */
   const makeRoom = (): void => {
     if (claims.size + done.size < max) return;
@@ -72,10 +88,7 @@ export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
         else if (expiresAt < earliestExpiry) earliestExpiry = expiresAt;
       }
     }
-    for (const id of done.keys()) {
-      if (claims.size + done.size < max) break;
-      done.delete(id);
-    }
+    while (claims.size + done.size >= max && forgetOldest());
   };
 
   const store: IdempotencyStore = {

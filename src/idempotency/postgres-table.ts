@@ -1,7 +1,7 @@
 // The PostgreSQL dedup table: its name checked as an identifier, its migration SQL, and a structural type for pg pools.
 import { createHash } from 'node:crypto';
 /** Default table of the PostgreSQL idempotency store and of `inPostgresTransaction`. */
-export const DEFAULT_POSTGRES_IDEMPOTENCY_TABLE = 'kompliant_webhook_idempotency';
+const DEFAULT_POSTGRES_IDEMPOTENCY_TABLE = 'kompliant_webhook_idempotency';
 
 /**
  * A statement as `pg` takes it: with a `name`, pg prepares it once per connection and reuses the
@@ -108,7 +108,7 @@ export interface PostgresTable {
 }
 
 /**
- * Checks `table` (default {@link DEFAULT_POSTGRES_IDEMPOTENCY_TABLE}): lower-case letters, digits
+ * Checks `table` (default `kompliant_webhook_idempotency`): lower-case letters, digits
  * and `_`, starting with a letter or `_`, at most 63 characters, optionally `schema.table`.
  * Throws a TypeError naming `where` otherwise; the name is only ever spliced into SQL quoted.
  */
@@ -132,6 +132,8 @@ export function checkPostgresTable(table: unknown, where: string): PostgresTable
  * the token of the delivery holding or having finished it, whether it is done, and when the row
  * stops counting (lease end while in progress, retention end once done). The index on
  * `expires_at` lets claims delete expired rows a few at a time, so the table needs no cron.
+ *
+ * @param table - The table name, optionally `schema.table`; default `kompliant_webhook_idempotency`.
  */
 export function idempotencyTableSql(table?: string): string {
   const t = checkPostgresTable(table, 'idempotencyTableSql');
@@ -147,6 +149,7 @@ CREATE INDEX IF NOT EXISTS ${t.indexSql} ON ${t.sql} (expires_at);`;
 /**
  * Runs the migration ({@link idempotencyTableSql}) on `pool`: creates the dedup table and its
  * index unless they exist. Call it once at start-up or copy the SQL into your migrations.
+ * `options.table` names the table, optionally `schema.table`; default `kompliant_webhook_idempotency`.
  *
  * @example
  * ```ts

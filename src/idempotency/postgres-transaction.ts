@@ -6,13 +6,13 @@ import type { KompliantEvent } from '../wire/event.js';
 import { checkPostgresTable, postgresCleanupPacer, postgresStatement, type PostgresPool, type PostgresPoolClient } from './postgres-table.js';
 
 /** Default longest wait of a duplicate delivery for the row lock a running delivery of the same id holds: 5 s. */
-export const DEFAULT_POSTGRES_LOCK_TIMEOUT_MS = 5_000;
+const DEFAULT_POSTGRES_LOCK_TIMEOUT_MS = 5_000;
 
 /**
  * Default longest a delivery's transaction may stay open: 25 s, the receiver's default delivery
  * budget (`handlerTimeoutMs`), under the sender's 30 s.
  */
-export const DEFAULT_POSTGRES_TRANSACTION_TIMEOUT_MS = 25_000;
+const DEFAULT_POSTGRES_TRANSACTION_TIMEOUT_MS = 25_000;
 
 /** Milliseconds from now until `deadline`, within what `setTimeout` takes (longer delays fire at once). */
 function delayUntil(deadline: number): number {
@@ -23,14 +23,20 @@ function delayUntil(deadline: number): number {
 export interface InPostgresTransactionOptions<TPool extends PostgresPool = PostgresPool> {
   /** A `pg` Pool; each delivery checks out one client for its transaction. Required. */
   pool: TPool;
-  /** The dedup table (see `createIdempotencyTable`). Default `kompliant_webhook_idempotency`. */
+  /**
+   * The dedup table (see `createIdempotencyTable`).
+   *
+   * @defaultValue `'kompliant_webhook_idempotency'`
+   */
   table?: string;
   /** How long a done id is remembered. Default 7 days (the sender's retry horizon). */
   ttlMs?: number;
   /**
    * Longest a delivery waits for the lock of a concurrent delivery of the same id (PostgreSQL's
    * `lock_timeout`, for this transaction only); past it the delivery fails (500) and Kompliant
-   * retries later. Default 5000.
+   * retries later.
+   *
+   * @defaultValue 5000
    */
   lockTimeoutMs?: number;
   /** Whether the dedup statements are named, so pg prepares them once per connection (see `postgresIdempotencyStore`). Default true. */
@@ -40,7 +46,9 @@ export interface InPostgresTransactionOptions<TPool extends PostgresPool = Postg
    * included) to its `COMMIT`. Past it the delivery fails, its transaction is rolled back and
    * its connection closed: a handler that never settles cannot hold a connection of the pool
    * (nor the event's row lock) for good, and its later queries on `client` fail. Give it the
-   * receiver's `handlerTimeoutMs` (or less) when you set that. Default 25000.
+   * receiver's `handlerTimeoutMs` (or less) when you set that.
+   *
+   * @defaultValue 25000
    */
   timeoutMs?: number;
 }

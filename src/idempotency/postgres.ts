@@ -3,13 +3,15 @@ import { checkOptionNames } from '../options/checks.js';
 import type { ClaimResult, IdempotencyStore } from './idempotency-store.js';
 import { checkPostgresTable, postgresCleanupPacer, postgresStatement, type PostgresQuery, type PostgresQueryable } from './postgres-table.js';
 
-export { POSTGRES_CLEANUP_BATCH } from './postgres-table.js';
-
 /** Options of {@link postgresIdempotencyStore}. */
 export interface PostgresIdempotencyStoreOptions {
   /** A `pg` Pool (or anything with pg's `query(config, values)`); you create it, this module never imports `pg`. Required. */
   pool: PostgresQueryable;
-  /** The dedup table (see `createIdempotencyTable`). Default `kompliant_webhook_idempotency`. */
+  /**
+   * The dedup table (see `createIdempotencyTable`).
+   *
+   * @defaultValue `'kompliant_webhook_idempotency'`
+   */
   table?: string;
   /**
    * Whether the statements are named, so pg prepares each once per connection. Turn it off
@@ -60,7 +62,7 @@ ON CONFLICT (id) DO UPDATE SET done = true, expires_at = EXCLUDED.expires_at WHE
  * - `claim` inserts the id, or takes over a row whose lease or retention ended, atomically
  *   (`INSERT ... ON CONFLICT DO UPDATE ... WHERE expires_at <= now()`); one claim in 16 (or
  *   the first after a second without one) also deletes expired rows of other ids on the way,
- *   up to {@link POSTGRES_CLEANUP_BATCH} per claim since the last cleanup;
+ *   up to 10 per claim since the last cleanup;
  * - `renew` extends the lease while the token holds an unfinished claim;
  * - `complete` marks the id done for `ttlMs` when the token holds the row, even past its lease,
  *   unless another delivery claimed the id since;

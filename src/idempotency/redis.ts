@@ -4,7 +4,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { ClaimResult, IdempotencyStore } from './idempotency-store.js';
 
 /** Default key prefix: `kompliant-webhooks:idem:`. */
-export const DEFAULT_REDIS_KEY_PREFIX = 'kompliant-webhooks:idem:';
+const DEFAULT_REDIS_KEY_PREFIX = 'kompliant-webhooks:idem:';
 
 const SAFE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
@@ -64,9 +64,11 @@ export interface RedisIdempotencyStoreOptions {
    */
   client: Redis | Cluster | NodeRedisEvalClient | RedisEvalClient;
   /**
-   * Namespace for the keys, at most 64 characters. Default `kompliant-webhooks:idem:`.
-   * Keys are the prefix plus the event id (ids outside `[A-Za-z0-9_-]{1,128}` are replaced by
-   * their SHA-256), so a key is never longer than the prefix plus 128 characters.
+   * Namespace for the keys, at most 64 characters. Keys are the prefix plus the event id (ids
+   * outside `[A-Za-z0-9_-]{1,128}` are replaced by their SHA-256), so a key is never longer
+   * than the prefix plus 128 characters.
+   *
+   * @defaultValue `'kompliant-webhooks:idem:'`
    */
   prefix?: string;
 }

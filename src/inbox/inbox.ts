@@ -4,6 +4,7 @@ import type { ValidatedEnvelope } from '../wire/envelope.js';
 import { isWebhookError, WebhookError } from '../wire/errors.js';
 import type { KompliantEnvelope, KompliantEvent } from '../wire/event.js';
 import { withDeadline } from '../delivery/deadline.js';
+import { parseTraceContext, type TraceContext } from '../delivery/channel.js';
 
 /**
  * What the receiver knows about an envelope it hands to an {@link Inbox}: the authenticated
@@ -27,8 +28,14 @@ export interface InboxMeta {
   subjectRecordId: string | undefined;
   /** When the receiver accepted the delivery. */
   receivedAt: Date;
-  /** The receiver's W3C `traceparent`, when a tracer is active, so the worker can link its span. */
+  /**
+   * The W3C `traceparent` of the receiver's delivery span, when a tracer on the delivery channel
+   * set one (`kompliant-webhooks/otel` does): store it with the job and pass it to the worker's
+   * `receiver.handle(body, handler, { traceLink })` so the worker's span links to the receiver's.
+   */
   traceparent?: string;
+  /** The W3C `tracestate` that goes with `traceparent`, when there is one. */
+  tracestate?: string;
 }
 
 /**
@@ -63,7 +70,9 @@ export interface InboxJob {
   eventType: string;
   keyId: string;
   receivedAt: string;
+  /** The receiver span's W3C trace context (see {@link InboxMeta.traceparent}). */
   traceparent?: string;
+  tracestate?: string;
 }
 
 /**
@@ -88,6 +97,7 @@ export function inboxJob(envelope: KompliantEnvelope, meta: InboxMeta): InboxJob
     receivedAt: meta.receivedAt.toISOString(),
   };
   if (meta.traceparent !== undefined) job.traceparent = meta.traceparent;
+  if (meta.tracestate !== undefined) job.tracestate = meta.tracestate;
   return job;
 }
 
@@ -150,9 +160,16 @@ export function memoryInbox(): MemoryInbox {
  * Hands a verified envelope to `inbox` within `timeoutMs`: the envelope as received (its
  * authenticated metadata and the ciphertext, never the plaintext) and its metadata. A rejection
  * is `HANDLER_FAILED` (500) and a missed deadline `HANDLER_TIMEOUT` (503): the sender retries, and
- * the job id keeps a retry that races a late write to one job.
+ * the job id keeps a retry that races a late write to one job. `trace` is the receiver span's
+ * context, when a tracer set one: it travels in the meta so the worker can link to it.
  */
-export async function enqueueVerified(inbox: Inbox, envelope: ValidatedEnvelope, event: KompliantEvent<unknown>, timeoutMs: number): Promise<void> {
+export async function enqueueVerified(
+  inbox: Inbox,
+  envelope: ValidatedEnvelope,
+  event: KompliantEvent<unknown>,
+  timeoutMs: number,
+  trace?: TraceContext,
+): Promise<void> {
   const { metadata } = envelope;
   const original: KompliantEnvelope = { ...metadata, data: envelope.dataBytes.toString('base64'), retry_count: envelope.retryCount };
   const subject = (event.data as { subject_record_id?: unknown } | null)?.subject_record_id;
@@ -165,6 +182,12 @@ export async function enqueueVerified(inbox: Inbox, envelope: ValidatedEnvelope,
     subjectRecordId: typeof subject === 'string' ? subject : undefined,
     receivedAt: new Date(),
   };
+  // Set by whichever tracer subscribed to the channel: checked like a value read from a queue.
+  const checked = trace === undefined ? undefined : parseTraceContext(trace.traceparent, trace.tracestate);
+  if (checked !== undefined) {
+    meta.traceparent = checked.traceparent;
+    if (checked.tracestate !== undefined) meta.tracestate = checked.tracestate;
+  }
   try {
     await withDeadline(
       () => inbox.enqueue(original, meta),

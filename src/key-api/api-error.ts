@@ -33,7 +33,7 @@ export interface KompliantApiErrorInit {
 }
 
 /** Maps both spellings of the daily-limit sub code to {@link DAILY_LIMIT_EXCEEDED}. */
-export function normaliseSubCode(subCode: string | undefined): string | undefined {
+function normaliseSubCode(subCode: string | undefined): string | undefined {
   return subCode === DAILY_KEY_LIMIT_ALIAS ? DAILY_LIMIT_EXCEEDED : subCode;
 }
 
@@ -55,7 +55,7 @@ export function normaliseSubCode(subCode: string | undefined): string | undefine
 export class KompliantApiError extends Error {
   /** Kompliant's error code, or the client's own (see {@link KompliantApiErrorCode}). */
   readonly code: KompliantApiErrorCode;
-  /** Normalised sub code (see {@link normaliseSubCode}). */
+  /** Normalised sub code: `DAILY_KEY_LIMIT` arrives as {@link DAILY_LIMIT_EXCEEDED}. */
   readonly subCode: string | undefined;
   /** The sub code exactly as received. */
   readonly rawSubCode: string | undefined;

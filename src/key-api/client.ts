@@ -17,15 +17,19 @@ import { checkCredentials, ksig1Headers, type KompliantCredentials } from './ksi
 import { checkFunction, checkNonNegativeInteger, checkOptionNames, checkPositiveInteger } from '../options/checks.js';
 
 /** Default per-attempt timeout of the client: 10 s. */
-export const DEFAULT_CLIENT_TIMEOUT_MS = 10_000;
+const DEFAULT_CLIENT_TIMEOUT_MS = 10_000;
 /** Default number of retries after the first attempt (network errors and 5xx only). */
-export const DEFAULT_CLIENT_RETRIES = 2;
+const DEFAULT_CLIENT_RETRIES = 2;
 /** Default first retry delay; doubled on each retry. */
-export const DEFAULT_CLIENT_RETRY_DELAY_MS = 250;
+const DEFAULT_CLIENT_RETRY_DELAY_MS = 250;
 
 /** Options of {@link createKompliantClient}. */
 export interface KompliantClientOptions {
-  /** Default `https://api.kompliant.com` (the emulator's `url` in development). */
+  /**
+   * The API's origin (the emulator's `url` in development).
+   *
+   * @defaultValue `'https://api.kompliant.com'`
+   */
   baseUrl?: string;
   /** Default: env `KOMPLIANT_API_KEY`. */
   apiKey?: string;
@@ -33,15 +37,25 @@ export interface KompliantClientOptions {
   secretKey?: string;
   /** Default: env `KOMPLIANT_AUTH_TOKEN`. */
   authToken?: string;
-  /** Per-attempt timeout in milliseconds. Default 10 000. */
+  /**
+   * Per-attempt timeout in milliseconds.
+   *
+   * @defaultValue 10000
+   */
   timeoutMs?: number;
   /**
    * Retries after the first attempt, for network errors, timeouts and 5xx answers only (a 4xx
-   * is never retried). Default 2. Note that a retried `createKey` whose first answer was lost
-   * may have created a key that is never returned; it only counts against the daily limit.
+   * is never retried). Note that a retried `createKey` whose first answer was lost may have
+   * created a key that is never returned; it only counts against the daily limit.
+   *
+   * @defaultValue 2
    */
   retries?: number;
-  /** First retry delay in milliseconds, doubled per retry. Default 250. */
+  /**
+   * First retry delay in milliseconds, doubled per retry.
+   *
+   * @defaultValue 250
+   */
   retryDelayMs?: number;
   /** The fetch implementation. Default: the global `fetch`. */
   fetch?: typeof fetch;

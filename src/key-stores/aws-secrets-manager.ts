@@ -44,9 +44,9 @@ function templateHasAccount(value: unknown): boolean {
   return typeof value === 'string' && value.includes('{account_id}');
 }
 /** Default JSON field holding the shared secret when a SecretString is a JSON object. */
-export const DEFAULT_AWS_SECRET_FIELD = 'shared_secret';
+const DEFAULT_AWS_SECRET_FIELD = 'shared_secret';
 /** Default deadline of one GetSecretValue call (SDK retries included): 5 s. */
-export const DEFAULT_AWS_TIMEOUT_MS = 5_000;
+const DEFAULT_AWS_TIMEOUT_MS = 5_000;
 
 /** Pass an SDK client you built, or the config to build one, never both. */
 export type AwsClientChoice =
@@ -72,7 +72,9 @@ export interface AwsPerKeySecrets {
   secretId?: AwsSecretIdOption;
   /**
    * When a SecretString is a JSON object, the field holding the base64 secret (a bare base64
-   * SecretString, or a SecretBinary of 32 bytes, is used as it is). Default `'shared_secret'`.
+   * SecretString, or a SecretBinary of 32 bytes, is used as it is).
+   *
+   * @defaultValue `'shared_secret'`
    */
   field?: string;
   bundleSecretId?: never;
@@ -102,7 +104,11 @@ export interface AwsBundleSecret {
 export interface AwsCommonOptions {
   /** The staging label to read. Default `'AWSCURRENT'`. */
   versionStage?: string;
-  /** Deadline of one lookup, SDK retries included; past it the lookup rejects (503). Default 5000. */
+  /**
+   * Deadline of one lookup, SDK retries included; past it the lookup rejects (503).
+   *
+   * @defaultValue 5000
+   */
   timeoutMs?: number;
 }
 

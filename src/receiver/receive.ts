@@ -99,7 +99,7 @@ export async function receiveWebhook(
       return { outcome: 'returned', event };
     }
     if (disposal.mode === 'enqueue') {
-      await enqueueVerified(disposal.inbox, envelope, event, timeLeft(plan, plan.handlerTimeoutMs));
+      await enqueueVerified(disposal.inbox, envelope, event, timeLeft(plan, plan.handlerTimeoutMs), trace?.traceContext);
       reportDelivered(plan, started, 'handled', event, trace);
       return { outcome: 'handled', event };
     }

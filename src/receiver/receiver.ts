@@ -3,7 +3,7 @@ import type { WebhookError } from '../wire/errors.js';
 import type { KompliantEvent, PayloadV1 } from '../wire/event.js';
 import { checkFunction } from '../options/checks.js';
 import { DELIVERY_OPTION_NAMES, type DeliveryOptions } from '../delivery/options.js';
-import { traceDelivery } from '../delivery/channel.js';
+import { parseTraceContext, traceDelivery } from '../delivery/channel.js';
 import type { PayloadSchemas, SchemaEvent } from './payload-schemas.js';
 import { safeHook } from '../delivery/observers.js';
 import { notifyError } from './notify-error.js';
@@ -34,6 +34,12 @@ export interface HandleOptions {
    * all end within it; the handler gets at most the receiver's `handlerTimeoutMs`.
    */
   handlerTimeoutMs?: number;
+  /**
+   * The W3C trace context `body` was queued under (a queue message's `traceparent` and
+   * `tracestate`, as an inbox job stores them): a tracer on the delivery channel, such as
+   * `kompliant-webhooks/otel`, links the delivery span to it. A malformed value is ignored.
+   */
+  traceLink?: { traceparent?: unknown; tracestate?: unknown };
 }
 
 /** The framework-free pipeline; `TSchemas` (the `schemas` option's type) types `handle`'s event. */
@@ -98,7 +104,9 @@ export function createWebhookReceiver<TSchemas extends PayloadSchemas = {}>(opti
         throw new TypeError('handle: handlerTimeoutMs must be a positive number');
       }
       const disposal: Disposal = { mode: 'deliver', handler: handler as (event: KompliantEvent<unknown>) => unknown, deadlineMs: deadline };
-      const received = await traceDelivery('receiver', (trace) => receiveWebhook(core, () => body, disposal, notify, trace));
+      const link = handleOptions?.traceLink;
+      const linked = typeof link === 'object' && link !== null ? parseTraceContext(link.traceparent, link.tracestate) : undefined;
+      const received = await traceDelivery('receiver', (trace) => receiveWebhook(core, () => body, disposal, notify, trace), linked);
       if (received.outcome === 'rejected') throw received.error;
       return { event: received.event as KompliantEvent<TData>, duplicate: received.outcome === 'duplicate' };
     },

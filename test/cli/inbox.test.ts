@@ -8,7 +8,8 @@ import { pgBossInbox, startInboxWorker, type InboxWorker } from '../../src/pg-bo
 import { createTestWebhook } from '../../src/testing.js';
 import { KEY_ID, SECRET } from '../support/app.js';
 import { runCli } from '../support/cli.js';
-import { inboxMetaOf, until } from '../support/inbox.js';
+import { inboxMetaOf } from '../support/inbox.js';
+import { until } from '../support/poll.js';
 import { postgresConnection, postgresSkipReason, startPostgresServer, type PostgresServer } from '../support/postgres-server.js';
 
 const skip = postgresSkipReason();

@@ -327,7 +327,7 @@ describe('createWebhookReceiver().handle(body, handler)', () => {
     await expect(receiver.handle(sent, () => thenable)).rejects.toMatchObject({ code: 'HANDLER_TIMEOUT' });
     await expect(receiver.handle(sent, vi.fn())).rejects.toMatchObject({ code: 'DUPLICATE_IN_PROGRESS' });
     finish();
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await new Promise((resolve) => setTimeout(resolve, 0)); // one turn: the thenable's continuation completes the id
     await expect(receiver.handle(sent, vi.fn())).resolves.toMatchObject({ duplicate: true });
   });
 

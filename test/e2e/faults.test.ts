@@ -18,11 +18,13 @@ import {
 import { redisIdempotencyStore } from '../../src/redis.js';
 import { createTestWebhook } from '../../src/testing.js';
 import { KEY_ID, PATH, SECRET } from '../support/app.js';
+import { leaseWitness, until, type LapseWitness } from '../support/poll.js';
 import { redisSkipReason, startRedisServer, type RedisServer } from '../support/redis-server.js';
 
 /** A generous bound: a delivery not answered by then counts as a hang (the store deadline is 2 s). */
 const ANSWER_WITHIN_MS = 15_000;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** A bound well above two leases: retries go on until the lease witness says they have passed. */
+const LEASES_PASS_WITHIN_MS = 20_000;
 const envelope = (): KompliantEnvelope => createTestWebhook({ secret: SECRET, keyId: KEY_ID });
 
 interface Answer {
@@ -110,11 +112,34 @@ const summary = (answers: Answer[]): string => {
 };
 
 /**
- * The reproduction of "a handler slower than the lease" (lease 300 ms, retries every 400 ms),
- * with the handler held open by a gate instead of a 700 ms sleep, so the check does not depend
- * on timing: while it runs every retry must get 409; once it finished, 200 duplicate. Shared
- * stores get a 1 s lease (renewed every 333 ms), so a loaded CI machine that delays a renewal
- * timer by a few hundred milliseconds does not lapse it; the 2.4 s of retries still outlive it.
+ * Sends rounds of retries (`round(n)`, every 100 ms) until `passed` says the leases have passed,
+ * then one more round, so the last retries arrive after the point where an unrenewed lease would
+ * have lapsed. Returns the answers of every round.
+ */
+async function retryUntil(passed: LapseWitness, round: (n: number) => Promise<Answer[]>): Promise<Answer[]> {
+  const answers: Answer[] = [];
+  let n = 0;
+  await until(
+    async () => {
+      const past = await passed();
+      answers.push(...(await round(++n)));
+      return past;
+    },
+    Boolean,
+    LEASES_PASS_WITHIN_MS,
+    100,
+  );
+  return answers;
+}
+
+/**
+ * The reproduction of "a handler slower than the lease" (lease 300 ms), with the handler held
+ * open by a gate, so the check does not depend on timing: retries go on until more than two
+ * leases have passed (on the store's clock: a witness id claimed for two leases has lapsed), and
+ * every one must get 409; once the handler finished, 200 duplicate. Shared stores get a 1 s lease
+ * (renewed every 333 ms), so a loaded CI machine that delays a renewal timer by a few hundred
+ * milliseconds does not lapse it. The default memory store's claims never lapse while the
+ * process lives, so for it (`idempotency` undefined) the witness is the process clock.
  */
 async function slowerThanTheLease(idempotency: IdempotencyStore | undefined, label: string, leaseMs = 300): Promise<void> {
   const held = gate();
@@ -123,11 +148,8 @@ async function slowerThanTheLease(idempotency: IdempotencyStore | undefined, lab
     const ids = [envelope(), envelope()];
     const first = ids.map((sent) => receiver.post(sent));
     await vi.waitFor(() => expect(receiver.totalRuns()).toBe(2), { timeout: 5000 });
-    const retries: Answer[] = [];
-    for (let round = 1; round <= 6; round++) {
-      await sleep(400); // 2.4 s in all: more than two leases
-      retries.push(...(await Promise.all(ids.map((sent) => receiver.post(sent, round)))));
-    }
+    const twoLeases = idempotency === undefined ? processClockPassed(2 * leaseMs) : await leaseWitness(idempotency, 2 * leaseMs);
+    const retries = await retryUntil(twoLeases, (round) => Promise.all(ids.map((sent) => receiver.post(sent, round))));
     held.open();
     const firstAnswers = await Promise.all(first);
     const after = await Promise.all(ids.map((sent) => receiver.post(sent, 7)));
@@ -144,6 +166,12 @@ async function slowerThanTheLease(idempotency: IdempotencyStore | undefined, lab
     held.open();
     await receiver.close();
   }
+}
+
+/** A witness on the process clock: true once `ms` have passed since this call. */
+function processClockPassed(ms: number): LapseWitness {
+  const end = performance.now() + ms;
+  return async () => performance.now() > end;
 }
 
 describe('a handler slower than the lease, in one process', () => {
@@ -237,12 +265,17 @@ describe.skipIf(skip !== undefined)('faults with a real redis-server', () => {
       // a retry meanwhile may still get 409, like any retry of an id in progress.
       const after: Answer[] = [];
       for (const sent of ids) {
-        for (let retry = 1; retry < 20; retry++) {
-          const answer = await receiver.post(sent, retry);
-          after.push(answer);
-          if (answer.status !== 409) break;
-          await sleep(100);
-        }
+        let retry = 0;
+        await until(
+          async () => {
+            const answer = await receiver.post(sent, ++retry);
+            after.push(answer);
+            return answer.status;
+          },
+          (status) => status !== 409,
+          10_000,
+          100,
+        );
       }
       console.info(
         `[faults] redis SIGSTOP at claim: during ${summary(during)} in ${seconds.toFixed(1)} s, runs ${runsDuring}; ` +
@@ -294,28 +327,38 @@ describe.skipIf(skip !== undefined)('faults with a real redis-server', () => {
 
   it('redis-server killed (SIGKILL) mid-burst, then restarted: every answer 200/409/500, no 200 without a completed handler, every id done in the end', async () => {
     const client = ioredis();
-    const receiver = await startReceiver({ idempotency: redisIdempotencyStore({ client, prefix: 'faults-kill:' }) }, () => sleep(300));
+    // The handlers are held until the server is dead, so it dies mid-burst, with handlers running.
+    const held = gate();
+    const receiver = await startReceiver({ idempotency: redisIdempotencyStore({ client, prefix: 'faults-kill:' }) }, () => held.opened);
     try {
       await client.ping();
       const ids = Array.from({ length: 8 }, envelope);
       const burst = ids.flatMap((sent) => [0, 1, 2].map((retry) => receiver.post(sent, retry)));
       await vi.waitFor(() => expect(receiver.totalRuns()).toBeGreaterThanOrEqual(3), { timeout: 10_000, interval: 5 });
       await redis.kill();
+      held.open();
       const killedAt = performance.now();
       const burstAnswers = await Promise.all(burst);
       const burstSeconds = (performance.now() - killedAt) / 1000;
       await redis.restart();
       const later: Answer[] = [];
       const finished = new Set(ids.filter((s, i) => burstAnswers.slice(i * 3, i * 3 + 3).some((a) => a.status === 200)).map((s) => s.id));
-      for (let retry = 3; retry < 40 && finished.size < ids.length; retry++) {
-        for (const sent of ids) {
-          if (finished.has(sent.id)) continue;
-          const answer = await receiver.post(sent, retry);
-          later.push(answer);
-          if (answer.status === 200) finished.add(sent.id);
-        }
-        if (finished.size < ids.length) await sleep(200);
-      }
+      let retry = 2;
+      await until(
+        async () => {
+          retry++;
+          for (const sent of ids) {
+            if (finished.has(sent.id)) continue;
+            const answer = await receiver.post(sent, retry);
+            later.push(answer);
+            if (answer.status === 200) finished.add(sent.id);
+          }
+          return finished.size;
+        },
+        (size) => size === ids.length,
+        30_000,
+        200,
+      );
       console.info(
         `[faults] redis SIGKILL mid-burst (8 ids x 3 deliveries): burst ${summary(burstAnswers)} (answered within ${burstSeconds.toFixed(1)} s of the kill); ` +
           `after restart ${summary(later)}; runs per id ${ids.map((s) => receiver.runs.get(s.id) ?? 0).join('/')}`,
@@ -327,6 +370,7 @@ describe.skipIf(skip !== undefined)('faults with a real redis-server', () => {
       expect(finished.size).toBe(ids.length);
       for (const sent of ids) expect(receiver.completed.has(sent.id)).toBe(true);
     } finally {
+      held.open();
       await receiver.close();
       client.disconnect();
     }
@@ -397,10 +441,16 @@ describe.skipIf(skip !== undefined)('faults with a real redis-server', () => {
       const ids = [envelope(), envelope(), envelope()];
       const first = ids.map((sent, i) => post(urls[i % 2]!, sent, 0));
       await vi.waitFor(() => expect(lines.filter((l) => l.run !== undefined)).toHaveLength(3), { timeout: 10_000 });
-      const retries: Answer[] = [];
-      for (let round = 1; round <= 6; round++) {
-        await sleep(400); // 2.4 s in all: more than two 1 s leases (renewed every 333 ms)
-        retries.push(...(await Promise.all(ids.flatMap((sent) => urls.map((url) => post(url, sent, round))))));
+      // Retries on both processes until more than two 1 s leases (renewed every 333 ms) have
+      // passed on the Redis server's clock.
+      const client = new Redis({ host: '127.0.0.1', port: redis.port });
+      client.on('error', () => undefined);
+      let retries: Answer[];
+      try {
+        const twoLeases = await leaseWitness(redisIdempotencyStore({ client, prefix: 'faults-two-processes-witness:' }), 2_000);
+        retries = await retryUntil(twoLeases, (round) => Promise.all(ids.flatMap((sent) => urls.map((url) => post(url, sent, round)))));
+      } finally {
+        client.disconnect();
       }
       await Promise.all(urls.map((url) => fetch(`${url}/gate`, { method: 'POST' })));
       const firstAnswers = await Promise.all(first);

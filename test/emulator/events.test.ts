@@ -5,7 +5,7 @@ import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEventRouter, KOMPLIANT_EVENT_TYPES, kompliantWebhook, type KeyStore, type KnownEventType, type KompliantEvent } from '../../src/index.js';
 import { isKnownEvent, kompliantSchemas } from '../../src/schemas.js';
-import { ksig1Headers } from '../../src/client.js';
+import { ksig1Headers } from '../../src/key-api/ksig.js';
 import { credentialsOf, startEmulatorWithClient, type EmulatorFixture } from '../support/emulator.js';
 
 const running: Array<{ close(): Promise<void> }> = [];

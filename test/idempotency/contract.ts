@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { createWebhookReceiver, isWebhookError, memoryKeyStore, type IdempotencyStore, type WebhookReceiver } from '../../src/index.js';
 import { createTestWebhook } from '../../src/testing.js';
 import { KEY_ID, SECRET } from '../support/app.js';
+import { leaseWitness, until } from '../support/poll.js';
 
 /** A store under test. */
 export interface StoreSubject {
@@ -25,7 +26,8 @@ export interface StoreSubject {
 const LONG = 60_000;
 const DAY = 24 * 3600 * 1000;
 const freshId = (): string => `wh_${randomUUID().replaceAll('-', '')}`;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** A bound well above every lease in these cases: a lease that has not lapsed by then is a failure. */
+const LAPSE_WITHIN_MS = 15_000;
 
 /** Two receivers (two instances of an app) sharing `store`. */
 function twoReceivers(store: IdempotencyStore, options: { idempotencyLeaseMs?: number } = {}): WebhookReceiver[] {
@@ -102,7 +104,8 @@ export function describeStoreContract(name: string, subject: StoreSubject): void
       if (store.renew === undefined) context.skip();
       const id = freshId();
       await store.claim(id, 't1', 100);
-      await sleep(300);
+      const lapsed = await leaseWitness(store, 100); // claimed after t1: lapses no earlier than t1's lease
+      await until(lapsed, Boolean, LAPSE_WITHIN_MS);
       await store.complete(id, 't1', DAY);
       expect(await store.claim(id, 't2', LONG)).toBe('done');
     });
@@ -112,10 +115,11 @@ export function describeStoreContract(name: string, subject: StoreSubject): void
       if (store.renew === undefined) context.skip();
       const id = freshId();
       await store.claim(id, 't1', 1_000);
+      const firstLeaseLapsed = await leaseWitness(store, 1_000); // claimed after t1's first lease
       expect(await store.renew!(id, 't1', LONG)).toBe(true);
       expect(await store.renew!(id, 'other', LONG)).toBe(false);
-      await sleep(1_300); // past the first lease; the renewed one holds
-      expect(await store.claim(id, 't2', LONG)).toBe('in_progress');
+      await until(firstLeaseLapsed, Boolean, LAPSE_WITHIN_MS); // past the first lease on the store's clock
+      expect(await store.claim(id, 't2', LONG)).toBe('in_progress'); // the renewed one holds
       await store.complete(id, 't1', DAY);
       expect(await store.renew!(id, 't1', LONG)).toBe(false); // done: nothing to renew
       expect(await store.claim(id, 't2', LONG)).toBe('done');
@@ -151,17 +155,30 @@ export function describeStoreContract(name: string, subject: StoreSubject): void
       const receivers = twoReceivers(subject.create());
       const ids = Array.from({ length: 5 }, freshId);
       const runs = new Map<string, number>();
+      // The handlers hold until every delivery is either in a handler or answered, so all 50 overlap.
+      let answered = 0;
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      const openWhenAllArrived = (): void => {
+        if ([...runs.values()].reduce((a, b) => a + b, 0) + answered >= 50) open();
+      };
       const handler = async (event: { id: string }): Promise<void> => {
         runs.set(event.id, (runs.get(event.id) ?? 0) + 1);
-        await sleep(50);
+        openWhenAllArrived();
+        await gate;
       };
       const outcomes = await Promise.all(
         Array.from({ length: 50 }, (_, i) => {
           const body = createTestWebhook({ secret: SECRET, keyId: KEY_ID, id: ids[i % 5]!, retry_count: i });
-          return receivers[i % 2]!.handle(body, handler).then(
-            (r) => (r.duplicate ? 'duplicate' : 'handled'),
-            (error: unknown) => (isWebhookError(error) ? error.code : 'other'),
-          );
+          return receivers[i % 2]!.handle(body, handler)
+            .then(
+              (r) => (r.duplicate ? 'duplicate' : 'handled'),
+              (error: unknown) => (isWebhookError(error) ? error.code : 'other'),
+            )
+            .finally(() => {
+              answered++;
+              openWhenAllArrived();
+            });
         }),
       );
       const count = (what: string): number => outcomes.filter((o) => o === what).length;

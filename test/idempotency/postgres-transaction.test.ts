@@ -9,6 +9,7 @@ import { createWebhookReceiver, isWebhookError, kompliantWebhook, memoryKeyStore
 import { createIdempotencyTable, inPostgresTransaction } from '../../src/postgres.js';
 import { createTestWebhook } from '../../src/testing.js';
 import { KEY_ID, PATH, SECRET } from '../support/app.js';
+import { until } from '../support/poll.js';
 import { postgresConnection, postgresSkipReason, startPostgresServer, type PostgresServer } from '../support/postgres-server.js';
 
 describe('inPostgresTransaction options', () => {
@@ -25,8 +26,6 @@ describe('inPostgresTransaction options', () => {
 
 const skip = postgresSkipReason();
 if (skip !== undefined) console.warn(`\n!!! test/idempotency/postgres-transaction.test.ts ${skip}\n`);
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.skipIf(skip !== undefined)('inPostgresTransaction against a real PostgreSQL', () => {
   let server: PostgresServer;
@@ -50,6 +49,9 @@ describe.skipIf(skip !== undefined)('inPostgresTransaction against a real Postgr
 
   const rowsOf = async (id: string): Promise<string[]> =>
     (await pool.query('SELECT worker FROM business_rows WHERE event_id = $1 ORDER BY n', [id])).rows.map((r) => r.worker as string);
+  /** Sessions of this server waiting on a lock held by another. */
+  const lockWaiters = async (): Promise<number> =>
+    Number((await pool.query("SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'")).rows[0].n);
   const dedupRows = async (id: string): Promise<number> =>
     Number((await pool.query('SELECT count(*) AS n FROM kompliant_webhook_idempotency WHERE id = $1', [id])).rows[0].n);
   const write = (worker: string) =>
@@ -95,7 +97,7 @@ describe.skipIf(skip !== undefined)('inPostgresTransaction against a real Postgr
     // A retry arrives meanwhile and waits on the child's row lock.
     let retried = false;
     const retry = receivers[0]!.handle({ ...sent, retry_count: 1 }, write('retry')).then(() => (retried = true));
-    await sleep(200);
+    await until(lockWaiters, (n) => n >= 1, 10_000);
     expect(retried).toBe(false);
     child.kill('SIGKILL');
     await exited;
@@ -257,7 +259,8 @@ describe.skipIf(skip !== undefined)('inPostgresTransaction against a real Postgr
     const handler = inPostgresTransaction({ pool }, async (event, client) => {
       const run = ++runs;
       await client.query('INSERT INTO business_rows (event_id, worker) VALUES ($1, $2)', [event.id, `run${run}`]);
-      await sleep(100);
+      // The first run holds its transaction until every other retry waits on its row lock.
+      if (run === 1) await until(lockWaiters, (n) => n >= 19, 10_000);
       if (run === 1) throw new Error('first attempt fails');
     });
     const outcomes = await Promise.all(

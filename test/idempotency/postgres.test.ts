@@ -2,7 +2,8 @@
 import { execFileSync } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createIdempotencyTable, idempotencyTableSql, postgresIdempotencyStore, POSTGRES_CLEANUP_BATCH } from '../../src/postgres.js';
+import { POSTGRES_CLEANUP_BATCH } from '../../src/idempotency/postgres-table.js';
+import { createIdempotencyTable, idempotencyTableSql, postgresIdempotencyStore } from '../../src/postgres.js';
 import { postgresConnection, postgresSkipReason, startPostgresServer, type PostgresServer } from '../support/postgres-server.js';
 import { describeStoreContract } from './contract.js';
 

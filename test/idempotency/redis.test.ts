@@ -7,7 +7,7 @@ import { createClient } from 'redis';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { kompliantWebhook, memoryKeyStore } from '../../src/index.js';
-import { DEFAULT_REDIS_KEY_PREFIX, redisIdempotencyStore } from '../../src/redis.js';
+import { redisIdempotencyStore } from '../../src/redis.js';
 import { createTestWebhook } from '../../src/testing.js';
 import { KEY_ID, PATH, SECRET } from '../support/app.js';
 import { redisSkipReason, startRedisServer, type RedisServer } from '../support/redis-server.js';
@@ -153,7 +153,7 @@ describe.skipIf(skip !== undefined)('redisIdempotencyStore against a real redis-
   it('uses the default prefix', async () => {
     const store = redisIdempotencyStore({ client });
     expect(await store.claim('wh_default', 't1', 60_000)).toBe('claimed');
-    expect(await client.exists(`${DEFAULT_REDIS_KEY_PREFIX}wh_default`)).toBe(1);
+    expect(await client.exists('kompliant-webhooks:idem:wh_default')).toBe(1); // the documented default prefix
   });
 
   it('works with any client that has only an ioredis-style eval', async () => {

@@ -10,8 +10,9 @@ import { createIdempotencyTable, inPostgresTransaction } from '../../src/postgre
 import { inboxJobId } from '../../src/inbox/inbox.js';
 import { pgBossInbox, startInboxWorker, type InboxWorker } from '../../src/pg-boss.js';
 import { createTestWebhook } from '../../src/testing.js';
-import { KEY_ID, PATH, SECRET } from '../support/app.js';
-import { inboxMetaOf as metaOf, until } from '../support/inbox.js';
+import { countingKeyStore, KEY_ID, PATH, SECRET } from '../support/app.js';
+import { inboxMetaOf as metaOf } from '../support/inbox.js';
+import { until } from '../support/poll.js';
 import { postgresConnection, postgresSkipReason, startPostgresServer, type PostgresServer } from '../support/postgres-server.js';
 
 const skip = postgresSkipReason();
@@ -104,6 +105,23 @@ describe.skipIf(skip !== undefined)('pg-boss inbox against a real PostgreSQL', (
     await boss.send(queue, dead[0]!.data, {});
     await until(() => seen.length, (n) => n === 1);
     expect(seen).toEqual([envelope.id]);
+  });
+
+  it("takes the receiver's cache option: an unknown key is looked up once per negativeTtlMs, or on every job with cache: false", async () => {
+    const lookupsFor = async (queue: string, cache: { negativeTtlMs: number } | false): Promise<number> => {
+      const inbox = pgBossInbox({ boss, queue, retryLimit: 0 });
+      const envelopes = Array.from({ length: 3 }, () => createTestWebhook({ keyId: KEY_ID, secret: SECRET }));
+      for (const envelope of envelopes) await inbox.enqueue(envelope, metaOf(envelope));
+      // The store lacks the key: every job fails with UNKNOWN_KEY (no retry), one after another.
+      const keyStore = countingKeyStore({});
+      const worker = await startInboxWorker({ boss, queue, keyStore, cache, retryLimit: 0, concurrency: 1, logger: false, onEvent: () => undefined, pollingIntervalSeconds: 0.5 });
+      workers.push(worker);
+      await until(async () => (await jobsIn(queue)).filter((job) => job.state === 'failed').length, (n) => n === envelopes.length);
+      await worker.stop({ timeoutMs: 5000 });
+      return keyStore.calls.length;
+    };
+    expect(await lookupsFor('inbox-cache-negative', { negativeTtlMs: 60_000 })).toBe(1);
+    expect(await lookupsFor('inbox-cache-off', false)).toBe(3);
   });
 
   it('retries a handler that throws, then completes', async () => {

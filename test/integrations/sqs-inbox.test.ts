@@ -11,7 +11,7 @@ import { startFakeSqs, type FakeSqs } from '../support/sqs-server.js';
 import { inboxMetaOf } from '../support/inbox.js';
 
 const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
-const metaOf = (envelope: KompliantEnvelope, subjectRecordId?: string) => inboxMetaOf(envelope, { subjectRecordId, traceparent: TRACEPARENT });
+const metaOf = (envelope: KompliantEnvelope, subjectRecordId?: string) => inboxMetaOf(envelope, { subjectRecordId, traceparent: TRACEPARENT, tracestate: 'vendor=1' });
 
 describe('sqsInbox', () => {
   let sqs: FakeSqs;
@@ -41,6 +41,7 @@ describe('sqsInbox', () => {
       event_type: 'WORKFLOW_COMPLETED',
       key_id: KEY_ID,
       traceparent: TRACEPARENT,
+      tracestate: 'vendor=1',
     });
     expect(message!.deduplicationId).toBeUndefined();
 

@@ -197,7 +197,7 @@ describe('client against the emulator: every documented error', () => {
   it('answers the exact error envelope', async () => {
     const { emulator, client, account } = await fixture();
     void client;
-    const { ksig1Headers } = await import('../../src/client.js');
+    const { ksig1Headers } = await import('../../src/key-api/ksig.js');
     const response = await fetch(`${emulator.url}/webhook.key.get`, {
       method: 'POST',
       headers: { ...ksig1Headers(credentialsOf(account)), 'content-type': 'application/json' },

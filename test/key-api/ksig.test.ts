@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ksig1Headers, ksig1Signature, verifyKsig1 } from '../../src/client.js';
+import { ksig1Headers, ksig1Signature, verifyKsig1 } from '../../src/key-api/ksig.js';
 
 const credentials = { apiKey: 'sb_test123', secretKey: randomBytes(33).toString('base64'), authToken: 'tok_abc' };
 

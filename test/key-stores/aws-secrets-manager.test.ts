@@ -1,5 +1,5 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { awsSecretsManagerKeyStore } from '../../src/aws.js';
 import { createWebhookReceiver, isValidSharedSecret, isWebhookError, type KeyStore } from '../../src/index.js';
 import { createTestWebhook, generateSharedSecret } from '../../src/testing.js';
@@ -272,8 +272,9 @@ describe('awsSecretsManagerKeyStore: accounts, region and the lookup signal', ()
     try {
       const store = awsSecretsManagerKeyStore({ client: sm.client(), timeoutMs: 60_000 });
       const controller = new AbortController();
+      const calls = sm.calls.length;
       const pending = store.getSecret(KEY_A, { accountId: 'lv_A', signal: controller.signal });
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await vi.waitFor(() => expect(sm.calls).toHaveLength(calls + 1)); // the lookup reached the service
       controller.abort(new Error('receiver stopped waiting'));
       const error = await pending.catch((e: unknown) => e);
       expect(error).toBeInstanceOf(Error);

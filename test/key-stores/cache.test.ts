@@ -165,7 +165,8 @@ describe('cachedKeyStore: call counts against the real SDK and a local Secrets M
     sm.gate = new Promise<void>((resolve) => (open = resolve));
     const r = receiver();
     const all = Promise.all(Array.from({ length: 100 }, () => outcome(r.receive(createTestWebhook({ account_id: ACCOUNT, secret, keyId: KEY_A })))));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The first lookup reached the service; the other 99 started in the same turn and share it.
+    await vi.waitFor(() => expect(sm.calls).toHaveLength(1));
     open();
     const results = await all;
     expect(results.filter((x) => x === 'ok')).toHaveLength(100);
@@ -379,7 +380,8 @@ describe('cachedKeyStore: one rate-limited refetch on DECRYPTION_FAILED', () => 
     let open!: () => void;
     sm.gate = new Promise<void>((resolve) => (open = resolve));
     const all = Promise.all(Array.from({ length: 20 }, () => outcome(r.receive(createTestWebhook({ account_id: ACCOUNT, secret: fresh, keyId: KEY_A })))));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The refetch reached the service; the other 19 failures started in the same turn and share it.
+    await vi.waitFor(() => expect(sm.calls).toHaveLength(2));
     open();
     sm.gate = undefined;
     const results = await all;

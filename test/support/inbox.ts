@@ -1,4 +1,4 @@
-// Inbox test helpers: the metadata a receiver would give an engine, and polling until a queue settles.
+// Inbox test helpers: the metadata a receiver would give an engine.
 import { inboxJobId, type InboxMeta } from '../../src/inbox/inbox.js';
 import type { KompliantEnvelope } from '../../src/index.js';
 
@@ -14,15 +14,4 @@ export function inboxMetaOf(envelope: KompliantEnvelope, extra: Partial<InboxMet
     receivedAt: new Date(),
     ...extra,
   };
-}
-
-/** Reads until `done` holds (every 50 ms, 30 s at most), then returns the last value read. */
-export async function until<T>(read: () => Promise<T> | T, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms (last: ${JSON.stringify(value)})`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }

@@ -1,8 +1,24 @@
 // instrumentKompliantWebhooks: subscribes to the delivery tracing channel and turns each delivery into a span and metrics.
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { AsyncLocalStorage } from 'node:async_hooks';
-import { context, metrics, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type MeterProvider, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
-import { DELIVERY_CHANNEL_NAME, type DeliveryChannelMessage } from '../../delivery/channel.js';
+import {
+  context,
+  createTraceState,
+  isSpanContextValid,
+  metrics,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  TraceFlags,
+  type Context,
+  type MeterProvider,
+  type Span,
+  type SpanContext,
+  type Tracer,
+  type TracerProvider,
+} from '@opentelemetry/api';
+import { DELIVERY_CHANNEL_NAME, type DeliveryChannelMessage, type TraceContext } from '../../delivery/channel.js';
 import { endAttributes, spanName, startAttributes } from './attributes.js';
 import { createDeliveryMetrics, type DeliveryMetrics } from './metrics.js';
 import { describeThrown, printToStderr } from '../../delivery/observers.js';
@@ -103,13 +119,36 @@ function otelContextStore(failed: (kind: OtelObserverKind, error: unknown) => vo
   return Object.assign(store, { withScope }) as unknown as AsyncLocalStorage<Context>;
 }
 
+/**
+ * The span context of a delivery's `link` (a W3C trace context the core already checked), marked
+ * remote: what the worker's span links to. Undefined without a link.
+ */
+function linkedSpanContext(link: DeliveryChannelMessage['link']): SpanContext | undefined {
+  if (link === undefined) return undefined;
+  const [, traceId, spanId, flags] = link.traceparent.split('-');
+  const spanContext: SpanContext = { traceId: traceId!, spanId: spanId!, traceFlags: Number.parseInt(flags!, 16) & TraceFlags.SAMPLED, isRemote: true };
+  if (link.tracestate !== undefined) spanContext.traceState = createTraceState(link.tracestate);
+  return isSpanContextValid(spanContext) ? spanContext : undefined;
+}
+
+/** A span's context as W3C text (what an inbox stores with the job), or undefined for an invalid (no-op) one. */
+function traceContextOf(spanContext: SpanContext): TraceContext | undefined {
+  if (!isSpanContextValid(spanContext)) return undefined;
+  const flags = (spanContext.traceFlags & 0xff).toString(16).padStart(2, '0');
+  const text: TraceContext = { traceparent: `00-${spanContext.traceId}-${spanContext.spanId}-${flags}` };
+  const state = spanContext.traceState?.serialize();
+  if (state !== undefined && state !== '') text.tracestate = state;
+  return text;
+}
+
 /** Metrics that record nothing: the meter could not create its instruments. */
 const NO_METRICS: DeliveryMetrics = { record() {}, countObserverError() {} };
 
 /**
  * Traces and measures every Kompliant delivery: one CONSUMER span per delivery named
  * `kompliant.webhook <EVENT_TYPE>` (`kompliant.webhook` for a rejection before decryption),
- * with the handler running inside its context, and the metrics `kompliant.webhook.deliveries`,
+ * with the handler running inside its context. In inbox mode the receiver's span context is
+ * stored with the job, and the worker's span carries a link to it (one trace across the queue), and the metrics `kompliant.webhook.deliveries`,
  * `kompliant.webhook.duration` and `kompliant.webhook.event_age`. Returns a function that
  * uninstalls it. Attributes hold identifiers, outcome and code only: never a secret, plaintext,
  * ciphertext or payload value. A tracer, span, meter or context manager that throws never changes
@@ -159,8 +198,14 @@ export function instrumentKompliantWebhooks(options: KompliantOtelOptions = {}):
     }
     if (tracer === undefined) return parent;
     try {
-      const span = tracer.startSpan(spanName(message), { kind: SpanKind.CONSUMER, startTime: message.startTime, attributes: startAttributes() }, parent);
+      const link = linkedSpanContext(message.link);
+      const span = tracer.startSpan(
+        spanName(message),
+        { kind: SpanKind.CONSUMER, startTime: message.startTime, attributes: startAttributes(), ...(link === undefined ? {} : { links: [{ context: link }] }) },
+        parent,
+      );
       spans.set(message, span);
+      message.traceContext = traceContextOf(span.spanContext());
       return trace.setSpan(parent, span);
     } catch (error) {
       failed('tracer', error);

@@ -8,7 +8,7 @@ import { checkBoss, checkQueueName, ensureQueues, resolveQueueOptions, type Inbo
 /** Options of {@link startInboxWorker}. */
 export interface InboxWorkerOptions<TSchemas extends PayloadSchemas = {}>
   extends InboxQueueOptions,
-    Pick<ReceiverOptions<TSchemas>, 'keyStore' | 'schemas' | 'idempotency' | 'logger' | 'stats' | 'aad' | 'layout' | 'accounts'> {
+    Pick<ReceiverOptions<TSchemas>, 'keyStore' | 'cache' | 'keyStoreTimeoutMs' | 'schemas' | 'idempotency' | 'logger' | 'stats' | 'aad' | 'layout' | 'accounts'> {
   /** Your started `PgBoss` instance. */
   boss: PgBossLike;
   /** The queue the inbox writes to. Default `kompliant-webhooks`. */
@@ -42,6 +42,8 @@ export interface InboxWorker {
  * handler is at least once (a worker killed mid-job runs it again after expiry): for
  * exactly-once effects write them with `inPostgresTransaction` from `kompliant-webhooks/postgres`.
  * No idempotency store is used unless you pass one, so a replayed job runs the handler again.
+ * With `kompliant-webhooks/otel` installed, each job's span links to the receiver span that
+ * enqueued it (the job keeps its `traceparent`).
  *
  * @example
  * ```ts
@@ -80,12 +82,14 @@ export async function startInboxWorker<TSchemas extends PayloadSchemas = {}>(opt
   await ensureQueues(boss, queue, settings);
 
   const runJob = async (job: PgBossJob): Promise<void> => {
-    const data = job.data as { envelope?: unknown } | null;
+    const data = job.data as { envelope?: unknown; traceparent?: unknown; tracestate?: unknown } | null;
     if (typeof data !== 'object' || data === null || typeof data.envelope !== 'object' || data.envelope === null) {
       // Not written by an inbox: fail it (retried, then dead-lettered) rather than drop it.
       throw new WebhookError('INVALID_ENVELOPE', { message: `Inbox job ${job.id} holds no envelope` });
     }
-    await receiver.handle(data.envelope, onEvent as (event: SchemaEvent<TSchemas>) => unknown);
+    // The receiver span's trace context, when it had one: the processing span links to it (a malformed one is ignored).
+    const traceLink = { traceparent: data.traceparent, tracestate: data.tracestate };
+    await receiver.handle(data.envelope, onEvent as (event: SchemaEvent<TSchemas>) => unknown, { traceLink });
   };
   const workerId = await boss.work(queue, { batchSize: 1, localConcurrency: concurrency, pollingIntervalSeconds }, async (jobs) => {
     for (const job of jobs) await runJob(job);

@@ -59,7 +59,9 @@ export function sqsInbox(options: SqsInboxOptions): Inbox {
         event_type: { DataType: 'String', StringValue: meta.eventType },
         key_id: { DataType: 'String', StringValue: meta.keyId },
       };
+      // The receiver span's trace context, read back by createSqsBatchHandler to link its span.
       if (meta.traceparent !== undefined) attributes.traceparent = { DataType: 'String', StringValue: meta.traceparent };
+      if (meta.tracestate !== undefined) attributes.tracestate = { DataType: 'String', StringValue: meta.tracestate };
       const command = new SendMessageCommand({
         QueueUrl: queueUrl,
         MessageBody: JSON.stringify(storedEnvelope(envelope)),

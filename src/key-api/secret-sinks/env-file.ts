@@ -5,7 +5,7 @@ import type { KeyStore } from '../../key-stores/key-store.js';
 import type { SecretSink } from '../secret-sink.js';
 
 /** Default variable prefix: `KOMPLIANT_WEBHOOK_SECRET_20251121_01` for `whk_20251121_01`. */
-export const DEFAULT_ENV_FILE_PREFIX = 'KOMPLIANT_WEBHOOK_SECRET_';
+const DEFAULT_ENV_FILE_PREFIX = 'KOMPLIANT_WEBHOOK_SECRET_';
 
 /** Options of {@link envFileSink}. */
 export interface EnvFileSinkOptions {
@@ -13,8 +13,9 @@ export interface EnvFileSinkOptions {
   path: string;
   /**
    * Variable prefix; the account id, `_` and the key id without `whk_` follow it
-   * (`KOMPLIANT_WEBHOOK_SECRET_lv_A_20251121_01`), as `envKeyStore` reads first. Default
-   * `'KOMPLIANT_WEBHOOK_SECRET_'`.
+   * (`KOMPLIANT_WEBHOOK_SECRET_lv_A_20251121_01`), as `envKeyStore` reads first.
+   *
+   * @defaultValue `'KOMPLIANT_WEBHOOK_SECRET_'`
    */
   prefix?: string;
 }

@@ -112,7 +112,11 @@ function post(port: number, body: string): Promise<{ status: number; code?: stri
   });
 }
 
-/** Lets anything queued for the next ticks (where node:diagnostics_channel rethrows a subscriber's error) run. */
+/**
+ * Lets anything queued for the next ticks (where node:diagnostics_channel rethrows a subscriber's
+ * error) run. A short sleep on purpose: it proves a crash does NOT happen, and there is no event
+ * to wait for when nothing goes wrong.
+ */
 const settled = () => new Promise<void>((resolve) => setTimeout(resolve, 20));
 
 /** A good envelope, a forged one, a failing handler and the good one again (a duplicate), each with its answer. */
