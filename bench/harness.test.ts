@@ -33,7 +33,7 @@ describe('bench harness', () => {
 
   it('options: defaults, --smoke, --json, --json=FILE, --only; unknown arguments throw', () => {
     expect(parseBenchOptions([])).toMatchObject({ smoke: false, json: false, jsonFile: undefined });
-    expect([...parseBenchOptions([]).only]).toEqual(['cpu', 'http', 'keys', 'soak', 'stores', 'inbox']);
+    expect([...parseBenchOptions([]).only]).toEqual(['cpu', 'http', 'keys', 'soak', 'stores', 'sql', 'inbox']);
     const o = parseBenchOptions(['--smoke', '--json=out.json', '--only=keys,cpu']);
     expect(o).toMatchObject({ smoke: true, json: false, jsonFile: 'out.json' });
     expect(o.only).toEqual(new Set(['cpu', 'keys']));

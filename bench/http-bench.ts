@@ -205,7 +205,7 @@ export async function loadRun(
 }
 
 /** {@link loadRun} against a bench server process, with the server's CPU time per request. */
-async function measuredRun(server: ServerProcess, nextBody: () => string, load: { connections: number; durationS?: number; amount?: number }): Promise<LoadRun> {
+export async function measuredRun(server: ServerProcess, nextBody: () => string, load: { connections: number; durationS?: number; amount?: number }): Promise<LoadRun> {
   const before = await server.usage();
   const run = await loadRun(server.url, nextBody, load);
   const after = await server.usage();
@@ -280,11 +280,11 @@ export async function runHttpBench(smoke: boolean): Promise<HttpPairResult[]> {
 }
 
 /** A share of one core as a whole percentage, `n/a` when unknown. */
-function percentOfCore(share: number): string {
+export function percentOfCore(share: number): string {
   return Number.isFinite(share) ? `${(share * 100).toFixed(0)}%` : 'n/a';
 }
 
-function medianOf(runs: readonly LoadRun[], field: keyof LoadRun): number {
+export function medianOf(runs: readonly LoadRun[], field: keyof LoadRun): number {
   return median(runs.map((r) => r[field] ?? Number.NaN));
 }
 

@@ -5,7 +5,7 @@
  * parent -> `{type:'samples'}`; child -> `{type:'samples', samples}` (memory every 100 ms);
  * parent -> `{type:'usage'}`; child -> `{type:'usage', requests, cpuMicros}` (totals so far).
  */
-import { createDecipheriv, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -16,6 +16,8 @@ import { postgresConnection } from '../test/support/postgres-server.js';
 import { PgBoss } from 'pg-boss';
 import { fetchEntry, library, pgBossEntry, redisEntry, storeEntries } from './library.js';
 import { fetchToNodeListener } from './fetch-bridge.js';
+import { naiveOpen } from './naive-open.js';
+import { naivePostgresStoreHandler, naivePostgresTransactionHandler, OURS_EFFECT_SQL } from './naive-postgres-routes.js';
 
 const { kompliantWebhook, memoryKeyStore } = library;
 const { createFetchHandler } = fetchEntry;
@@ -34,6 +36,9 @@ const { postgres: postgresEntry, dynamodb: dynamodbEntry } = await storeEntries(
  * pg-boss job is stored (pgBossInbox on `stores.postgres`), the slow handler left to a worker;
  * `node-enqueue-only` is its baseline: the same pgBossInbox behind node:http, with no receiver
  * (JSON.parse of the body, then `enqueue`, then 200), so the two differ by the receiver's own work.
+ * The `*-pg-*` kinds (the SQL bench, sql-bench.ts) each write one effect row per event to
+ * `stores.postgres`: ours through `inPostgresTransaction` or `postgresIdempotencyStore`, the
+ * naive ones (naive-postgres-routes.ts) by hand, with their own tables and SQL.
  */
 export const SERVER_KINDS = [
   'express-kompliant',
@@ -51,6 +56,10 @@ export const SERVER_KINDS = [
   'node-kompliant-slow',
   'node-kompliant-inbox',
   'node-enqueue-only',
+  'node-kompliant-pg-transaction',
+  'node-naive-pg-transaction',
+  'node-kompliant-pg-store',
+  'node-naive-pg-store',
 ] as const;
 /** One of {@link SERVER_KINDS}. */
 export type ServerKind = (typeof SERVER_KINDS)[number];
@@ -121,21 +130,6 @@ async function bareFetchHandler(request: Request): Promise<Response> {
   }
   handled++;
   return new Response(RECEIVED, { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' } });
-}
-
-/**
- * The naive decrypt a hand-written receiver does: AAD as the spec builds it, AES-256-GCM with a
- * full tag, JSON.parse of the plaintext. No validation of any field. Throws on a bad envelope.
- */
-function naiveOpen(key: Buffer, text: string): unknown {
-  const e = JSON.parse(text) as Record<string, string>;
-  const aad = JSON.stringify({ id: e.id, event_type: e.event_type, timestamp: e.timestamp, account_id: e.account_id, schema_version: e.schema_version, key_id: e.key_id });
-  const data = Buffer.from(e.data as string, 'base64');
-  const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, 12), { authTagLength: 16 });
-  decipher.setAAD(Buffer.from(aad));
-  decipher.setAuthTag(data.subarray(data.length - 16));
-  const plain = Buffer.concat([decipher.update(data.subarray(12, data.length - 16)), decipher.final()]);
-  return JSON.parse(plain.toString('utf8'));
 }
 
 /** The naive node:http decrypt route: read the body, decrypt, 200 (400 on any failure). */
@@ -224,6 +218,29 @@ async function listenerFor(kind: ServerKind, secret: string, keyId: string, stor
           handled++;
         },
       });
+    case 'node-kompliant-pg-transaction': {
+      const pool = sqlBenchPool(stores);
+      const effect = postgresEntry.inPostgresTransaction({ pool }, async (event, client) => {
+        await client.query(OURS_EFFECT_SQL, [event.id, event.event_type]);
+        handled++;
+      });
+      return kompliantWebhook({ keyStore, idempotency: false, onEvent: effect });
+    }
+    case 'node-kompliant-pg-store': {
+      const pool = sqlBenchPool(stores);
+      return kompliantWebhook({
+        keyStore,
+        idempotency: postgresEntry.postgresIdempotencyStore({ pool }),
+        onEvent: async (event) => {
+          await pool.query(OURS_EFFECT_SQL, [event.id, event.event_type]);
+          handled++;
+        },
+      });
+    }
+    case 'node-naive-pg-transaction':
+      return naivePostgresTransactionHandler(key, sqlBenchPool(stores), () => handled++);
+    case 'node-naive-pg-store':
+      return naivePostgresStoreHandler(key, sqlBenchPool(stores), () => handled++);
     case 'node-kompliant-inbox': {
       if (stores.postgres === undefined) throw new Error('node-kompliant-inbox needs a PostgreSQL server');
       const { pgBossInbox } = await pgBossEntry();
@@ -239,6 +256,12 @@ async function listenerFor(kind: ServerKind, secret: string, keyId: string, stor
       return enqueueOnlyHandler(pgBossInbox({ boss, queue: 'bench-inbox' }));
     }
   }
+}
+
+/** The pool of a `*-pg-*` kind: 16 connections, like the PostgreSQL store row of bench 2. */
+function sqlBenchPool(stores: StoreEndpoints): pg.Pool {
+  if (stores.postgres === undefined) throw new Error('the SQL bench servers need a PostgreSQL server');
+  return new pg.Pool({ ...postgresConnection(stores.postgres), max: 16 });
 }
 
 /** The inbox's baseline: read the body, JSON.parse it, enqueue it as it is (no key, no decryption, no checks), 200. */

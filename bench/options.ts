@@ -6,16 +6,16 @@ export interface BenchOptions {
   json: boolean;
   /** `--json=FILE`: also write the results as JSON to FILE (markdown still goes to stdout). */
   jsonFile: string | undefined;
-  /** `--only=cpu,http,keys,soak,stores,inbox`: run a subset of the sections. */
+  /** `--only=cpu,http,keys,soak,stores,sql,inbox`: run a subset of the sections. */
   only: ReadonlySet<BenchSection>;
 }
 
 /** The sections `--only` can select, in run order. */
-export const BENCH_SECTIONS = ['cpu', 'http', 'keys', 'soak', 'stores', 'inbox'] as const;
+export const BENCH_SECTIONS = ['cpu', 'http', 'keys', 'soak', 'stores', 'sql', 'inbox'] as const;
 /** One of {@link BENCH_SECTIONS}. */
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
 
-const USAGE = 'usage: npm run bench -- [--smoke] [--json | --json=FILE] [--only=cpu,http,keys,soak,stores,inbox]';
+const USAGE = 'usage: npm run bench -- [--smoke] [--json | --json=FILE] [--only=cpu,http,keys,soak,stores,sql,inbox]';
 
 /** Parses `process.argv`-style arguments; throws a TypeError with the usage on anything unknown. */
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--smoke] [--json | --json=FILE] [--only=cpu,http,keys,soak,stores,inbox]`: the benchmark suite.
+ * `npm run bench -- [--smoke] [--json | --json=FILE] [--only=cpu,http,keys,soak,stores,sql,inbox]`: the benchmark suite.
  * Prints markdown tables (or JSON with --json). --smoke runs every section with few iterations
  * so CI keeps it working; it asserts nothing about time.
  */
@@ -12,6 +12,7 @@ import { machineInfo } from './machine.js';
 import { renderMarkdownTable, type ResultTable } from './markdown-table.js';
 import { parseBenchOptions } from './options.js';
 import { runSoakBench, soakTable } from './soak-bench.js';
+import { runSqlBench, sqlTable } from './sql-bench.js';
 import { runStoreBench, storeTable } from './store-bench.js';
 
 async function main(): Promise<void> {
@@ -57,6 +58,13 @@ async function main(): Promise<void> {
     const stores = await runStoreBench(options.smoke, log);
     results.stores = stores;
     tables.push(storeTable(stores));
+  }
+
+  if (options.only.has('sql')) {
+    log('bench 7: the durable path\'s SQL, ours vs naive PostgreSQL routes');
+    const sql = await runSqlBench(options.smoke);
+    results.sql = sql;
+    tables.push(sqlTable(sql));
   }
 
   if (options.only.has('inbox')) {

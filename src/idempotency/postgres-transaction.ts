@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DEFAULT_IDEMPOTENCY_TTL_MS } from './idempotency-store.js';
 import { checkOptionNames, checkPositiveInteger } from '../options/checks.js';
 import type { KompliantEvent } from '../wire/event.js';
-import { checkPostgresTable, postgresCleanupPacer, postgresQuery, type PostgresPool, type PostgresPoolClient } from './postgres-table.js';
+import { checkPostgresTable, postgresCleanupPacer, postgresStatement, type PostgresPool, type PostgresPoolClient } from './postgres-table.js';
 
 /** Default longest wait of a duplicate delivery for the row lock a running delivery of the same id holds: 5 s. */
 const DEFAULT_POSTGRES_LOCK_TIMEOUT_MS = 5_000;
@@ -132,6 +132,8 @@ RETURNING 1`;
     SELECT id FROM ${table} WHERE expires_at < now() AND id <> $1 ORDER BY expires_at LIMIT $4 FOR UPDATE SKIP LOCKED)
 )
 ${insert}`;
+  const insertStatement = postgresStatement(prepare, 'transaction-insert', checked, insert);
+  const insertCleanupStatement = postgresStatement(prepare, 'transaction-insert-cleanup', checked, insertCleanup);
   const cleanup = postgresCleanupPacer();
   // One round trip (simple protocol, no parameters: the value is a checked integer) opens the
   // transaction and sets its lock timeout.
@@ -185,11 +187,7 @@ ${insert}`;
       await client.query(begin);
       const batch = cleanup();
       const values = [event.id, randomUUID(), ttlMs];
-      const { rowCount } = await client.query(
-        batch === 0
-          ? postgresQuery(prepare, 'transaction-insert', checked, insert, values)
-          : postgresQuery(prepare, 'transaction-insert-cleanup', checked, insertCleanup, [...values, batch]),
-      );
+      const { rowCount } = await (batch === 0 ? client.query(insertStatement(), values) : client.query(insertCleanupStatement(), [...values, batch]));
       if (rowCount !== 1) {
         // Done by a committed delivery: a duplicate, answered 200 without running the handler.
         await client.query('ROLLBACK');

@@ -1,11 +1,11 @@
 // A PostgreSQL-backed idempotency store: claims with tokens and leases in one table, expired rows cleaned as claims go.
 import { checkOptionNames } from '../options/checks.js';
 import type { ClaimResult, IdempotencyStore } from './idempotency-store.js';
-import { checkPostgresTable, postgresCleanupPacer, postgresQuery, type PostgresQueryable } from './postgres-table.js';
+import { checkPostgresTable, postgresCleanupPacer, postgresStatement, type PostgresQuery, type PostgresQueryable } from './postgres-table.js';
 
 /** Options of {@link postgresIdempotencyStore}. */
 export interface PostgresIdempotencyStoreOptions {
-  /** A `pg` Pool (or anything with `query(text, values)`); you create it, this module never imports `pg`. Required. */
+  /** A `pg` Pool (or anything with pg's `query(config, values)`); you create it, this module never imports `pg`. Required. */
   pool: PostgresQueryable;
   /**
    * The dedup table (see `createIdempotencyTable`).
@@ -95,7 +95,8 @@ export function postgresIdempotencyStore(options: PostgresIdempotencyStoreOption
   const sql = statements(table.sql);
   if (options.prepare !== undefined && typeof options.prepare !== 'boolean') throw new TypeError(`${where}: prepare must be a boolean`);
   const prepare = options.prepare ?? true;
-  const query = (what: keyof typeof sql, values: unknown[]) => pool.query(postgresQuery(prepare, what, table, sql[what], values));
+  const named = Object.fromEntries(Object.entries(sql).map(([what, text]) => [what, postgresStatement(prepare, what, table, text)])) as Record<keyof typeof sql, () => PostgresQuery>;
+  const query = (what: keyof typeof sql, values: unknown[]) => pool.query(named[what](), values);
   const cleanup = postgresCleanupPacer();
 
   return {

@@ -87,7 +87,7 @@ describe.skipIf(skip !== undefined)('postgresIdempotencyStore against a real Pos
 
   it('with prepare: false the statements are sent unnamed (for poolers without prepared statements)', async () => {
     const seen: Array<string | undefined> = [];
-    const spy = { query: (q: { name?: string; text: string; values?: unknown[] }) => (seen.push(q.name), pool.query(q)) };
+    const spy = { query: (q: { name?: string; text: string }, values?: unknown[]) => (seen.push(q.name), pool.query(q, values)) };
     const store = postgresIdempotencyStore({ pool: spy, prepare: false });
     expect(await store.claim('wh_unprepared', 't1', 60_000)).toBe('claimed');
     await store.complete('wh_unprepared', 't1', 60_000);
@@ -95,6 +95,25 @@ describe.skipIf(skip !== undefined)('postgresIdempotencyStore against a real Pos
     expect(seen).toEqual([undefined, undefined, undefined]);
     await postgresIdempotencyStore({ pool: spy }).claim('wh_prepared', 't1', 60_000);
     expect(seen[3]).toMatch(/^kw_[0-9a-f]{12}_claim(-cleanup)?$/);
+  });
+
+  it('statements reach query() with no own properties and the values as its second argument (pg copies own properties on every call)', async () => {
+    const calls: Array<{ own: string[]; name?: string; text: string; values?: unknown[] }> = [];
+    const spy = {
+      query: (q: { name?: string; text: string }, values?: unknown[]) => (
+        calls.push({ own: Object.getOwnPropertyNames(q), name: q.name, text: q.text, values }), pool.query(q, values)
+      ),
+    };
+    const store = postgresIdempotencyStore({ pool: spy });
+    expect(await store.claim('wh_shape', 't1', 60_000)).toBe('claimed');
+    await store.complete('wh_shape', 't1', 60_000);
+    expect(calls).toHaveLength(2);
+    for (const call of calls) {
+      expect(call.own).toEqual([]);
+      expect(call.name).toMatch(/^kw_[0-9a-f]{12}_(claim|claim-cleanup|complete)$/);
+      expect(call.text).toMatch(/INSERT INTO "kompliant_webhook_idempotency"/);
+      expect(call.values?.slice(0, 2)).toEqual(['wh_shape', 't1']);
+    }
   });
 
   it('two tables whose long names share their first 38 characters work on one connection, and no statement name is cut', async () => {

@@ -101,6 +101,8 @@ export interface PostgresServer {
   /** The socket folder: pass the server to {@link postgresConnection} for a pg config. */
   host: string;
   port: number;
+  /** The data folder (its postmaster.pid names the server's process). */
+  data: string;
   /** Where the binaries came from. */
   source: 'system' | 'embedded';
   /** Stops the server at once (`-m immediate`, like a crash), keeping the data. */
@@ -191,6 +193,7 @@ export async function startPostgresServer(): Promise<PostgresServer> {
   return {
     host: dir,
     port,
+    data,
     source: found.source,
     stop,
     start,
