@@ -35,6 +35,25 @@ describe('a body the client abandons part-way', () => {
     expect(onEvent).not.toHaveBeenCalled();
   });
 
+  it('node:http (Express): a request stream destroyed without an error ends the read at once, not at the read deadline', async () => {
+    const errors: WebhookError[] = [];
+    const app = express();
+    // Another middleware (or the server) destroys the request while the body is being read.
+    app.use((req, _res, next) => {
+      next();
+      setImmediate(() => req.destroy());
+    });
+    app.post(PATH, kompliantWebhook({ keyStore, onEvent: vi.fn(), onError: (error) => void errors.push(error), logger: false, readTimeoutMs: 60_000 }));
+    server = createServer(app);
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.write(`POST ${PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"id":"wh_`);
+    await vi.waitFor(() => expect(errors).toHaveLength(1), { timeout: 5000 });
+    expect(errors[0]).toMatchObject({ code: 'REQUEST_TIMEOUT', message: 'Request body was aborted' });
+    socket.destroy();
+  });
+
   it('Fetch: a body stream that errors is a 408 REQUEST_TIMEOUT "Request body was aborted"', async () => {
     const errors: WebhookError[] = [];
     const onEvent = vi.fn();

@@ -54,6 +54,9 @@ describe('createIpAllowList', () => {
     expect(() => createIpAllowList([])).toThrowError(/^allowedIps must be a non-empty array of IP addresses or CIDR ranges$/);
     expect(() => createIpAllowList(['10.0.0.1', 'example.com'])).toThrowError(/^allowedIps: "example.com" is not an IP address or CIDR range$/);
     expect(() => kompliantWebhook({ keyStore: memoryKeyStore({}), allowedIps: ['10.0.0.0/8/1'] })).toThrowError(/^allowedIps: "10.0.0.0\/8\/1" is not/);
+    expect(() => createIpAllowList([42 as never])).toThrowError(/^allowedIps: "42" is not an IP address or CIDR range$/);
+    // A long entry (a pasted file, say) is quoted by its first 64 characters only.
+    expect(() => createIpAllowList([`10.0.0.1 ${'x'.repeat(200)}`])).toThrowError(new TypeError(`allowedIps: "10.0.0.1 ${'x'.repeat(55)}" is not an IP address or CIDR range`));
   });
 
   it('KOMPLIANT_SENDER_IPS holds exactly the four published addresses, frozen, and works as an allow-list', () => {
