@@ -35,6 +35,30 @@ describe('createIpAllowList', () => {
     },
   );
 
+  it('takes entries with spaces before them (and after an address), as split from a comma-separated setting', () => {
+    const fromSetting = createIpAllowList(' 203.0.113.7 , 198.51.100.0/24,\t::ffff:192.0.2.0/120'.split(','));
+    expect(fromSetting('203.0.113.7')).toBe(true);
+    expect(fromSetting('198.51.100.9')).toBe(true);
+    expect(fromSetting('192.0.2.9')).toBe(true);
+    expect(fromSetting('203.0.113.8')).toBe(false);
+  });
+
+  it('matches a link-local client with a zone id (fe80::1%eth0) by its address', () => {
+    const linkLocal = createIpAllowList(['fe80::1']);
+    expect(linkLocal('fe80::1%eth0')).toBe(true);
+    expect(linkLocal('fe80::1%2')).toBe(true);
+    expect(linkLocal('fe80::2%eth0')).toBe(false);
+  });
+
+  it('names the option and the entry in its TypeError', () => {
+    expect(() => createIpAllowList([])).toThrowError(/^allowedIps must be a non-empty array of IP addresses or CIDR ranges$/);
+    expect(() => createIpAllowList(['10.0.0.1', 'example.com'])).toThrowError(/^allowedIps: "example.com" is not an IP address or CIDR range$/);
+    expect(() => kompliantWebhook({ keyStore: memoryKeyStore({}), allowedIps: ['10.0.0.0/8/1'] })).toThrowError(/^allowedIps: "10.0.0.0\/8\/1" is not/);
+    expect(() => createIpAllowList([42 as never])).toThrowError(/^allowedIps: "42" is not an IP address or CIDR range$/);
+    // A long entry (a pasted file, say) is quoted by its first 64 characters only.
+    expect(() => createIpAllowList([`10.0.0.1 ${'x'.repeat(200)}`])).toThrowError(new TypeError(`allowedIps: "10.0.0.1 ${'x'.repeat(55)}" is not an IP address or CIDR range`));
+  });
+
   it('KOMPLIANT_SENDER_IPS holds exactly the four published addresses, frozen, and works as an allow-list', () => {
     expect(KOMPLIANT_SENDER_IPS).toEqual(['3.230.141.132', '35.166.77.7', '52.27.236.245', '54.86.192.161']);
     expect(Object.isFrozen(KOMPLIANT_SENDER_IPS)).toBe(true);

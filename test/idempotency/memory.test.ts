@@ -140,3 +140,18 @@ describe('memoryIdempotencyStore against its reference semantics', () => {
     );
   });
 });
+
+describe('memoryIdempotencyStore options', () => {
+  it('refuses options that are not an object with a TypeError saying so', () => {
+    for (const options of [null, 'max=5', 5, true]) {
+      expect(() => memoryIdempotencyStore(options as never), String(options)).toThrowError(
+        new TypeError('memoryIdempotencyStore options must be an object'),
+      );
+    }
+  });
+
+  it('refuses a now that is not a function, and a max that is not a positive integer', () => {
+    expect(() => memoryIdempotencyStore({ now: 1_700_000_000_000 as never })).toThrowError(new TypeError('now must be a function'));
+    expect(() => memoryIdempotencyStore({ max: 0 })).toThrowError(new TypeError('max must be a positive integer'));
+  });
+});

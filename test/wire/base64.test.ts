@@ -93,6 +93,22 @@ describe('strict base64 (data field and shared secrets) agrees with the referenc
     expect(envelopeCode(data)).toBe('INVALID_ENVELOPE');
   });
 
+  it('refuses padding that does not match the length: one = where two belong, two where one belongs', () => {
+    // The same bytes decode either way with Buffer.from; only the strict decoder tells them apart.
+    // 12 + 7 + 16 = 35 bytes of data end in one =, 12 + 9 + 16 = 37 bytes in two.
+    const one = createTestWebhook({ secret, keyId: 'whk_20251121_01', data: { n: 1 } });
+    const two = createTestWebhook({ secret, keyId: 'whk_20251121_01', data: { abc: 1 } });
+    expect([one.data.slice(-2), two.data.slice(-2)].map((end) => end.replace(/[^=]/g, ''))).toEqual(['=', '==']);
+    for (const [envelope, wrong] of [[two, two.data.slice(0, -1)], [one, `${one.data}=`]] as const) {
+      expect(openEnvelope(envelope, secret).id).toBe(envelope.id);
+      expect(() => openEnvelope({ ...envelope, data: wrong }, secret)).toThrow(expect.objectContaining({ code: 'INVALID_ENVELOPE' }));
+    }
+    // A shared secret is 32 bytes: 43 characters and one =.
+    const secretText = Buffer.alloc(32, 7).toString('base64');
+    expect(isValidSharedSecret(secretText)).toBe(true);
+    expect(isValidSharedSecret(`${secretText}=`)).toBe(false);
+  });
+
   it('accepts canonical base64 of large bodies (a 256 KiB ciphertext) and opens it', () => {
     const big = createTestWebhook({ secret, keyId: 'whk_20251121_01', data: { blob: 'x'.repeat(256 * 1024) } });
     expect((openEnvelope(big, secret).data as unknown as { blob: string }).blob).toHaveLength(256 * 1024);

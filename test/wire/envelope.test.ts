@@ -48,6 +48,7 @@ describe('envelope rules (spec section 1)', () => {
     ['timestamp', '2025-11-21T24:00:00Z'],
     ['timestamp', '2025-11-21T14:30:22'],
     ['timestamp', '2025-11-21T14:30:22.123+0530'],
+    ['timestamp', '2025-11-21T14:30.22Z'],
     ['timestamp', 1732199422],
     ['account_id', ''],
     ['account_id', 'lv_../x'],
