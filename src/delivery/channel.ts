@@ -67,7 +67,7 @@ export interface DeliveryChannelMessage {
   /**
    * The trace context the event was queued under, for a delivery taken from a queue (an inbox
    * job, an SQS message with a `traceparent` attribute): a tracer links its span to it. Set
-   * before `start`, already checked with {@link parseTraceContext}.
+   * before `start`, already checked as W3C Trace Context.
    */
   readonly link?: TraceContext;
   /**
