@@ -2,7 +2,7 @@
 // and handles it, an unopenable job ends in the dead-letter queue, and nothing in the queue is plaintext.
 import express from 'express';
 import pg from 'pg';
-import { PgBoss } from 'pg-boss';
+import type { PgBoss } from 'pg-boss';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kompliantWebhook, memoryKeyStore, type KompliantEvent } from '../../src/index.js';
@@ -13,7 +13,8 @@ import { createTestWebhook } from '../../src/testing.js';
 import { countingKeyStore, KEY_ID, PATH, SECRET } from '../support/app.js';
 import { inboxMetaOf as metaOf } from '../support/inbox.js';
 import { until } from '../support/poll.js';
-import { postgresConnection, postgresSkipReason, startPostgresServer, type PostgresServer } from '../support/postgres-server.js';
+import { startPgBoss, stopPgBoss } from '../support/pg-boss.js';
+import { postgresSkipReason, type PostgresServer } from '../support/postgres-server.js';
 
 const skip = postgresSkipReason();
 if (skip !== undefined) console.warn(`\n!!! test/integrations/pg-boss-inbox.test.ts ${skip}\n`);
@@ -45,19 +46,9 @@ describe.skipIf(skip !== undefined)('pg-boss inbox against a real PostgreSQL', (
   let boss: PgBoss;
   const workers: InboxWorker[] = [];
   beforeAll(async () => {
-    server = await startPostgresServer();
-    const connection = postgresConnection(server);
-    pool = new pg.Pool({ ...connection, max: 4 });
-    boss = new PgBoss({ ...connection, max: 6 });
-    boss.on('error', () => undefined);
-    await boss.start();
+    ({ server, pool, boss } = await startPgBoss(4));
   });
-  afterAll(async () => {
-    for (const worker of workers) await worker.stop({ timeoutMs: 5000 });
-    await boss?.stop({ graceful: false, close: true, timeout: 5000 });
-    await pool?.end();
-    await server?.remove();
-  });
+  afterAll(() => stopPgBoss({ server, pool, boss }, workers));
 
   const jobsIn = async (queue: string): Promise<{ id: string; state: string; data: Record<string, unknown> }[]> =>
     (await boss.findJobs(queue)) as never;

@@ -6,7 +6,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import express from 'express';
 import pg from 'pg';
-import { PgBoss } from 'pg-boss';
+import type { PgBoss } from 'pg-boss';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createWebhookReceiver, DELIVERY_CHANNEL_NAME, kompliantWebhook, memoryKeyStore, type DeliveryChannelMessage } from '../../../src/index.js';
@@ -18,7 +18,8 @@ import { createTestWebhook, memoryInbox } from '../../../src/testing.js';
 import { KEY_ID, PATH, SECRET } from '../../support/app.js';
 import { inboxMetaOf } from '../../support/inbox.js';
 import { until } from '../../support/poll.js';
-import { postgresConnection, postgresSkipReason, startPostgresServer, type PostgresServer } from '../../support/postgres-server.js';
+import { startPgBoss, stopPgBoss } from '../../support/pg-boss.js';
+import { postgresSkipReason, type PostgresServer } from '../../support/postgres-server.js';
 
 const MARKER = 'PLAINTEXT-MARKER-5d21';
 const keyStore = memoryKeyStore({ [KEY_ID]: SECRET });
@@ -159,19 +160,9 @@ describe.skipIf(skip !== undefined)('pg-boss inbox: one trace from the receiver 
   let boss: PgBoss;
   const workers: InboxWorker[] = [];
   beforeAll(async () => {
-    server = await startPostgresServer();
-    const connection = postgresConnection(server);
-    pool = new pg.Pool({ ...connection, max: 2 });
-    boss = new PgBoss({ ...connection, max: 6 });
-    boss.on('error', () => undefined);
-    await boss.start();
+    ({ server, pool, boss } = await startPgBoss(2));
   });
-  afterAll(async () => {
-    for (const worker of workers) await worker.stop({ timeoutMs: 5000 });
-    await boss?.stop({ graceful: false, close: true, timeout: 5000 });
-    await pool?.end();
-    await server?.remove();
-  });
+  afterAll(() => stopPgBoss({ server, pool, boss }, workers));
 
   it("the worker's processing span carries a link to the receiver's enqueue span", async () => {
     const queue = 'inbox-trace';
