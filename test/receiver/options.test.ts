@@ -73,6 +73,11 @@ describe('accounts and keyStoreTimeoutMs on every entry point', () => {
     expect(() => createLambdaHandler({ ...ok, onEvent: () => undefined })).not.toThrow();
     expect(() => createWebhookReceiver({ keyStore, accounts: [] })).toThrow(/accounts must be a non-empty array/);
     expect(() => createWebhookReceiver({ keyStore, accounts: ['lv A'] })).toThrow(/accounts: "lv A" is not an account id/);
+    // A number whose text would match the pattern is still no account id.
+    expect(() => createWebhookReceiver({ keyStore, accounts: [123 as never] })).toThrow('accounts: "123" is not an account id');
+    // A long bad entry is quoted by its first 64 characters only.
+    const long = `lv ${'x'.repeat(200)}`;
+    expect(() => createWebhookReceiver({ keyStore, accounts: [long] })).toThrow(`accounts: ${JSON.stringify(long.slice(0, 64))} is not an account id`);
     expect(() => createWebhookReceiver({ keyStore, keyStoreTimeoutMs: 0 })).toThrow(/keyStoreTimeoutMs/);
   });
 });
