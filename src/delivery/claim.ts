@@ -5,7 +5,7 @@ import { WebhookError } from '../wire/errors.js';
 import type { KompliantEvent } from '../wire/event.js';
 import { isThenable, withDeadline } from './deadline.js';
 import { checkEventAge } from './event-age.js';
-import { eventLogFields, writeLog, type WebhookLogFields } from './logger.js';
+import { eventLogFields, writeLog } from './logger.js';
 import { timeLeft, type ResolvedDeliveryOptions } from './options.js';
 
 /** A claim this delivery holds; settle it exactly once. */
@@ -56,8 +56,9 @@ async function storeCall<T>(plan: ResolvedDeliveryOptions, store: IdempotencySto
  * released one lease later, so a handler that never settles does not hold its id forever.
  * Returns the function that stops it all (the claim is settled).
  */
-function holdWhileTimeLasts(plan: ResolvedDeliveryOptions, store: IdempotencyStore, id: string, token: string, fields: WebhookLogFields): () => void {
-  const stopRenewing = keepRenewing(plan, store, id, token, fields);
+function holdWhileTimeLasts(plan: ResolvedDeliveryOptions, store: IdempotencyStore, event: KompliantEvent<unknown>, token: string): () => void {
+  const { id } = event;
+  const stopRenewing = keepRenewing(plan, store, event, token);
   let lapse: ReturnType<typeof setTimeout> | undefined;
   const ended = (): void => {
     stopRenewing();
@@ -79,7 +80,8 @@ function holdWhileTimeLasts(plan: ResolvedDeliveryOptions, store: IdempotencySto
  * is unref'd, so renewal never keeps a process alive and stops when the process dies; a renewal
  * that fails is tried again a third of a lease later. Returns the function that stops it.
  */
-function keepRenewing(plan: ResolvedDeliveryOptions, store: IdempotencyStore, id: string, token: string, fields: WebhookLogFields): () => void {
+function keepRenewing(plan: ResolvedDeliveryOptions, store: IdempotencyStore, event: KompliantEvent<unknown>, token: string): () => void {
+  const { id } = event;
   const renew = store.renew;
   if (renew === undefined) return () => undefined;
   const every = Math.max(1, Math.floor(plan.leaseMs / 3));
@@ -95,7 +97,7 @@ function keepRenewing(plan: ResolvedDeliveryOptions, store: IdempotencyStore, id
         if (stopped) return;
         if (held) return schedule();
         stopped = true;
-        writeLog(plan.logger, 'warn', fields, 'kompliant webhook claim lost while the handler runs: another delivery claimed the id');
+        writeLog(plan.logger, 'warn', eventLogFields(event), 'kompliant webhook claim lost while the handler runs: another delivery claimed the id');
       },
       () => {
         if (!stopped) schedule();
@@ -136,7 +138,6 @@ export async function claimDelivery(plan: ResolvedDeliveryOptions, event: Kompli
     throw new WebhookError('IDEMPOTENCY_STORE_UNAVAILABLE', { cause });
   }
   if (readClaimResult(result) === 'duplicate') return 'duplicate';
-  const fields = eventLogFields(event);
   let stopHolding = (): void => undefined;
   let settled = false;
   const settle = async (success: boolean): Promise<void> => {
@@ -149,12 +150,12 @@ export async function claimDelivery(plan: ResolvedDeliveryOptions, event: Kompli
       const message = success
         ? 'kompliant webhook handled, but the idempotency store did not record it done: a retry after the lease may run it again'
         : 'kompliant webhook failed, and the idempotency store did not release the claim: retries get 409 until the lease ends';
-      writeLog(plan.logger, 'warn', { ...fields, outcome: success ? 'handled' : 'failed' }, message);
+      writeLog(plan.logger, 'warn', { ...eventLogFields(event), outcome: success ? 'handled' : 'failed' }, message);
     }
   };
   return {
     hold() {
-      if (!settled) stopHolding = holdWhileTimeLasts(plan, store, id, token, fields);
+      if (!settled) stopHolding = holdWhileTimeLasts(plan, store, event, token);
     },
     settle(success) {
       if (settled) return Promise.resolve();

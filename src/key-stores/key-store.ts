@@ -69,9 +69,12 @@ export interface KeyStore {
    */
   describe?(keyId: string, context: Pick<KeyLookupContext, 'accountId'>): string;
   /**
-   * Optional: `true` when a lookup never leaves the process and costs nothing (secrets held in
-   * memory or read from the environment). The receiver's cache then never budgets lookups: no
-   * 503 KEY_STORE_UNAVAILABLE for a burst of first deliveries. Leave it unset for a store that
+   * Optional: `true` when a lookup never leaves the process, costs nothing and never waits
+   * (secrets held in memory or read from the environment). The receiver then asks the store
+   * directly, with no cache in front (unless its `cache` option gives cache settings) and no
+   * lookup deadline; a cache around it never budgets lookups: no 503 KEY_STORE_UNAVAILABLE for a
+   * burst of first deliveries. Such a store must resolve a valid secret as it is (not padded with
+   * whitespace), since no cache checks it first. Leave it unset for a store that
    * calls a service (a vault, a database, Secrets Manager): its lookups are budgeted per account
    * (see `cachedKeyStore`). `memoryKeyStore` and `envKeyStore` set it; `chainKeyStores` sets it
    * when every store in the chain does.

@@ -67,7 +67,8 @@ export interface EnvelopeOptions<TSchemas extends PayloadSchemas = PayloadSchema
   onError?: (error: WebhookError) => void;
   /**
    * The cache put in front of `keyStore` (see `cachedKeyStore`): `false` turns it off, an
-   * object tunes it. Default: on, with 1 h TTL, 1000 entries, 60 s for unknown ids, 10 store
+   * object tunes it (and caches even an `inProcess` store). Default: on, except for a store that
+   * is `inProcess` (memory, env), which is asked directly; with 1 h TTL, 1000 entries, 60 s for unknown ids, 10 store
    * lookups per second for ids not in the cache, stale-if-error and one refetch after a
    * decryption failure. A store already built with `cachedKeyStore` is used as it is.
    */
@@ -146,14 +147,15 @@ function withCache(
   instrument: (keyStore: KeyStore) => KeyStore,
   timeoutMs: number,
 ): KeyStore {
-  if (cache === false) return instrument(keyStore);
-  if (cache !== undefined && cache !== true && (typeof cache !== 'object' || cache === null)) {
+  if (cache !== undefined && typeof cache !== 'boolean' && (typeof cache !== 'object' || cache === null)) {
     throw new TypeError('cache must be false, true or an object of cache options');
   }
   if (isCachedKeyStore(keyStore)) {
     if (typeof cache === 'object') throw new TypeError('cache options given, but keyStore is already a cachedKeyStore');
     return keyStore;
   }
+  // A store in this process (memory, env) answers at once: a cache in front would only add work.
+  if (cache === false || (keyStore.inProcess === true && typeof cache !== 'object')) return instrument(keyStore);
   const options = typeof cache === 'object' ? (cache as CachedKeyStoreOptions) : {};
   return createCachedKeyStore(instrument(keyStore), { timeoutMs, ...options }, 'cache');
 }

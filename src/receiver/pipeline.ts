@@ -28,13 +28,16 @@ function getSecretWithDeadline(keyStore: KeyStore, keyId: string, accountId: str
   );
 }
 
-/** The secret of (keyId, accountId), waiting at most `timeoutMs` (a cache that times out itself is only wrapped when that is shorter than its own). */
+/**
+ * The secret of (keyId, accountId), waiting at most `timeoutMs` (a cache that times out itself is
+ * only wrapped when that is shorter than its own; an `inProcess` store never waits, so it has no timer).
+ */
 async function resolveSecret(config: ResolvedEnvelopeOptions, keyId: string, accountId: string, timeoutMs: number): Promise<SharedSecret> {
   const { keyStore } = config;
   let secret: unknown;
   try {
     secret =
-      config.timedByCache && timeoutMs >= config.keyStoreTimeoutMs
+      keyStore.inProcess === true || (config.timedByCache && timeoutMs >= config.keyStoreTimeoutMs)
         ? await keyStore.getSecret(keyId, { accountId })
         : await getSecretWithDeadline(keyStore, keyId, accountId, timeoutMs);
   } catch (cause) {

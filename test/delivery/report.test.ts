@@ -8,6 +8,7 @@ import {
   kompliantWebhook,
   memoryKeyStore,
   type KompliantWebhookOptions,
+  type KeyStore,
   type WebhookLogger,
 } from '../../src/index.js';
 import { createTestWebhook, generateSharedSecret } from '../../src/testing.js';
@@ -150,13 +151,20 @@ describe('logger: one structured line per delivery, nothing secret across every 
 });
 
 describe('stats', () => {
+  // A store that leaves the process, as far as the receiver knows: not `inProcess`, so cached by default.
+  const remoteStore = (): KeyStore => {
+    const held = memoryKeyStore({ [KEY_ID]: SECRET });
+    return { getSecret: (keyId, context) => held.getSecret(keyId, context) };
+  };
   it.each([
-    ['with the default cache: one real store call per key id', undefined, 2],
-    ['without a cache: one store call per authenticated-shape request', false, 4],
-  ] as const)('counts received, handled, duplicate, rejections by code and key-store lookups (%s)', async (_name, cache, lookups) => {
+    ['with the default cache: one real store call per key id', remoteStore, undefined, 2],
+    ['without a cache: one store call per authenticated-shape request', remoteStore, false, 4],
+    ['an in-process store is asked directly, with no cache in front', () => memoryKeyStore({ [KEY_ID]: SECRET }), undefined, 4],
+    ['cache settings cache an in-process store too', () => memoryKeyStore({ [KEY_ID]: SECRET }), { ttlMs: 60_000 }, 2],
+  ] as const)('counts received, handled, duplicate, rejections by code and key-store lookups (%s)', async (_name, keyStore, cache, lookups) => {
     const stats = createWebhookStats();
     const app = express();
-    app.post(PATH, kompliantWebhook({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), cache, stats, onEvent() {} }));
+    app.post(PATH, kompliantWebhook({ keyStore: keyStore(), cache, stats, onEvent() {} }));
     const sent = createTestWebhook({ secret: SECRET, keyId: KEY_ID });
     await request(app).post(PATH).send(sent).expect(200);
     await request(app).post(PATH).send(sent).expect(200);
@@ -177,7 +185,7 @@ describe('stats', () => {
 
   it('the receiver counts through handle()', async () => {
     const stats = createWebhookStats();
-    const receiver = createWebhookReceiver({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), stats });
+    const receiver = createWebhookReceiver({ keyStore: remoteStore(), stats });
     const sent = createTestWebhook({ secret: SECRET, keyId: KEY_ID });
     await receiver.handle(sent, () => {});
     await receiver.handle(sent, () => {});
@@ -196,7 +204,7 @@ describe('stats', () => {
 
   it('the receiver counts through receive() as handle() does (a returned event counts as handled)', async () => {
     const stats = createWebhookStats();
-    const receiver = createWebhookReceiver({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), stats, logger: false });
+    const receiver = createWebhookReceiver({ keyStore: remoteStore(), stats, logger: false });
     const sent = createTestWebhook({ secret: SECRET, keyId: KEY_ID });
     await receiver.receive(sent);
     await receiver.receive(JSON.stringify(sent));

@@ -127,3 +127,13 @@ describe('a key store that hangs only after the first lookup (stale-while-revali
     expect(calls).toBe(2); // the burst of 2; the clock is frozen, so no token comes back
   });
 });
+
+describe('an inProcess key store', () => {
+  it('is asked directly: no cache in front, no deadline timer and no signal (it promises never to wait)', async () => {
+    const { store, signals } = hangableStore();
+    const receiver = createWebhookReceiver({ keyStore: { ...store, inProcess: true } });
+    expect(await track(receiver.receive(webhook()))).toBe('ok');
+    expect(await track(receiver.receive(webhook()))).toBe('ok');
+    expect(signals).toEqual([undefined, undefined]);
+  });
+});

@@ -46,6 +46,16 @@ describe('envKeyStore', () => {
     await expect(store.getSecret(KEY_A)).resolves.toBe(secret);
   });
 
+  it('behind a receiver too: a key whose variable appears after a 401 works on the next delivery', async () => {
+    const env: Record<string, string | undefined> = { [variable(KEY_B)]: generateSharedSecret() };
+    const receiver = createWebhookReceiver({ keyStore: envKeyStore({ env }), logger: false });
+    const secret = generateSharedSecret();
+    const webhook = createTestWebhook({ secret, keyId: KEY_A });
+    await expect(receiver.receive(webhook)).rejects.toMatchObject({ code: 'UNKNOWN_KEY' });
+    env[variable(KEY_A)] = secret;
+    await expect(receiver.receive(webhook)).resolves.toMatchObject({ id: webhook.id });
+  });
+
   it('reads process.env by default', async () => {
     const secret = generateSharedSecret();
     process.env[variable('whk_20000101_42')] = secret;
