@@ -291,3 +291,59 @@ describe('in-process stores are never budgeted', () => {
     expect(() => createWebhookReceiver({ keyStore: { inProcess: 'yes', getSecret: () => Promise.resolve(undefined) } as never })).toThrow('keyStore.inProcess must be a boolean');
   });
 });
+
+describe('the edges of key-id plausibility and of the account maps', () => {
+  /** `whk_<date>_NN` dated `offset` days from START. */
+  const dated = (offset: number, nn = '01') => `whk_${new Date(START + offset * 86_400_000).toISOString().slice(0, 10).replaceAll('-', '')}_${nn}`;
+
+  it('a key id whose date is not a calendar date (years 0000-0099 included) is implausible', async () => {
+    const { store, calls } = remoteStore();
+    const cache = cachedKeyStore(store, { now: makeClock().now, accountLookupsPerSecond: 4 });
+    const lookUp = (keyId: string) => outcome(cache.getSecret(keyId, { accountId: 'lv_Account' }));
+    expect(await lookUp(`${TODAY}_01`)).toBe('ok');
+    expect(await lookUp(`${TODAY}_02`)).toBe('ok'); // 2 of 4 left: implausible ids need 3
+    for (const keyId of ['whk_00251121_01', 'whk_20251131_01', 'whk_20250229_01']) expect(await lookUp(keyId)).toBe('KEY_STORE_UNAVAILABLE');
+    expect(await lookUp(`${TODAY}_03`)).toBe('ok');
+    expect(calls).toHaveLength(3);
+  });
+
+  it('oldest and newest authenticated keys are the extremes; exactly 400 days before the oldest is still plausible', async () => {
+    const held = { lv_Account: { [dated(0)]: SECRET, [dated(-100)]: SECRET, [dated(-50)]: SECRET } };
+    const { store, calls } = remoteStore(held);
+    const receiver = createWebhookReceiver({ keyStore: store, cache: { now: makeClock().now, accountLookupsPerSecond: 8 } });
+    const send = (keyId: string, secret = SECRET) => outcome(receiver.receive(createTestWebhook({ account_id: 'lv_Account', secret, keyId })));
+    for (const keyId of [dated(0), dated(-100), dated(-50)]) expect(await send(keyId)).toBe('ok'); // oldest -100, newest 0; 5 of 8 left
+    const forged = (keyId: string) => send(keyId, generateSharedSecret());
+    expect(await forged(dated(0, '09'))).toBe('UNKNOWN_KEY'); // 4 left: older ids need 3, implausible ones 5
+    expect(await forged(dated(-500))).toBe('UNKNOWN_KEY'); // exactly 400 days before the oldest: older, not implausible
+    expect(await forged(dated(0, '08'))).toBe('UNKNOWN_KEY'); // 2 left
+    expect(await forged(dated(-10))).toBe('KEY_STORE_UNAVAILABLE'); // before the newest (day 0): older, needs 3
+    expect(calls).toHaveLength(6);
+  });
+
+  it('a known account\'s lookups and authentications keep it recently used', async () => {
+    for (const refresh of ['lookup', 'authentication'] as const) {
+      const { store } = remoteStore({}, { [`${TODAY}_01`]: SECRET, [`${TODAY}_02`]: SECRET });
+      const receiver = createWebhookReceiver({ keyStore: store, cache: { now: makeClock().now, lookupsPerSecond: 3, lookupBurst: 3, maxEntries: 2 } });
+      const send = (account: string, keyId: string, secret = SECRET) => outcome(receiver.receive(createTestWebhook({ account_id: account, secret, keyId })));
+      expect(await send('lv_A', `${TODAY}_01`)).toBe('ok');
+      expect(await send('lv_B', `${TODAY}_01`)).toBe('ok'); // known: A, B; one token left in the pool
+      if (refresh === 'lookup') expect(await send('lv_A', `${TODAY}_05`, generateSharedSecret())).toBe('UNKNOWN_KEY');
+      else expect(await send('lv_A', `${TODAY}_01`)).toBe('ok'); // cached: no lookup, only the authentication
+      expect(await send('lv_C', `${TODAY}_01`)).toBe('ok'); // the pool is empty; B, the least recently used, is forgotten
+      expect(await send('lv_A', `${TODAY}_02`)).toBe('ok'); // still known: its own bucket
+      expect(await send('lv_B', `${TODAY}_02`)).toBe('KEY_STORE_UNAVAILABLE');
+    }
+  });
+
+  it('an account that authenticates leaves the map of accounts not known yet', async () => {
+    const { store } = remoteStore({ lv_A: { [`${TODAY}_01`]: SECRET } });
+    const cache = cachedKeyStore(store, { now: makeClock().now, maxEntries: 2, accountLookupsPerSecond: 1 });
+    const receiver = createWebhookReceiver({ keyStore: cache });
+    const lookUp = (account: string, nn: string) => outcome(cache.getSecret(`${TODAY}_${nn}`, { accountId: account }));
+    expect(await lookUp('lv_U', '01')).toBe('ok'); // lv_U's bucket of 1 is spent
+    expect(await outcome(receiver.receive(createTestWebhook({ account_id: 'lv_A', secret: SECRET, keyId: `${TODAY}_01` })))).toBe('ok');
+    expect(await lookUp('lv_V', '01')).toBe('ok'); // not known yet: lv_U, lv_V (2 of 2)
+    expect(await lookUp('lv_U', '02')).toBe('KEY_STORE_UNAVAILABLE'); // lv_U still remembered, its bucket empty
+  });
+});
