@@ -44,3 +44,23 @@ describe('the receiver', () => {
     }
   });
 });
+
+describe('the HTTP handler\'s answers and settles', () => {
+  it('an error answered after the body was read carries neither Allow nor Connection: close', async () => {
+    const handler = createHttpHandler<undefined>({ keyStore: memoryKeyStore({}), onEvent: () => undefined, logger: false }, 'test');
+    const head: HttpRequestHead = { method: 'POST', header: (name) => ({ 'content-type': 'application/json', 'content-length': '1' })[name] };
+    const result = await handler.handle(head, () => envelope(), undefined);
+    expect(result).toMatchObject({ kind: 'answer', answer: { status: 401 } });
+    expect(result.kind === 'answer' && result.answer.headers).toEqual({});
+  });
+
+  it.each([199, 300])('a pass settled with %i is a failure, reported as HANDLER_FAILED', async (status) => {
+    const codes: string[] = [];
+    const handler = createHttpHandler<undefined>({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), onError: (error) => void codes.push(`${error.code} ${error.message}`), logger: false }, 'test');
+    const head: HttpRequestHead = { method: 'POST', header: (name) => ({ 'content-type': 'application/json', 'content-length': '1' })[name] };
+    const result = await handler.handle(head, () => envelope(), undefined);
+    if (result.kind !== 'pass') throw new Error('expected a pass');
+    result.settle(status);
+    expect(codes).toEqual([`HANDLER_FAILED Application answered ${status}`]);
+  });
+});
