@@ -34,6 +34,19 @@ describe('the receiver', () => {
     await expect(createWebhookReceiver({ keyStore: store, cache: false }).receive(envelope())).rejects.toMatchObject({ code: 'UNKNOWN_KEY' });
   });
 
+  it('a store that never settles is 503 at keyStoreTimeoutMs, with a message giving the deadline', async () => {
+    const store: KeyStore = { getSecret: () => new Promise(() => undefined) };
+    await expect(createWebhookReceiver({ keyStore: store, cache: false, keyStoreTimeoutMs: 20 }).receive(envelope())).rejects.toMatchObject({
+      code: 'KEY_STORE_UNAVAILABLE',
+      message: 'Key store lookup did not settle within 20 ms',
+    });
+  });
+
+  it('a traceLink of null is ignored', async () => {
+    const receiver = createWebhookReceiver({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }) });
+    await expect(receiver.handle(envelope(), () => undefined, { traceLink: null as never })).resolves.toMatchObject({ duplicate: false });
+  });
+
   it('names itself in option errors, and checks handle()\'s arguments with messages', async () => {
     const keyStore = memoryKeyStore({ [KEY_ID]: SECRET });
     expect(() => createWebhookReceiver({ keyStore, bogus: 1 } as never)).toThrow('createWebhookReceiver: unknown option "bogus"');
