@@ -4,14 +4,10 @@ import { answerRequest, createHttpHandler } from '../../src/http/handler.js';
 import type { HttpRequestHead } from '../../src/http/request.js';
 import { createTestWebhook } from '../../src/testing.js';
 import { KEY_ID, SECRET } from '../support/app.js';
+import { httpHead as head } from '../support/http-head.js';
 
 // The framework-free HTTP handler every adapter awaits: head checks inside the body read, the one
 // receive path, and what its outcome becomes (an answer, or a pass the application settles).
-
-function head(overrides: Partial<HttpRequestHead> & { headers?: Record<string, string> } = {}): HttpRequestHead {
-  const headers = new Map(Object.entries({ 'content-type': 'application/json', 'content-length': '1', ...overrides.headers }));
-  return { method: 'POST', header: (name) => headers.get(name), ip: '127.0.0.1', ...overrides };
-}
 
 const envelope = () => createTestWebhook({ secret: SECRET, keyId: KEY_ID });
 const keyStore = () => memoryKeyStore({ [KEY_ID]: SECRET });

@@ -13,17 +13,18 @@ import {
   type KompliantEnvelope,
 } from '../../src/index.js';
 import { createHttpHandler } from '../../src/http/handler.js';
-import type { HttpRequestHead } from '../../src/http/request.js';
 import { createTestWebhook, generateSharedSecret } from '../../src/testing.js';
 import { KEY_ID, SECRET } from '../support/app.js';
+import { httpHead } from '../support/http-head.js';
 
 const envelope = () => createTestWebhook({ secret: SECRET, keyId: KEY_ID });
+/** A handler whose onEvent does nothing, with the test key. */
+const eventHandler = () => createHttpHandler<undefined>({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), onEvent: () => undefined, logger: false }, 'test');
 
 describe('the Content-Type a webhook may carry', () => {
-  const handler = createHttpHandler<undefined>({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), onEvent: () => undefined, logger: false }, 'test');
+  const handler = eventHandler();
   const status = async (contentType: string) => {
-    const head: HttpRequestHead = { method: 'POST', header: (name) => ({ 'content-type': contentType, 'content-length': '1' })[name], ip: '127.0.0.1' };
-    const result = await handler.handle(head, () => envelope(), undefined);
+    const result = await handler.handle(httpHead({ headers: { 'content-type': contentType } }), () => envelope(), undefined);
     return result.kind === 'answer' ? result.answer.status : 0;
   };
 
@@ -72,8 +73,7 @@ describe('the receiver', () => {
 describe('the HTTP handler\'s answers and settles', () => {
   it('an error answered after the body was read carries neither Allow nor Connection: close', async () => {
     const handler = createHttpHandler<undefined>({ keyStore: memoryKeyStore({}), onEvent: () => undefined, logger: false }, 'test');
-    const head: HttpRequestHead = { method: 'POST', header: (name) => ({ 'content-type': 'application/json', 'content-length': '1' })[name] };
-    const result = await handler.handle(head, () => envelope(), undefined);
+    const result = await handler.handle(httpHead(), () => envelope(), undefined);
     expect(result).toMatchObject({ kind: 'answer', answer: { status: 401 } });
     expect(result.kind === 'answer' && result.answer.headers).toEqual({});
   });
@@ -81,8 +81,7 @@ describe('the HTTP handler\'s answers and settles', () => {
   it.each([199, 300])('a pass settled with %i is a failure, reported as HANDLER_FAILED', async (status) => {
     const codes: string[] = [];
     const handler = createHttpHandler<undefined>({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), onError: (error) => void codes.push(`${error.code} ${error.message}`), logger: false }, 'test');
-    const head: HttpRequestHead = { method: 'POST', header: (name) => ({ 'content-type': 'application/json', 'content-length': '1' })[name] };
-    const result = await handler.handle(head, () => envelope(), undefined);
+    const result = await handler.handle(httpHead(), () => envelope(), undefined);
     if (result.kind !== 'pass') throw new Error('expected a pass');
     result.settle(status);
     expect(codes).toEqual([`HANDLER_FAILED Application answered ${status}`]);
@@ -90,10 +89,9 @@ describe('the HTTP handler\'s answers and settles', () => {
 });
 
 describe('a request without a Content-Type', () => {
-  const handler = createHttpHandler<undefined>({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), onEvent: () => undefined, logger: false }, 'test');
+  const handler = eventHandler();
   const answer = async (headers: Record<string, string | undefined>, body: unknown) => {
-    const head: HttpRequestHead = { method: 'POST', header: (name) => headers[name] };
-    const result = await handler.handle(head, () => body, undefined);
+    const result = await handler.handle(httpHead({ headers: { 'content-type': undefined, 'content-length': undefined, ...headers } }), () => body, undefined);
     return result.kind === 'answer' ? `${result.answer.status} ${(result.answer.body as { error?: { code: string } }).error?.code ?? ''}`.trim() : 'pass';
   };
 
@@ -124,8 +122,7 @@ describe('options and modes of the HTTP handler', () => {
     };
     const handler = createHttpHandler<undefined>({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), inbox, logger: false }, 'test');
     const sent = envelope();
-    const head: HttpRequestHead = { method: 'POST', header: (name) => ({ 'content-type': 'application/json', 'content-length': '1' })[name] };
-    const result = await handler.handle(head, () => JSON.stringify(sent), undefined);
+    const result = await handler.handle(httpHead(), () => JSON.stringify(sent), undefined);
     expect(result).toMatchObject({ kind: 'answer', answer: { status: 200 } });
     expect(jobs).toHaveLength(1);
     expect(jobs[0]![0].data).toBe(sent.data);
@@ -133,16 +130,14 @@ describe('options and modes of the HTTP handler', () => {
   });
 
   it('a body read as sent that is not what its Content-Encoding says is 400 INVALID_JSON', async () => {
-    const handler = createHttpHandler<undefined>({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), onEvent: () => undefined, logger: false }, 'test');
-    const head: HttpRequestHead = { method: 'POST', header: (name) => ({ 'content-type': 'application/json', 'content-length': '1', 'content-encoding': 'gzip' })[name] };
-    const result = await handler.handle(head, () => Buffer.from(JSON.stringify(envelope())), undefined);
+    const handler = eventHandler();
+    const result = await handler.handle(httpHead({ headers: { 'content-encoding': 'gzip' } }), () => Buffer.from(JSON.stringify(envelope())), undefined);
     expect(result).toMatchObject({ kind: 'answer', answer: { status: 400, body: { error: { code: 'INVALID_JSON' } } } });
   });
 
   it('a gzip body read as sent (no parser in front) is inflated before it is opened', async () => {
-    const handler = createHttpHandler<undefined>({ keyStore: memoryKeyStore({ [KEY_ID]: SECRET }), onEvent: () => undefined, logger: false }, 'test');
-    const head: HttpRequestHead = { method: 'POST', header: (name) => ({ 'content-type': 'application/json', 'content-length': '1', 'content-encoding': 'gzip' })[name] };
-    const result = await handler.handle(head, () => gzipSync(JSON.stringify(envelope())), undefined);
+    const handler = eventHandler();
+    const result = await handler.handle(httpHead({ headers: { 'content-encoding': 'gzip' } }), () => gzipSync(JSON.stringify(envelope())), undefined);
     expect(result).toMatchObject({ kind: 'answer', answer: { status: 200 } });
   });
 });
