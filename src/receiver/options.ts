@@ -68,9 +68,11 @@ export interface EnvelopeOptions<TSchemas extends PayloadSchemas = PayloadSchema
   /**
    * The cache put in front of `keyStore` (see `cachedKeyStore`): `false` turns it off, an
    * object tunes it (and caches even an `inProcess` store). Default: on, except for a store that
-   * is `inProcess` (memory, env), which is asked directly; with 1 h TTL, 1000 entries, 60 s for unknown ids, 10 store
-   * lookups per second for ids not in the cache, stale-if-error and one refetch after a
-   * decryption failure. A store already built with `cachedKeyStore` is used as it is.
+   * is `inProcess` (memory, env), which is asked directly. The default cache keeps secrets 1 h,
+   * 1000 entries, unknown ids 60 s, budgets lookups of ids not in the cache (20 a second per
+   * account, 500 at once then 100 a second shared), serves stale secrets while the store fails
+   * and refetches once after a decryption failure. A store already built with `cachedKeyStore`
+   * is used as it is.
    */
   cache?: boolean | CachedKeyStoreOptions;
   /**
