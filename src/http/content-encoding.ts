@@ -24,7 +24,7 @@ export function checkContentEncoding(header: string | undefined, allowed: readon
 }
 
 function isGzip(bytes: Uint8Array): boolean {
-  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+  return bytes[0] === 0x1f && bytes[1] === 0x8b; // past the end is undefined: no length check needed
 }
 
 function isZlib(bytes: Uint8Array): boolean {
@@ -40,8 +40,8 @@ function isZlib(bytes: Uint8Array): boolean {
  * body is the bytes as sent, so they must be what the coding says. Corrupt compressed data, or a
  * body read as sent that is not gzip / zlib data, is 400 INVALID_JSON.
  */
-export async function inflateBody(body: unknown, coding: string | undefined, maxBytes: number, decodedByParser: boolean): Promise<unknown> {
-  if (coding === undefined || body === undefined) return body;
+export async function inflateBody(body: unknown, coding: string, maxBytes: number, decodedByParser: boolean): Promise<unknown> {
+  if (body === undefined) return body;
   const gzip = coding !== 'deflate';
   if (!(body instanceof Uint8Array) || (gzip ? !isGzip(body) : !isZlib(body))) {
     if (decodedByParser) return body;

@@ -106,3 +106,71 @@ describe('Content-Encoding', () => {
     expect(() => kompliantWebhook({ keyStore: memoryKeyStore({}), contentEncoding: 'zip' as never })).toThrow(/contentEncoding/);
   });
 });
+
+describe('what a refused coded body is told, and what inflating may hold', () => {
+  const keyStore = memoryKeyStore({ [KEY_ID]: SECRET });
+  const lambda = (encoding: string, bytes: Uint8Array, maxBodyBytes?: number) =>
+    createLambdaHandler({ keyStore, onEvent() {}, ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }) })(
+      httpApiEvent({ method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': encoding }, body: bytes }),
+    );
+  const error = async (encoding: string, bytes: Uint8Array) => {
+    const result = await lambda(encoding, bytes);
+    return { status: result.statusCode, ...(JSON.parse(result.body) as { error: { code: string; message: string } }).error };
+  };
+  const notCoded = (coding: string) => `Request body is not ${coding} data as its Content-Encoding says`;
+  const corrupt = 'Request body could not be decompressed';
+
+  // Bytes that are not what the coding says, told apart from compressed data that is damaged: the
+  // first is a sender that forgot to compress, the second a broken transfer.
+  it.each([
+    ['gzip', [0x00, 0x8b, 0x08, 0x00], notCoded('gzip')], // second magic byte only
+    ['gzip', [0x1f, 0x00, 0x08, 0x00], notCoded('gzip')], // first magic byte only
+    ['gzip', [0x1f], notCoded('gzip')],
+    ['gzip', [0x1f, 0x8b], corrupt], // the magic alone: gzip, cut short
+    ['x-gzip', [0x7b, 0x7d], notCoded('gzip')],
+    ['deflate', [0x79, 0x18, 0x00], notCoded('deflate')], // header checksum right, method 9 (not deflate)
+    ['deflate', [0x78, 0x00, 0x00], notCoded('deflate')], // method 8, header checksum wrong
+    ['deflate', [0xf8], notCoded('deflate')], // one byte: method 8, and 0xf8 * 256 is a multiple of 31
+    ['deflate', [0x78, 0x9c], corrupt], // a zlib header alone: deflate, cut short
+    ['gzip', [...gzipSync(body()).subarray(0, 30)], corrupt],
+    ['deflate', [...deflateSync(body()).subarray(0, 30)], corrupt],
+  ] as const)('%s on bytes %j: 400 INVALID_JSON, %s', async (encoding, bytes, message) => {
+    expect(await error(encoding, Uint8Array.from(bytes))).toEqual({ status: 400, code: 'INVALID_JSON', message });
+  });
+
+  it('an unsupported coding is 415 naming Content-Encoding, not Content-Type', async () => {
+    expect(await error('br', body())).toEqual({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Content-Encoding is not supported' });
+  });
+
+  it('a coding with spaces around it, and an empty Content-Encoding, are accepted (Lambda passes header values as sent)', async () => {
+    expect((await lambda(' gzip ', gzipSync(body()))).statusCode).toBe(200);
+    expect((await lambda('', body())).statusCode).toBe(200);
+  });
+
+  it('a coded request without a body is refused as a missing body, not as data that is not gzip', async () => {
+    const { app } = createTestApp({ parser: 'none' });
+    const res = await request(app).post(PATH).set('content-type', 'application/json').set('content-encoding', 'gzip');
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).not.toContain('Content-Encoding');
+  });
+
+  it('a gzip bomb is cut at maxBodyBytes of output: inflating never holds much more than the cap', async () => {
+    // 64 MiB of zeros as eight gzip members (a receiver must inflate them all): 64 KiB on the wire.
+    const member = gzipSync(Buffer.alloc(8 * 1024 * 1024));
+    const bomb = Buffer.concat(Array.from({ length: 8 }, () => member));
+    const maxBodyBytes = 256 * 1024;
+    expect(bomb.length).toBeLessThan(maxBodyBytes);
+    // Sample the memory outside the JS heap (where inflated chunks live) on every turn of the event loop.
+    const before = process.memoryUsage().arrayBuffers;
+    let peak = 0;
+    let sampling = true;
+    const sample = (): void => {
+      peak = Math.max(peak, process.memoryUsage().arrayBuffers - before);
+      if (sampling) setImmediate(sample);
+    };
+    sample();
+    const result = await lambda('gzip', bomb, maxBodyBytes).finally(() => (sampling = false));
+    expect(result.statusCode).toBe(413);
+    expect(peak).toBeLessThan(16 * 1024 * 1024);
+  });
+});
