@@ -102,7 +102,7 @@ export interface RefetchContext extends KeyLookupContext {
  * `describe`, it throws or returns anything but a string. Cut to 500 characters.
  */
 export function describeKeyLookup(keyStore: unknown, keyId: string, accountId: string): string | undefined {
-  const describe = typeof keyStore === 'object' && keyStore !== null ? (keyStore as Partial<KeyStore>).describe : undefined;
+  const describe = (keyStore as Partial<KeyStore> | null | undefined)?.describe;
   if (typeof describe !== 'function') return undefined;
   try {
     const text: unknown = describe.call(keyStore, keyId, { accountId });

@@ -131,17 +131,27 @@ describe('default log: refusals and failures that are not what the code alone su
     expect(lines[0]!.text).not.toContain(SECRET);
   });
 
-  it('an unknown key with a store without describe(): the hint alone; a throwing describe() changes nothing', async () => {
+  it('an unknown key with a store without describe(): the hint alone; a describe() that throws or says nothing changes nothing', async () => {
     const silent = memoryKeyStore({ [KEY_ID]: SECRET });
     const throwing: KeyStore = { getSecret: (keyId, context) => silent.getSecret(keyId, context), describe: () => { throw new Error('no'); } };
-    for (const keyStore of [silent, throwing]) {
+    const empty: KeyStore = { getSecret: (keyId, context) => silent.getSecret(keyId, context), describe: () => '' };
+    for (const keyStore of [silent, throwing, empty]) {
       const app = express();
       app.post(PATH, kompliantWebhook({ keyStore, onEvent() {} }));
       await post(app, sealed('whk_20251121_02')).expect(401);
     }
-    expect(lines.map((line) => line.text.replace(/ \(key_id=.*?\)/, ''))).toEqual([
-      'kompliant-webhooks: rejected 401 UNKNOWN_KEY: the key store has no secret for this key_id of this account',
-      'kompliant-webhooks: rejected 401 UNKNOWN_KEY: the key store has no secret for this key_id of this account',
-    ]);
+    expect(lines.map((line) => line.text.replace(/ \(key_id=.*?\)/, ''))).toEqual(
+      Array(3).fill('kompliant-webhooks: rejected 401 UNKNOWN_KEY: the key store has no secret for this key_id of this account'),
+    );
+  });
+
+  it("a long describe() is cut to 500 characters in the line", async () => {
+    const store = memoryKeyStore({ [KEY_ID]: SECRET });
+    const keyStore: KeyStore = { getSecret: (keyId, context) => store.getSecret(keyId, context), describe: () => `${'a'.repeat(500)}${'b'.repeat(500)}` };
+    const app = express();
+    app.post(PATH, kompliantWebhook({ keyStore, onEvent() {} }));
+    await post(app, sealed('whk_20251121_02')).expect(401);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.text.endsWith(`this account (${'a'.repeat(500)})`)).toBe(true);
   });
 });

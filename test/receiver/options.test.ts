@@ -7,6 +7,7 @@ const keyStore = memoryKeyStore({ whk_20251121_01: generateSharedSecret() });
 describe('options are checked once, at construction', () => {
   it.each([
     ['keyStore', {}],
+    ['keyStore', { keyStore: null }],
     ['keyStore', { keyStore: {} }],
     ['keyStore', { keyStore: { getSecret: 'nope' } }],
     ['aad', { keyStore, aad: 'sometimes' }],
