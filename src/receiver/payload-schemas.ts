@@ -60,7 +60,10 @@ function segmentText(segment: PropertyKey | StandardSchemaV1.PathSegment): strin
   return `[${JSON.stringify(text.slice(0, MAX_SEGMENT_LENGTH))}]`;
 }
 
-/** The failing paths of `issues` (never their messages, which may quote values), listed once each. */
+/**
+ * The failing paths of `issues` (never their messages, which may quote values), listed once each;
+ * `(root)` for an issue without a path, and for a failure that lists no issue.
+ */
 export function failingPaths(issues: ReadonlyArray<StandardSchemaV1.Issue>): string[] {
   const paths = new Set<string>();
   for (const issue of issues) {
@@ -68,7 +71,7 @@ export function failingPaths(issues: ReadonlyArray<StandardSchemaV1.Issue>): str
     const text = path.map(segmentText).join('');
     paths.add(text === '' ? '(root)' : text.startsWith('.') ? text.slice(1) : text);
   }
-  return [...paths];
+  return paths.size === 0 ? ['(root)'] : [...paths];
 }
 
 /** The 400 for a payload its schema refused: the failing paths, never a value. */

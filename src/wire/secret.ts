@@ -95,8 +95,8 @@ export function trimSecretText<T>(secret: T): T {
  * (`timingSafeEqual`), whatever their form (base64 text or bytes). False when either is invalid.
  */
 export function isSameSharedSecret(a: SharedSecret, b: SharedSecret): boolean {
-  const left = typeof a === 'string' ? decodeBase64Strict(a) : Buffer.from(a);
-  const right = typeof b === 'string' ? decodeBase64Strict(b) : Buffer.from(b);
+  const left = secretBytes(a);
+  const right = secretBytes(b);
   try {
     if (left === undefined || right === undefined) return false;
     if (left.length !== SECRET_BYTES || right.length !== SECRET_BYTES) return false;
@@ -105,4 +105,14 @@ export function isSameSharedSecret(a: SharedSecret, b: SharedSecret): boolean {
     left?.fill(0);
     right?.fill(0);
   }
+}
+
+/**
+ * The key bytes of a secret given as text (decoded) or bytes (copied), to be zeroed by the
+ * caller; `undefined` for text that is no strict base64 and for anything else, such as a number
+ * or an object from a store of the user's own (whose answers are not typed at run time).
+ */
+function secretBytes(secret: unknown): Buffer | undefined {
+  if (typeof secret === 'string') return decodeBase64Strict(secret);
+  return secret instanceof Uint8Array ? Buffer.from(secret) : undefined;
 }

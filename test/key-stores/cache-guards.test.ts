@@ -1,4 +1,5 @@
 // The key cache's edges: option checks and their messages, what a background refresh or a late answer may change, exact TTL boundaries, refetch limits.
+import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cachedKeyStore, WebhookError, type CachedKeyStoreOptions, type KeyStore } from '../../src/index.js';
 import { generateSharedSecret } from '../../src/testing.js';
@@ -202,6 +203,28 @@ describe('refetchSecret', () => {
     held[KEY_A] = generateSharedSecret();
     clock += 60_000;
     expect(await keys.refetchSecret?.(KEY_A, { ...ctx, used: old })).toBe(held[KEY_A]);
+  });
+
+  it('a `used` of the wrong length never matches: the store\'s new secret is answered, not a RangeError', async () => {
+    const old = generateSharedSecret();
+    const { store, held } = scriptedStore({ [KEY_A]: old });
+    const keys = cache(store);
+    await keys.getSecret(KEY_A, ctx);
+    held[KEY_A] = generateSharedSecret();
+    for (const used of [Buffer.alloc(16, 1).toString('base64'), new Uint8Array(31)]) {
+      clock += 60_000;
+      expect(await keys.refetchSecret?.(KEY_A, { ...ctx, used })).toBe(held[KEY_A]);
+    }
+  });
+
+  it('a secret held as bytes is the same secret as its base64 text: no refetched secret', async () => {
+    const bytes = randomBytes(32);
+    const keys = cache({ getSecret: async () => Uint8Array.from(bytes) });
+    await keys.getSecret(KEY_A, ctx);
+    for (const used of [bytes.toString('base64'), Uint8Array.from(bytes)]) {
+      clock += 60_000;
+      expect(await keys.refetchSecret?.(KEY_A, { ...ctx, used })).toBeUndefined();
+    }
   });
 
   it('without an account, looks up the store with the empty account, and refetches that pair', async () => {

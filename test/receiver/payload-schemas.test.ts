@@ -150,7 +150,16 @@ describe('schemas: every entry point, failures and deadlines', () => {
     const throwing: StandardSchemaV1 = { '~standard': { version: 1, vendor: 'test', validate: () => { throw new Error(VALUE_MARKER); } } };
     const error = await rejection(receiveWith({ WORKFLOW_COMPLETED: throwing }, 'WORKFLOW_COMPLETED', base));
     expect(error.code).toBe('HANDLER_FAILED');
-    expect(error.message).not.toContain(VALUE_MARKER);
+    expect(error.message).toBe('Payload schema threw');
+    expect((error.cause as Error).message).toBe(VALUE_MARKER);
+  });
+
+  it('an async schema that rejects is 500 HANDLER_FAILED too, the rejection as its cause', async () => {
+    const rejecting: StandardSchemaV1 = { '~standard': { version: 1, vendor: 'test', validate: () => Promise.reject(new Error(VALUE_MARKER)) } };
+    const error = await rejection(receiveWith({ WORKFLOW_COMPLETED: rejecting }, 'WORKFLOW_COMPLETED', base));
+    expect(error.code).toBe('HANDLER_FAILED');
+    expect(error.message).toBe('Payload schema threw');
+    expect((error.cause as Error).message).toBe(VALUE_MARKER);
   });
 
   it('an async schema that never settles is 503 HANDLER_TIMEOUT after handlerTimeoutMs', async () => {
@@ -158,6 +167,7 @@ describe('schemas: every entry point, failures and deadlines', () => {
     const receiver = createWebhookReceiver({ keyStore, schemas: { WORKFLOW_COMPLETED: hanging }, handlerTimeoutMs: 20 });
     const error = await rejection(receiver.handle(createTestWebhook({ secret: SECRET, keyId: KEY_ID }), () => undefined));
     expect(error.code).toBe('HANDLER_TIMEOUT');
+    expect(error.message).toBe('Payload schema did not finish in time');
   });
 
   it('checks the option: not a Standard Schema, or not an object, is a TypeError naming it', () => {
