@@ -78,10 +78,11 @@ function startsWithDate(text: string): boolean {
 /**
  * `YYYY-MM-DDTHH:MM:SS`, optional `.` and 1-9 fraction digits, then `Z` or `+HH:MM` / `-HH:MM`
  * (RFC 3339, upper-case `T` and `Z`), with a real date, hours 00-23, minutes and seconds 00-59
- * (no leap second) and offsets up to 23:59.
+ * (no leap second) and offsets up to 23:59. No length checks: past the end `charCodeAt` is NaN,
+ * which no check accepts.
  */
 function isIsoDateTime(value: string): boolean {
-  if (value.length < 20 || !startsWithDate(value) || value.charCodeAt(10) !== 84 /* T */) return false;
+  if (!startsWithDate(value) || value.charCodeAt(10) !== 84 /* T */) return false;
   const hour = twoDigitsAt(value, 11);
   const minute = twoDigitsAt(value, 14);
   const second = twoDigitsAt(value, 17);
@@ -90,7 +91,7 @@ function isIsoDateTime(value: string): boolean {
   let at = 19;
   if (value.charCodeAt(at) === 46 /* . */) {
     const first = ++at;
-    while (at < value.length && digitAt(value, at) >= 0) at++;
+    while (digitAt(value, at) >= 0) at++;
     if (at === first || at - first > 9) return false;
   }
   const zone = value.charCodeAt(at);

@@ -16,6 +16,30 @@ function codeOf(body: unknown): string | undefined {
   }
 }
 
+describe('what a refused envelope is told: the field and the rule, never the value', () => {
+  const messageOf = (body: object): string | undefined => {
+    try {
+      openEnvelope(body, SECRET);
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+  const without = (field: string) => Object.fromEntries(Object.entries(valid()).filter(([name]) => name !== field));
+  it.each([
+    ['key_id missing', without('key_id'), 'key_id is missing'],
+    ['id a number', { ...valid(), id: 42 }, 'id must be a string'],
+    ['event_type not upper snake case', { ...valid(), event_type: 'Bad Type' }, 'event_type has an invalid format'],
+    ['data missing', without('data'), 'data is missing'],
+    ['data a number', { ...valid(), data: 42 }, 'data must be a string'],
+    ['data not base64', { ...valid(), data: 'abc$' }, 'data is not standard base64'],
+    ['data too short', { ...valid(), data: 'AAAA' }, 'data decodes to fewer than 28 bytes'],
+    ['retry_count negative', { ...valid(), retry_count: -1 }, 'retry_count must be a non-negative integer'],
+  ])('%s', (_name, body, rule) => {
+    expect(messageOf(body)).toBe(`Webhook envelope is invalid: ${rule}`);
+  });
+});
+
 describe('envelope rules (spec section 1)', () => {
   it('accepts a valid envelope and returns exactly the known fields plus data', () => {
     const envelope = { ...valid(), extra_field: 'ignored', retry_count: 3 };
