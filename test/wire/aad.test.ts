@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { openEnvelope } from '../../src/index.js';
-import { defaultAad } from '../../src/wire.js';
+import { decryptData, defaultAad } from '../../src/wire.js';
 import { createTestWebhook, generateSharedSecret } from '../../src/testing.js';
 
 const chars = (alphabet: string, maxLength: number) =>
@@ -33,6 +33,14 @@ describe('default AAD on the receive path', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('test webhooks with metadata a receiver refuses (a quote, a non-ASCII letter) are still sealed under the spec AAD of that metadata', () => {
+    for (const id of ['wh_"quoted"', 'wh_caf\u00e9', 'wh_\\']) {
+      const envelope = createTestWebhook({ secret, keyId: 'whk_20251121_01', id, data: { ok: true } });
+      const { data, retry_count: _retryCount, ...metadata } = envelope;
+      expect(JSON.parse(decryptData(secret, Buffer.from(data, 'base64'), defaultAad(metadata)).toString('utf8')), id).toEqual({ ok: true });
+    }
   });
 
   it('still authenticates every metadata field: changing any one fails decryption', () => {

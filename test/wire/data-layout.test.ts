@@ -226,8 +226,21 @@ describe('detect -> option -> receiver', () => {
       },
     ]);
     const [match] = matches;
-    const receiver = createWebhookReceiver({ keyStore: keyStore(), layout: match!.layout });
+    // Configured as detect says: `aad: 'default'` spelled out.
+    const receiver = createWebhookReceiver({ keyStore: keyStore(), layout: match!.layout, aad: 'default' });
     expect((await receiver.receive(envelope)).data).toEqual(payload);
+  });
+
+  it('a plaintext that is no JSON object still authenticates, and is marked so', () => {
+    const envelope = fixture(undefined);
+    const metadata = { id: envelope.id, event_type: envelope.event_type, timestamp: envelope.timestamp, account_id: envelope.account_id, schema_version: envelope.schema_version, key_id: envelope.key_id };
+    const data = sealData(secret, Buffer.from('not json'), defaultAad(metadata), Buffer.alloc(12, 7)).toString('base64');
+    expect(detectEnvelopeFormat({ ...envelope, data }, secret)).toEqual([expect.objectContaining({ layout: DEFAULT_DATA_LAYOUT, jsonPayload: false })]);
+    expect(detectEnvelopeFormat(envelope, secret)).toEqual([expect.objectContaining({ jsonPayload: true })]);
+  });
+
+  it('a secret that is no secret is INVALID_KEY, not "no format authenticates"', () => {
+    expect(() => detectEnvelopeFormat(fixture(undefined), 'not-a-secret')).toThrow(expect.objectContaining({ code: 'INVALID_KEY' }));
   });
 
   it('also with aad none: both options together', async () => {
