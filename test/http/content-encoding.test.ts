@@ -151,7 +151,7 @@ describe('what a refused coded body is told, and what inflating may hold', () =>
     const { app } = createTestApp({ parser: 'none' });
     const res = await request(app).post(PATH).set('content-type', 'application/json').set('content-encoding', 'gzip');
     expect(res.status).toBe(400);
-    expect(res.body.error.message).not.toContain('Content-Encoding');
+    expect(res.body.error).toEqual({ code: 'INVALID_JSON', message: 'Request body is not a JSON object' });
   });
 
   it('a gzip bomb is cut at maxBodyBytes of output: inflating never holds much more than the cap', async () => {
