@@ -8,7 +8,7 @@ import {
   type DataLayoutName,
   type KompliantEvent,
 } from '../../src/index.js';
-import { DATA_LAYOUT_NAMES, decryptData, defaultAad } from '../../src/wire.js';
+import { DATA_LAYOUT_NAMES, decryptData, defaultAad, type EnvelopeMetadata } from '../../src/wire.js';
 import { detectEnvelopeFormat } from '../../src/wire/detect.js';
 
 const DEFAULT_DATA_LAYOUT: DataLayoutName = 'nonce-ciphertext-tag';
@@ -237,6 +237,13 @@ describe('detect -> option -> receiver', () => {
     const data = sealData(secret, Buffer.from('not json'), defaultAad(metadata), Buffer.alloc(12, 7)).toString('base64');
     expect(detectEnvelopeFormat({ ...envelope, data }, secret)).toEqual([expect.objectContaining({ layout: DEFAULT_DATA_LAYOUT, jsonPayload: false })]);
     expect(detectEnvelopeFormat(envelope, secret)).toEqual([expect.objectContaining({ jsonPayload: true })]);
+  });
+
+  it("names a Python json.dumps AAD (', ' and ': ' separators) and only that", () => {
+    const python = (m: EnvelopeMetadata) =>
+      `{"id": "${m.id}", "event_type": "${m.event_type}", "timestamp": "${m.timestamp}", "account_id": "${m.account_id}", "schema_version": "${m.schema_version}", "key_id": "${m.key_id}"}`;
+    const envelope = createTestWebhook({ secret, keyId: KEY_ID, data: payload, aad: python });
+    expect(detectEnvelopeFormat(envelope, secret).map((match) => match.aad)).toEqual(["metadata JSON with ', ' and ': ' separators (Python json.dumps)"]);
   });
 
   it('a secret that is no secret is INVALID_KEY, not "no format authenticates"', () => {
