@@ -83,6 +83,28 @@ describe('memoryIdempotencyStore when full', () => {
   });
 });
 
+describe('memoryIdempotencyStore when full, after a sweep', () => {
+  it('still sweeps the next expired id before it evicts a live one (the earliest expiry is kept right)', async () => {
+    let time = 0;
+    const store = memoryIdempotencyStore({ max: 4, now: () => time });
+    const done = async (key: string, ttlMs: number) => {
+      expect(await store.claim(key, 't', 60_000)).toBe('claimed');
+      await store.complete(key, 't', ttlMs);
+    };
+    // Done in this order: A (expires at 10), P (1000), Q (20), R (500).
+    await done('A', 10);
+    await done('P', 1000);
+    await done('Q', 20);
+    await done('R', 500);
+    time = 15; // full: the sweep drops A, and must note Q's 20 as the next expiry, not R's 500
+    await done('D', 10_000);
+    time = 25; // full again: Q has expired, so it goes, not P, the oldest live id
+    expect(await store.claim('E', 't', 60_000)).toBe('claimed');
+    expect(await store.claim('P', 't', 60_000)).toBe('done');
+    expect(await store.claim('Q', 't', 60_000)).toBe('claimed');
+  });
+});
+
 describe('memoryIdempotencyStore over days', () => {
   it('forgets every done id exactly at its TTL while the clock runs weeks past the store start', async () => {
     const day = 24 * 3_600_000;
@@ -138,6 +160,14 @@ describe('memoryIdempotencyStore against its reference semantics', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('memoryIdempotencyStore.inProcess', () => {
+  it('is true, and not copied by a spread (a copy may replace a method with one that waits)', () => {
+    const store = memoryIdempotencyStore();
+    expect(store.inProcess).toBe(true);
+    expect({ ...store }.inProcess).toBeUndefined();
   });
 });
 
