@@ -7,24 +7,19 @@ import { KEY_ID, SECRET, countingKeyStore } from '../support/app.js';
 
 const valid = () => createTestWebhook({ secret: SECRET, keyId: KEY_ID });
 
-function codeOf(body: unknown): string | undefined {
+/** What `openEnvelope` throws for `body`, or `undefined` when it opens. */
+function refusalOf(body: unknown): { code?: string; message?: string } | undefined {
   try {
     openEnvelope(body, SECRET);
     return undefined;
   } catch (error) {
-    return (error as { code?: string }).code;
+    return error as { code?: string; message?: string };
   }
 }
 
+const codeOf = (body: unknown): string | undefined => refusalOf(body)?.code;
+
 describe('what a refused envelope is told: the field and the rule, never the value', () => {
-  const messageOf = (body: object): string | undefined => {
-    try {
-      openEnvelope(body, SECRET);
-      return undefined;
-    } catch (error) {
-      return (error as Error).message;
-    }
-  };
   const without = (field: string) => Object.fromEntries(Object.entries(valid()).filter(([name]) => name !== field));
   it.each([
     ['key_id missing', without('key_id'), 'key_id is missing'],
@@ -36,7 +31,7 @@ describe('what a refused envelope is told: the field and the rule, never the val
     ['data too short', { ...valid(), data: 'AAAA' }, 'data decodes to fewer than 28 bytes'],
     ['retry_count negative', { ...valid(), retry_count: -1 }, 'retry_count must be a non-negative integer'],
   ])('%s', (_name, body, rule) => {
-    expect(messageOf(body)).toBe(`Webhook envelope is invalid: ${rule}`);
+    expect(refusalOf(body)?.message).toBe(`Webhook envelope is invalid: ${rule}`);
   });
 });
 
